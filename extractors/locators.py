@@ -1,0 +1,146 @@
+"""Locators: ``(layout, locator) -> Hit | None``, one small function per kind.
+
+A hit is the raw printed text, where it was, and how sure the locator is that it found the
+right words (1.0 for an exact label match). OCR word confidences are folded in by the
+caller.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from extractors.templates import AcroformLocator, LabelLocator, RegexLocator
+from rekey.models import Box, Layout, Page, Word
+
+LABEL_MATCH_FLOOR = 85.0  # rapidfuzz ratio below which a caption does not count as found
+
+
+@dataclass(frozen=True)
+class Hit:
+    text: str
+    match: float
+    how: str
+    page: int | None = None
+    box: Box | None = None
+    words: tuple[Word, ...] = ()
+
+
+def _token(text: str) -> str:
+    return text.casefold().strip(":;.,")
+
+
+def find_label(page: Page, text: str) -> tuple[list[Word], float] | None:
+    """The run of words on ``page`` that best spells ``text``, and how well (0..1)."""
+    tokens = [_token(t) for t in text.split()]
+    words = page.words
+    best: tuple[list[Word], float] | None = None
+    for start in range(len(words) - len(tokens) + 1):
+        run = words[start : start + len(tokens)]
+        score = fuzz.ratio(" ".join(tokens), " ".join(_token(w.text) for w in run))
+        if score >= LABEL_MATCH_FLOOR and (best is None or score > best[1] * 100):
+            best = (run, score / 100)
+            if score == 100:
+                break
+    return best
+
+
+def _same_line(word: Word, anchor: Box) -> bool:
+    return anchor.y0 - 0.002 <= word.box.cy <= anchor.y1 + 0.002
+
+
+def _line_below(page: Page, above: Box, x_from: float, x_to: float) -> list[Word]:
+    """The words of the next line below ``above`` between ``x_from`` and ``x_to``.
+
+    Empty when there is no next line close by, or when that line starts with words left of
+    ``x_from`` (a new caption, so the value above has ended).
+    """
+    height = above.y1 - above.y0
+    below = [w for w in page.words if above.y1 < w.box.cy <= above.y1 + 1.8 * height]
+    if not below:
+        return []
+    top = min(w.box.y0 for w in below)
+    line = [w for w in below if w.box.y0 <= top + height / 2]
+    if any(w.box.x1 < x_from for w in line):
+        return []
+    return sorted((w for w in line if x_from <= w.box.x0 < x_to), key=lambda w: w.box.x0)
+
+
+def _union(words: list[Word]) -> Box:
+    box = words[0].box
+    for word in words[1:]:
+        box = box.union(word.box)
+    return box
+
+
+def _pages(layout: Layout, number: int | None) -> list[Page]:
+    return [p for p in layout.pages if number is None or p.number == number]
+
+
+def locate_label(layout: Layout, loc: LabelLocator) -> Hit | None:
+    for page in _pages(layout, loc.page):
+        found = find_label(page, loc.text)
+        if found is None:
+            continue
+        label_words, match = found
+        anchor = _union(label_words)
+        if loc.direction == "right":
+            first = sorted(
+                (
+                    w
+                    for w in page.words
+                    if _same_line(w, anchor) and anchor.x1 < w.box.x0 <= anchor.x1 + loc.window
+                ),
+                key=lambda w: w.box.x0,
+            )
+        else:
+            first = _line_below(page, anchor, anchor.x0 - 0.01, anchor.x0 + loc.window)
+        if not first:
+            continue
+        lines = [first]
+        while len(lines) < loc.lines:
+            more = _line_below(page, _union(lines[-1]), first[0].box.x0 - 0.01, 1.0)
+            if not more:
+                break
+            lines.append(more)
+        words = [w for line in lines for w in line]
+        return Hit(
+            text=" ".join(w.text for w in words),
+            match=match,
+            how=f"label {loc.text!r} {loc.direction}",
+            page=page.number,
+            box=_union(words),
+            words=tuple(words),
+        )
+    return None
+
+
+def locate_regex(layout: Layout, loc: RegexLocator) -> Hit | None:
+    pattern = re.compile(loc.pattern)
+    for page in _pages(layout, loc.page):
+        match = pattern.search(page.text)
+        if match:
+            return Hit(
+                text=match.group(loc.group),
+                match=1.0,
+                how=f"regex {loc.pattern!r}",
+                page=page.number,
+            )
+    return None
+
+
+def locate_acroform(layout: Layout, loc: AcroformLocator) -> Hit | None:
+    value = layout.acroform.get(loc.name)
+    if value is None:
+        return None
+    return Hit(text=value, match=1.0, how=f"acroform field {loc.name!r}")
+
+
+LOCATORS: dict[str, Callable[[Layout, object], Hit | None]] = {
+    "label": locate_label,
+    "regex": locate_regex,
+    "acroform": locate_acroform,
+}

@@ -1,0 +1,81 @@
+"""PDF → Layout with pdfplumber: the text layer as words, and AcroForm values.
+
+Pages without a text layer are handed to OCR, so mixed PDFs work.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFPasswordIncorrect
+from pdfminer.pdfparser import PDFSyntaxError
+from pdfplumber.utils.exceptions import PdfminerException
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from extractors.ocr import image_to_page
+from rekey.errors import BadDocument
+from rekey.models import Box, Layout, Page, Word
+
+MIN_WORDS_FOR_TEXT_LAYER = 3
+OCR_DPI = 300
+
+
+def words_to_page(number: int, width: float, height: float, words: list[dict]) -> Page:
+    return Page(
+        number=number,
+        width=width,
+        height=height,
+        words=[
+            Word(
+                text=w["text"],
+                box=Box(
+                    x0=max(0.0, w["x0"] / width),
+                    y0=max(0.0, w["top"] / height),
+                    x1=min(1.0, w["x1"] / width),
+                    y1=min(1.0, w["bottom"] / height),
+                ),
+                confidence=1.0,
+                source="text",
+            )
+            for w in words
+            if w["text"].strip()
+        ],
+    )
+
+
+def _plumber_page(page: pdfplumber.page.Page) -> Page:
+    words = page.extract_words(keep_blank_chars=False, use_text_flow=False)
+    if len(words) >= MIN_WORDS_FOR_TEXT_LAYER:
+        return words_to_page(page.page_number, float(page.width), float(page.height), words)
+    image = page.to_image(resolution=OCR_DPI).original
+    return image_to_page(page.page_number, image)
+
+
+def acroform_values(path: Path) -> dict[str, str]:
+    """Filled AcroForm fields by their full name; empty and unticked fields are left out."""
+    try:
+        fields = PdfReader(path).get_fields() or {}
+    except PdfReadError:
+        return {}
+    values = {}
+    for name, field in fields.items():
+        value = field.get("/V")
+        if value not in (None, "", "/Off"):
+            values[name] = str(value).lstrip("/")
+    return values
+
+
+def pdf_to_layout(path: Path) -> Layout:
+    try:
+        with pdfplumber.open(path) as pdf:
+            pages = [_plumber_page(page) for page in pdf.pages]
+    except (PdfminerException, PDFSyntaxError) as exc:
+        cause = exc.args[0] if exc.args else exc
+        if isinstance(cause, PDFPasswordIncorrect):
+            raise BadDocument("the PDF is encrypted and needs a password") from exc
+        raise BadDocument(f"the PDF is damaged or truncated ({cause!s:.120})") from exc
+    if not pages:
+        raise BadDocument("the PDF has no pages")
+    return Layout(pages=pages, acroform=acroform_values(path))

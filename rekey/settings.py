@@ -1,0 +1,64 @@
+"""Settings, read from the environment (prefix ``REKEY_``) or a ``.env`` file.
+
+Nothing machine-specific or secret lives in code: paths default to the project's own
+folders and the system Chromium; credentials come only from the environment.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REKEY_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None  # any SQLAlchemy URL; default: SQLite under data_dir
+
+    templates_dir: Path = PROJECT_ROOT / "samples" / "templates"
+    rules_dir: Path = PROJECT_ROOT / "samples" / "rules"
+    screens_dir: Path = PROJECT_ROOT / "samples" / "screens"
+
+    chromium_path: Path = Path("/usr/lib/chromium/chromium")
+    headless: bool = True
+    browser_timeout_ms: int = 15_000
+
+    backoffice_url: str = "http://127.0.0.1:8765"
+    backoffice_user: str = "clerk"
+    backoffice_password: SecretStr | None = None
+
+    ignore_patterns: list[str] = Field(
+        default_factory=lambda: [".*", "*.truth.json", "*.reason.txt", "*.part"]
+    )
+    keying_retries: int = 3
+    keying_retry_delay_s: float = 1.0
+
+    @cached_property
+    def data_path(self) -> Path:
+        return self.data_dir.resolve()
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_path / 'rekey.db'}"
+
+    @property
+    def cases_dir(self) -> Path:
+        return self.data_path / "cases"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_path / "quarantine"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.data_path / "prefect"
+
+
+def get_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)

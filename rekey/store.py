@@ -1,0 +1,184 @@
+"""The case store: SQLAlchemy 2 over SQLite by default, any SQLAlchemy URL otherwise.
+
+The schema is owned by the alembic migrations in ``rekey/migrations``; they are applied
+whenever a :class:`Store` opens. Each case is kept whole as JSON (the pydantic model) with
+the columns needed to look it up beside it. Every change writes an audit event that carries
+the hash of the event before it, so an edited or deleted event is detectable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from rekey.errors import ConfigError, DuplicateDocument, StoreError
+from rekey.models import AuditEvent, Case, CaseState, utcnow
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+GENESIS = "0" * 64
+
+metadata = sa.MetaData()
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("state", sa.String(20), nullable=False, index=True),
+    sa.Column("doc_type", sa.String(40), index=True),
+    sa.Column("original_name", sa.Text(), nullable=False),
+    sa.Column("reference", sa.String(64)),
+    sa.Column("data", sa.JSON(), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(32), index=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(80), nullable=False),
+    sa.Column("action", sa.String(80), nullable=False),
+    sa.Column("detail", sa.JSON(), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+
+def event_hash(prev_hash: str, event: AuditEvent) -> str:
+    at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)  # SQLite drops the zone
+    body = json.dumps(
+        [prev_hash, event.case_id, at.isoformat(), event.actor, event.action, event.detail],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def migrate(engine: sa.Engine) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def _case_row(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "sha256": case.document.sha256,
+        "state": case.state.value,
+        "doc_type": case.doc_type,
+        "original_name": case.document.original_name,
+        "reference": case.receipt.reference if case.receipt else None,
+        "data": case.model_dump(mode="json"),
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+    }
+
+
+class Store:
+    def __init__(self, url: str):
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine = sa.create_engine(url, future=True)
+            migrate(self.engine)
+        except sa.exc.ArgumentError as exc:
+            raise ConfigError(f"not a usable database URL ({exc})", key="database_url") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open the case store: {exc}") from exc
+
+    @contextmanager
+    def _tx(self) -> Iterator[sa.Connection]:
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as exc:
+            raise StoreError(f"case store failed: {exc}") from exc
+
+    # -- cases -------------------------------------------------------------------------
+    def add(self, case: Case, actor: str = "rekey") -> Case:
+        try:
+            with self._tx() as tx:
+                tx.execute(cases.insert().values(**_case_row(case)))
+                self._append(
+                    tx,
+                    AuditEvent(
+                        case_id=case.id,
+                        actor=actor,
+                        action="received",
+                        detail={"file": case.document.original_name},
+                    ),
+                )
+        except IntegrityError as exc:
+            raise DuplicateDocument(case.document.sha256) from exc
+        return case
+
+    def save(self, case: Case, action: str, actor: str = "rekey", **detail: Any) -> Case:
+        case.updated_at = utcnow()
+        with self._tx() as tx:
+            tx.execute(cases.update().where(cases.c.id == case.id).values(**_case_row(case)))
+            detail.setdefault("state", case.state.value)
+            self._append(tx, AuditEvent(case_id=case.id, actor=actor, action=action, detail=detail))
+        return case
+
+    def transition(self, case: Case, state: CaseState, actor: str = "rekey", **detail: Any) -> Case:
+        before = case.state
+        case.state = state
+        return self.save(
+            case, action=f"state:{state.value}", actor=actor, before=before.value, **detail
+        )
+
+    def get(self, case_id: str) -> Case | None:
+        with self._tx() as tx:
+            row = tx.execute(sa.select(cases.c.data).where(cases.c.id == case_id)).first()
+        return Case.model_validate(row.data) if row else None
+
+    def by_sha256(self, sha256: str) -> Case | None:
+        with self._tx() as tx:
+            row = tx.execute(sa.select(cases.c.data).where(cases.c.sha256 == sha256)).first()
+        return Case.model_validate(row.data) if row else None
+
+    def list(self, states: Iterable[CaseState] | None = None) -> list[Case]:
+        query = sa.select(cases.c.data).order_by(cases.c.created_at)
+        if states is not None:
+            query = query.where(cases.c.state.in_([s.value for s in states]))
+        with self._tx() as tx:
+            return [Case.model_validate(row.data) for row in tx.execute(query)]
+
+    # -- audit trail -------------------------------------------------------------------
+    def _append(self, tx: sa.Connection, event: AuditEvent) -> None:
+        last = tx.execute(
+            sa.select(audit_events.c.hash).order_by(audit_events.c.id.desc()).limit(1)
+        ).scalar()
+        prev = last or GENESIS
+        tx.execute(
+            audit_events.insert().values(
+                **event.model_dump(), prev_hash=prev, hash=event_hash(prev, event)
+            )
+        )
+
+    def events(self, case_id: str | None = None) -> list[AuditEvent]:
+        query = sa.select(audit_events).order_by(audit_events.c.id)
+        if case_id is not None:
+            query = query.where(audit_events.c.case_id == case_id)
+        with self._tx() as tx:
+            return [
+                AuditEvent(
+                    case_id=r.case_id, at=r.at, actor=r.actor, action=r.action, detail=r.detail
+                )
+                for r in tx.execute(query)
+            ]
