@@ -1,0 +1,176 @@
+"""The ``rekey`` command line (typer + rich)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import typer
+from pydantic import SecretStr
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rekey.errors import RekeyError
+from rekey.models import CaseState
+from rekey.runtime import configure_prefect
+from rekey.settings import Settings
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_show_locals=False
+)
+console = Console()
+
+STATE_STYLE = {
+    "done": "green",
+    "keyed": "green",
+    "review": "yellow",
+    "rejected": "red",
+    "quarantined": "magenta",
+    "failed": "red",
+}
+
+
+def with_password(settings: Settings) -> Settings:
+    """The settings with a back-office password: from the environment, or the demo's own.
+
+    The demo back office's password is generated once and kept in the data folder
+    (``backoffice/password``, readable by its owner only).
+    """
+    if settings.backoffice_password is not None:
+        return settings
+    secret = settings.data_path / "backoffice" / "password"
+    if not secret.exists():
+        secret.parent.mkdir(parents=True, exist_ok=True)
+        secret.touch(mode=0o600)
+        secret.write_text(secrets.token_urlsafe(18))
+    return settings.model_copy(
+        update={"backoffice_password": SecretStr(secret.read_text().strip())}
+    )
+
+
+def outcome_table(outcomes: Iterable) -> Table:
+    table = Table(title="rekey run", show_lines=False)
+    for column in ("file", "case", "state", "type", "reference", "note"):
+        table.add_column(column, overflow="fold")
+    for o in outcomes:
+        style = STATE_STYLE.get(o.state, "")
+        table.add_row(
+            o.file,
+            o.case_id or "-",
+            f"[{style}]{o.state}[/]" if style else o.state,
+            o.doc_type or "-",
+            o.reference or "-",
+            o.note,
+        )
+    return table
+
+
+def run_folder(folder: Path, settings: Settings) -> list:
+    configure_prefect(settings)
+    from connectors.inbox import list_documents
+    from flows.process import process_folder, subscribe
+    from rekey.prefect_env import quiet_flows
+
+    total = len(list_documents(folder, settings.ignore_patterns))
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        bar = progress.add_task(f"processing {folder}", total=total)
+        unsubscribe = subscribe(lambda outcome: progress.advance(bar))
+        try:
+            with quiet_flows():
+                outcomes = process_folder(folder, settings)
+        finally:
+            unsubscribe()
+    console.print(outcome_table(outcomes))
+    return outcomes
+
+
+@app.command()
+def run(folder: Path = typer.Argument(..., exists=True, file_okay=False)) -> None:
+    """Process every document in FOLDER once, then print a summary."""
+    run_folder(folder, with_password(Settings()))
+
+
+@app.command()
+def cases(state: list[CaseState] = typer.Option(None, help="Only cases in these states.")) -> None:
+    """List cases with their state and receipt."""
+    from rekey.pipeline import store_for
+
+    table = Table(title="cases")
+    for column in ("case", "file", "state", "type", "reference", "updated", "reason"):
+        table.add_column(column, overflow="fold")
+    for case in store_for(Settings()).list(state or None):
+        table.add_row(
+            case.id,
+            case.document.original_name,
+            case.state.value,
+            case.doc_type or "-",
+            case.receipt.reference if case.receipt else "-",
+            f"{case.updated_at:%Y-%m-%d %H:%M:%S}",
+            case.reason or "",
+        )
+    console.print(table)
+
+
+def backoffice_db(settings: Settings) -> Path:
+    return settings.data_path / "backoffice" / "backoffice.db"
+
+
+@app.command()
+def backoffice(port: int | None = typer.Option(None, help="Port (default: from the URL).")) -> None:
+    """Serve the demo back office on 127.0.0.1 until interrupted."""
+    from samples.backoffice.app import serve
+
+    settings = with_password(Settings())
+    port = port or urlsplit(settings.backoffice_url).port or 8765
+    console.print(
+        f"back office: http://127.0.0.1:{port}/claims  (user "
+        f"[bold]{settings.backoffice_user}[/], password in "
+        f"{settings.data_path / 'backoffice' / 'password'} or REKEY_BACKOFFICE_PASSWORD)"
+    )
+    serve(
+        port=port,
+        db_path=backoffice_db(settings),
+        users={settings.backoffice_user: settings.backoffice_password.get_secret_value()},
+    )
+
+
+@app.command()
+def demo(inbox: Path = typer.Option(Path("samples/inbox"), exists=True, file_okay=False)) -> None:
+    """Start the demo back office, process the sample inbox end to end, and say where to look."""
+    from samples.backoffice.server import running_backoffice
+
+    settings = with_password(Settings())
+    users = {settings.backoffice_user: settings.backoffice_password.get_secret_value()}
+    with running_backoffice(backoffice_db(settings), users) as url:
+        outcomes = run_folder(inbox, settings.model_copy(update={"backoffice_url": url}))
+    console.print(
+        f"\n[bold]Where to look[/]\n"
+        f"  cases:        {settings.cases_dir}  (rekey cases)\n"
+        f"  quarantine:   {settings.quarantine_dir}\n"
+        f"  back office:  run `rekey backoffice`, then open {settings.backoffice_url}/claims\n"
+        f"                (user {settings.backoffice_user}, password in "
+        f"{settings.data_path / 'backoffice' / 'password'})"
+    )
+    keyed = sum(o.state == CaseState.done for o in outcomes)
+    console.print(f"{keyed} of {len(outcomes)} documents keyed.")
+
+
+def main() -> None:
+    try:
+        app()
+    except RekeyError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise SystemExit(2) from exc
+
+
+if __name__ == "__main__":
+    main()

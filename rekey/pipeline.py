@@ -1,0 +1,171 @@
+"""The stages of one document, as plain functions the flows wrap in tasks.
+
+``intake`` fingerprints the file and opens (or finds) its case, ``understand`` reads,
+classifies, extracts and checks it and decides where it goes, ``key`` types it into the
+back office. Each stage records its transitions in the store; none raises for a bad
+document: the case ends quarantined, in review, rejected or failed with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from connectors.inbox import fingerprint, keep_copy, quarantine
+from extractors.classify import classify
+from extractors.extract import extract_fields
+from extractors.registry import read_document
+from extractors.sniff import media_type
+from extractors.templates import load_templates
+from rekey.errors import BadDocument, BusinessRuleError, DuplicateDocument
+from rekey.models import Case, CaseState, Decision, Finding, Layout
+from rekey.settings import Settings
+from rekey.store import Store
+from validators.engine import decide, run_rules
+from validators.registry import RuleContext
+from validators.rulesets import load_rulesets
+
+DONE_ALREADY = "already processed"
+
+
+@cache
+def open_store(url: str) -> Store:
+    return Store(url)
+
+
+def store_for(settings: Settings) -> Store:
+    return open_store(settings.db_url)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One line of a run's summary."""
+
+    file: str
+    case_id: str | None
+    state: str
+    doc_type: str | None = None
+    reference: str | None = None
+    note: str = ""
+
+    @classmethod
+    def of(cls, case: Case, note: str = "") -> Outcome:
+        return cls(
+            file=case.document.original_name,
+            case_id=case.id,
+            state=case.state.value,
+            doc_type=case.doc_type,
+            reference=case.receipt.reference if case.receipt else None,
+            note=note or case.reason or "; ".join(case.decision.reasons if case.decision else []),
+        )
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def case_dir(settings: Settings, case: Case) -> Path:
+    return settings.cases_dir / case.id
+
+
+def intake(path: Path, settings: Settings) -> tuple[Case, bool]:
+    """Open a case for ``path``; ``False`` when its content was processed before.
+
+    A case that failed in the back office before is picked up again.
+    """
+    store = store_for(settings)
+    document = fingerprint(path)
+    existing = store.by_sha256(document.sha256)
+    if existing is not None:
+        return existing, existing.state == CaseState.failed
+    case = Case(document=document)
+    try:
+        store.add(case)
+    except DuplicateDocument:  # another worker took the same content a moment ago
+        return store.by_sha256(document.sha256), False
+    stored = keep_copy(path, case_dir(settings, case))
+    case.document = case.document.model_copy(update={"stored_path": str(stored)})
+    return store.save(case, action="stored", path=str(stored)), True
+
+
+def send_to_quarantine(case: Case, reason: str, settings: Settings) -> Case:
+    source = Path(case.document.stored_path or "")
+    if source.is_file():
+        quarantine(source, reason, settings.quarantine_dir, case.document.original_name, case.id)
+    case.reason = reason
+    return store_for(settings).transition(case, CaseState.quarantined, reason=reason)
+
+
+def save_layout(layout: Layout, settings: Settings, case: Case) -> None:
+    (case_dir(settings, case) / "layout.json").write_text(layout.model_dump_json())
+
+
+def understand(case: Case, settings: Settings, today: date | None = None) -> Case:
+    """Read, classify, extract and check the case's document, and decide its route."""
+    store = store_for(settings)
+    path = Path(case.document.stored_path or "")
+    try:
+        kind = media_type(path)
+        layout = read_document(path, kind)
+    except BadDocument as exc:
+        return send_to_quarantine(case, str(exc), settings)
+    case.document = case.document.model_copy(
+        update={"media_type": kind, "page_count": len(layout.pages)}
+    )
+    save_layout(layout, settings, case)
+    template = classify(layout, load_templates(settings.templates_dir).values())
+    if template is None:
+        case.findings = [
+            Finding(
+                rule="classification",
+                message="rekey could not tell which form this is; a reviewer must choose.",
+            )
+        ]
+        case.decision = Decision(route="review", reasons=[case.findings[0].message])
+        return store.transition(case, CaseState.review, reason="unknown document type")
+    case.doc_type, case.template = template.doc_type, template.name
+    case.fields = extract_fields(layout, template)
+    store.transition(case, CaseState.extracted, template=template.name)
+    ruleset = load_rulesets(settings.rules_dir).get(template.doc_type)
+    context = RuleContext(today=today or date.today())
+    case.findings = run_rules(case, ruleset, context) if ruleset else []
+    case.decision = decide(case.findings, ruleset)
+    store.transition(case, CaseState.validated, findings=len(case.findings))
+    route_state = {
+        "auto": CaseState.validated,
+        "review": CaseState.review,
+        "reject": CaseState.rejected,
+    }[case.decision.route]
+    if route_state is not CaseState.validated:
+        case.reason = "; ".join(case.decision.reasons)
+        store.transition(case, route_state)
+    return case
+
+
+def key(case: Case, settings: Settings) -> Case:
+    """Key an auto-routed (or approved) case. ApplicationError propagates for retries."""
+    from connectors.backoffice import key_case
+
+    store = store_for(settings)
+    store.transition(case, CaseState.keying)
+    try:
+        receipt = key_case(case, settings)
+    except BusinessRuleError as exc:
+        case.findings = [*case.findings, Finding(rule="backoffice", fields=[], message=str(exc))]
+        case.decision = Decision(route="review", reasons=[str(exc)])
+        case.reason = str(exc)
+        return store.transition(case, CaseState.review)
+    case.receipt = receipt
+    case.reason = None
+    store.transition(case, CaseState.keyed, reference=receipt.reference)
+    (case_dir(settings, case) / "receipt.json").write_text(
+        json.dumps(receipt.model_dump(mode="json"), indent=2)
+    )
+    return store.transition(case, CaseState.done)
+
+
+def mark_failed(case: Case, settings: Settings, reason: str) -> Case:
+    case.reason = reason
+    return store_for(settings).transition(case, CaseState.failed, reason=reason)
