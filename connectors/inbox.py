@@ -55,17 +55,17 @@ def keep_copy(path: Path, case_dir: Path) -> Path:
 def quarantine(
     path: Path,
     reason: str,
-    quarantine_dir: Path,
+    folder: Path,
     name: str | None = None,
     case_id: str | None = None,
 ) -> Path:
     """Copy ``path`` into quarantine as ``name`` with ``NAME.reason.txt`` beside it."""
-    quarantine_dir.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     name = safe_name(name or path.name)
     stem = f"{case_id}-{name}" if case_id else name
-    target = quarantine_dir / stem
+    target = folder / stem
     shutil.copy2(path, target)
-    reason_file = quarantine_dir / f"{stem}.reason.txt"
+    reason_file = folder / f"{stem}.reason.txt"
     details = {"file": name, "case": case_id, "at": utcnow().isoformat(), "reason": reason}
     reason_file.write_text(
         f"{reason}\n\n{json.dumps(details, ensure_ascii=False, indent=2)}\n", encoding="utf-8"

@@ -1,0 +1,115 @@
+"""Value formats: how a case value is typed into a screen and how a screen value reads back.
+
+Each format turns a case value (canonical: ISO dates, plain decimals) into screen text with
+``to_screen`` and turns screen text back into the canonical form with ``from_screen``, so a
+read-back compares like with like. ``action`` names the input action (see ``pages.ACTIONS``).
+A new format is one small class added to :data:`ValueFormat`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def squash(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+class _Format(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    action: ClassVar[str] = "fill"
+
+    def canonical(self, value: str | None) -> str:
+        return squash(value)
+
+    def to_screen(self, value: str | None) -> str:
+        return self.canonical(value)
+
+    def from_screen(self, text: str) -> str:
+        return squash(text)
+
+
+class TextFormat(_Format):
+    kind: Literal["text"] = "text"
+
+
+class SelectFormat(_Format):
+    """A ``<select>`` chosen by the option's visible text."""
+
+    kind: Literal["select"] = "select"
+    action: ClassVar[str] = "select"
+
+
+class DateFormat(_Format):
+    """Case value ``YYYY-MM-DD``; on screen as *pattern*, e.g. ``%d/%m/%Y``."""
+
+    kind: Literal["date"] = "date"
+    pattern: str = "%d/%m/%Y"
+
+    @field_validator("pattern")
+    @classmethod
+    def _round_trips(cls, pattern: str) -> str:
+        sample = date(2001, 2, 3)
+        try:
+            ok = datetime.strptime(sample.strftime(pattern), pattern).date() == sample
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"date pattern {pattern!r} does not round-trip a date")
+        return pattern
+
+    def canonical(self, value: str | None) -> str:
+        value = squash(value)
+        return date.fromisoformat(value).isoformat() if value else ""
+
+    def to_screen(self, value: str | None) -> str:
+        value = self.canonical(value)
+        return date.fromisoformat(value).strftime(self.pattern) if value else ""
+
+    def from_screen(self, text: str) -> str:
+        text = squash(text)
+        return datetime.strptime(text, self.pattern).date().isoformat() if text else ""
+
+
+class AmountFormat(_Format):
+    """Case value a plain decimal (``1234.56``); on screen ``1,234.56``."""
+
+    kind: Literal["amount"] = "amount"
+    thousands: str = ","
+    decimal: str = "."
+    places: int = Field(default=2, ge=0, le=6)
+
+    def _parse(self, text: str) -> Decimal:
+        try:
+            number = Decimal(text)
+        except InvalidOperation as exc:
+            raise ValueError(f"{text!r} is not a decimal amount") from exc
+        if not number.is_finite():
+            raise ValueError(f"{text!r} is not a decimal amount")
+        if number.as_tuple().exponent < -self.places:  # type: ignore[operator]
+            raise ValueError(f"{text!r} has more than {self.places} decimal places")
+        return number.quantize(Decimal(1).scaleb(-self.places))
+
+    def canonical(self, value: str | None) -> str:
+        value = squash(value)
+        return str(self._parse(value)) if value else ""
+
+    def to_screen(self, value: str | None) -> str:
+        value = self.canonical(value)
+        if not value:
+            return ""
+        text = f"{Decimal(value):,.{self.places}f}"
+        return text.translate(str.maketrans({",": self.thousands, ".": self.decimal}))
+
+    def from_screen(self, text: str) -> str:
+        text = squash(text).replace(self.thousands, "").replace(self.decimal, ".")
+        return str(self._parse(text)) if text else ""
+
+
+ValueFormat = Annotated[
+    TextFormat | SelectFormat | DateFormat | AmountFormat, Field(discriminator="kind")
+]

@@ -1,0 +1,218 @@
+"""The demo back office and the keying robot, with real Chromium against a real server."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from connectors.backoffice import (
+    BackOfficeRefused,
+    BackOfficeSession,
+    ReadBackMismatch,
+    SignInRefused,
+    key_case,
+    load_screens,
+)
+from connectors.backoffice.formats import AmountFormat, DateFormat
+from connectors.backoffice.screenmap import RecordScreen, load_screen
+from rekey.errors import ApplicationError, BusinessRuleError, ConfigError
+from rekey.models import Case, Document, Field
+from rekey.settings import Settings
+
+SCREENS = Path(__file__).resolve().parent.parent / "samples" / "screens"
+
+
+def make_case(tag: str, **overrides: str | None) -> Case:
+    values: dict[str, str | None] = {
+        "policy_number": "POL-2024-00042",
+        "claimant_name": "Ana  de la Cruz",
+        "date_of_loss": "2024-02-29",
+        "amount_claimed": "1234.5",
+        "currency": "GBP",
+        "loss_description": "Water damage to the kitchen ceiling.",
+    } | overrides
+    digest = hashlib.sha256(tag.encode()).hexdigest()
+    return Case(
+        document=Document(original_name=f"{tag}.pdf", sha256=digest, size=1),
+        fields={k: Field(name=k, value=v, confidence=1.0) for k, v in values.items()},
+    )
+
+
+def test_keying_creates_one_record_with_the_right_values(backoffice, backoffice_settings):
+    case = make_case("creates-one")
+    receipt = key_case(case, backoffice_settings)
+
+    rows = backoffice.claims(external_ref=case.external_reference)
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["reference"] == receipt.reference
+    assert receipt.reference.startswith("CLM-")
+    assert {k: row[k] for k in ("policy_number", "claimant_name", "date_of_loss")} == {
+        "policy_number": "POL-2024-00042",
+        "claimant_name": "Ana de la Cruz",
+        "date_of_loss": "2024-02-29",
+    }
+    assert (row["amount"], row["currency"]) == ("1234.50", "GBP")
+    assert row["description"] == "Water damage to the kitchen ceiling."
+    assert row["created_by"] == backoffice.user
+    assert receipt.verified
+    evidence = backoffice_settings.cases_dir / case.id / "evidence"
+    assert [Path(p).parent for p in receipt.screenshots] == [evidence, evidence]
+    assert all(Path(p).stat().st_size > 0 for p in receipt.screenshots)
+
+
+def test_keying_twice_gives_one_record_and_the_same_reference(
+    backoffice, backoffice_settings, tmp_path
+):
+    case = make_case("twice")
+    with BackOfficeSession(backoffice_settings) as office:
+        first = office.key_case(case, tmp_path / "first")
+        second = office.key_case(case, tmp_path / "second")
+    third = key_case(case, backoffice_settings, evidence_dir=tmp_path / "third")
+
+    assert first.reference == second.reference == third.reference
+    assert len(backoffice.claims(external_ref=case.external_reference)) == 1
+    assert second.verified and len(second.screenshots) == 1  # read-back evidence only
+
+
+def test_one_session_keys_a_batch(backoffice, backoffice_settings, tmp_path):
+    cases = [make_case(f"batch-{i}", amount_claimed=f"{i}000.00") for i in range(1, 4)]
+    with BackOfficeSession(backoffice_settings) as office:
+        receipts = [office.key_case(c, tmp_path / c.id) for c in cases]
+    assert len({r.reference for r in receipts}) == 3
+    for case, receipt in zip(cases, receipts, strict=True):
+        (row,) = backoffice.claims(external_ref=case.external_reference)
+        assert row["reference"] == receipt.reference
+        assert row["amount"] == case.fields["amount_claimed"].value
+
+
+def test_lost_session_is_signed_back_into(backoffice, backoffice_settings, tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="connectors.backoffice")
+    first, second = make_case("lost-1"), make_case("lost-2")
+    with BackOfficeSession(backoffice_settings) as office:
+        office.key_case(first, tmp_path / "1")
+        office.page.context.clear_cookies()  # the back office forgets the session
+        receipt = office.key_case(second, tmp_path / "2")
+    (row,) = backoffice.claims(external_ref=second.external_reference)
+    assert row["reference"] == receipt.reference
+    assert "session lost" in caplog.text and "signing in again" in caplog.text
+
+
+def test_back_office_validation_error_becomes_business_rule_error(backoffice, backoffice_settings):
+    case = make_case("refused", amount_claimed="0", claimant_name=None)
+    with pytest.raises(BackOfficeRefused) as caught:
+        key_case(case, backoffice_settings)
+    assert isinstance(caught.value, BusinessRuleError)
+    assert caught.value.messages == [
+        "Claimant name is required",
+        "Amount claimed must be greater than 0",
+    ]
+    assert backoffice.claims(external_ref=case.external_reference) == []
+
+
+def test_case_value_the_screen_cannot_take_is_a_business_rule_error(
+    backoffice, backoffice_settings
+):
+    case = make_case("bad-currency", currency="JPY")
+    with pytest.raises(BusinessRuleError, match="currency: 'JPY' is not one of EUR, USD"):
+        key_case(case, backoffice_settings)
+    assert backoffice.claims(external_ref=case.external_reference) == []
+
+
+def test_read_back_mismatch_names_the_fields(backoffice, tmp_path):
+    screens = tmp_path / "screens"
+    shutil.copytree(SCREENS, screens)
+    record = screens / "claim_record.yaml"
+    record.write_text(
+        record.read_text().replace("{caption: Claimant name}", "{caption: Policy number}")
+    )
+    settings = backoffice.settings_for(tmp_path, screens_dir=screens)
+    with pytest.raises(ReadBackMismatch) as caught:
+        key_case(make_case("mismatch"), settings)
+    assert caught.value.fields == ["claimant_name"]
+    assert "screen shows 'POL-2024-00042'" in str(caught.value)
+
+
+def test_wrong_password_is_a_config_error_not_a_retry(backoffice, tmp_path):
+    settings = backoffice.settings_for(tmp_path, backoffice_password="not-the-password")
+    with pytest.raises(SignInRefused, match="Invalid username or password") as caught:
+        key_case(make_case("wrong-password"), settings)
+    assert isinstance(caught.value, ConfigError)
+    assert "not-the-password" not in str(caught.value)
+
+
+def test_unreachable_back_office_is_an_application_error(backoffice, tmp_path):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = backoffice.settings_for(tmp_path, backoffice_url=url)
+    with pytest.raises(ApplicationError, match=r"sign in: .*ERR_CONNECTION_REFUSED"):
+        key_case(make_case("unreachable"), settings)
+
+
+def test_missing_password_is_a_config_error(tmp_path):
+    settings = Settings(_env_file=None, data_dir=tmp_path, backoffice_password=None)
+    with pytest.raises(ConfigError, match="REKEY_BACKOFFICE_PASSWORD"):
+        key_case(make_case("no-password"), settings)
+
+
+def test_screen_map_with_unknown_key_names_file_and_key(tmp_path):
+    screens = tmp_path / "screens"
+    shutil.copytree(SCREENS, screens)
+    entry = screens / "claim_entry.yaml"
+    entry.write_text(
+        entry.read_text().replace(
+            "locator: {caption: Policy number}", "locator: {caption: Policy number, bogus: 1}"
+        )
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_screens(screens)
+    assert caught.value.file == str(entry)
+    assert caught.value.key == "fields.policy_number.locator.bogus"
+    assert str(caught.value).startswith(f"{entry}: fields.policy_number.locator.bogus: Extra")
+
+
+def test_screen_map_errors_name_the_project_relative_file(tmp_path):
+    with pytest.raises(ConfigError, match=r"^samples/screens/nowhere\.yaml: cannot read"):
+        load_screen(SCREENS / "nowhere.yaml", RecordScreen)
+
+
+def test_shipped_screen_maps_load():
+    maps = load_screens(SCREENS)
+    assert maps.entry.dialog is not None and maps.entry.dialog.accept == "Save claim?"
+    assert set(maps.record.fields) <= set(maps.entry.fields)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "case_value", "screen"),
+    [
+        (DateFormat(pattern="%d/%m/%Y"), "2024-02-29", "29/02/2024"),
+        (AmountFormat(), "1234.5", "1,234.50"),
+        (AmountFormat(thousands=".", decimal=","), "1234567.8", "1.234.567,80"),
+        (AmountFormat(), "", ""),
+    ],
+)
+def test_formats_round_trip(fmt, case_value, screen):
+    assert fmt.to_screen(case_value) == screen
+    assert fmt.from_screen(screen) == fmt.canonical(case_value)
+
+
+def test_amount_with_too_many_places_is_refused():
+    with pytest.raises(ValueError, match="more than 2 decimal places"):
+        AmountFormat().to_screen("1.234")
+
+
+def test_back_office_requires_sign_in_and_csrf(backoffice):
+    import httpx
+
+    with httpx.Client(base_url=backoffice.url) as client:
+        response = client.get("/claims/new")
+        assert response.status_code == 303
+        assert response.headers["location"] == "/login?next=/claims/new"
+        forged = {"username": backoffice.user, "password": backoffice.password, "_csrf": "x"}
+        assert client.post("/login", data=forged).status_code == 403

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from extractors.classify import classify
+from extractors.extract import extract_fields
+from extractors.normalise import NormaliseError, date_iso, money
+from extractors.registry import read_document
+from extractors.sniff import media_type
+from extractors.templates import load_templates
+from rekey.errors import BadDocument, ConfigError
+from rekey.settings import PROJECT_ROOT
+
+TEMPLATES = PROJECT_ROOT / "samples" / "templates"
+
+
+def truth_of(pdf: Path) -> dict:
+    return json.loads(pdf.with_suffix(".truth.json").read_text())
+
+
+def test_digital_claims_read_exactly_as_printed(sample_pdfs: list[Path]) -> None:
+    assert len(sample_pdfs) >= 3
+    templates = load_templates(TEMPLATES)
+    for pdf in sample_pdfs:
+        layout = read_document(pdf)
+        template = classify(layout, templates.values())
+        assert template is not None and template.doc_type == "claim"
+        fields = extract_fields(layout, template)
+        truth = truth_of(pdf)["fields"]
+        for name, field in fields.items():
+            assert field.value == truth[name], (pdf.name, name)
+            assert field.confident, (pdf.name, name)
+            assert field.page == 1 and field.box is not None
+            assert 0 <= field.box.x0 < field.box.x1 <= 1
+
+
+def test_words_carry_page_relative_boxes_and_source(sample_pdfs: list[Path]) -> None:
+    layout = read_document(sample_pdfs[0])
+    assert [p.number for p in layout.pages] == [1, 2]
+    word = next(w for w in layout.pages[0].words if w.text == "Policy")
+    assert word.source == "text"
+    assert 0 < word.box.x0 < 0.2 and 0 < word.box.y0 < 0.3
+
+
+def test_unknown_layout_is_not_classified(tmp_path: Path) -> None:
+    from reportlab.pdfgen.canvas import Canvas
+
+    pdf = tmp_path / "letter.pdf"
+    canvas = Canvas(str(pdf))
+    canvas.drawString(72, 720, "Dear customer, thank you for your letter of complaint.")
+    canvas.save()
+    assert classify(read_document(pdf), load_templates(TEMPLATES).values()) is None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"Dear Sir or Madam,\nplease find my claim attached.\n", "plain text"),
+        (b"\x7fELF\x02\x01\x01" + bytes(200), "executable"),
+    ],
+)
+def test_files_that_are_not_documents_say_what_they_are(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "claim.pdf"
+    path.write_bytes(content)
+    with pytest.raises(BadDocument, match=message):
+        media_type(path)
+
+
+def test_truncated_pdf_is_a_bad_document(tmp_path: Path, sample_pdfs: list[Path]) -> None:
+    path = tmp_path / "cut.pdf"
+    path.write_bytes(sample_pdfs[0].read_bytes()[:700])
+    with pytest.raises(BadDocument):
+        read_document(path)
+
+
+def test_template_with_unknown_key_names_file_and_key(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text(
+        "doc_type: claim\nkeywords: [x]\nfields:\n"
+        "  policy_number:\n    locators: [{kind: label, text: 'Policy', colour: red}]\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_templates(tmp_path)
+    assert "broken.yaml" in str(err.value)
+    assert "fields.policy_number.locators.0.label.colour" in str(err.value)
+
+
+def test_template_with_bad_regex_fails_at_load(tmp_path: Path) -> None:
+    (tmp_path / "regex.yaml").write_text(
+        "doc_type: claim\nkeywords: [x]\nfields:\n"
+        "  policy_number:\n    locators: [{kind: regex, pattern: 'POL-(\\d+'}]\n"
+    )
+    with pytest.raises(ConfigError, match=r"regex\.yaml: fields\.policy_number\.locators\.0"):
+        load_templates(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("printed", "value"),
+    [("1,234.56", "1234.56"), ("1.234,56", "1234.56"), ("€ 99.00", "99.00"), ("12,5", "12.50")],
+)
+def test_money_reads_either_thousands_convention(printed: str, value: str) -> None:
+    assert money(printed) == value
+
+
+def test_dates_become_iso_or_refuse() -> None:
+    assert date_iso("21/10/2026") == "2026-10-21"
+    assert date_iso("12 March 2025") == "2025-03-12"
+    with pytest.raises(NormaliseError):
+        date_iso("soon")

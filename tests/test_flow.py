@@ -1,0 +1,67 @@
+"""The whole path under Prefect: dropped PDFs to back-office records, bad files to
+quarantine, and no double keying."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flows.process import process_folder
+from rekey.models import CaseState
+from rekey.pipeline import store_for
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def test_folder_is_keyed_and_bad_files_quarantined(inbox: Path, backoffice, tmp_path: Path):
+    settings = backoffice.settings_for(tmp_path)
+    before = len(backoffice.claims())
+    outcomes = {o.file: o for o in process_folder(inbox, settings)}
+
+    claims = [o for name, o in outcomes.items() if name.startswith("claim-")]
+    assert len(claims) == 3
+    for outcome in claims:
+        assert outcome.state == "done", outcome
+        rows = backoffice.claims(reference=outcome.reference)
+        assert len(rows) == 1
+    assert len(backoffice.claims()) == before + 3
+
+    for bad, why in (("a-letter.pdf", "plain text"), ("empty.pdf", "empty")):
+        assert outcomes[bad].state == "quarantined"
+        kept = settings.quarantine_dir / f"{outcomes[bad].case_id}-{bad}"
+        assert kept.is_file()
+        reason = kept.with_name(kept.name + ".reason.txt").read_text()
+        assert why in reason
+
+    store = store_for(settings)
+    assert {c.state for c in store.list()} == {CaseState.done, CaseState.quarantined}
+    done = store.list([CaseState.done])[0]
+    assert done.receipt.verified and Path(done.receipt.screenshots[0]).is_file()
+
+
+def test_second_run_keys_nothing_twice(inbox: Path, backoffice, tmp_path: Path):
+    settings = backoffice.settings_for(tmp_path)
+    first = process_folder(inbox, settings)
+    count = len(backoffice.claims())
+    second = process_folder(inbox, settings)
+    assert len(backoffice.claims()) == count
+    assert [o.case_id for o in second] == [o.case_id for o in first]
+    assert all("already processed" in o.note for o in second)
+
+
+def test_back_office_down_parks_the_case_as_failed(inbox: Path, backoffice, tmp_path: Path):
+    settings = backoffice.settings_for(
+        tmp_path,
+        backoffice_url="http://127.0.0.1:9",
+        keying_retries=1,
+        keying_retry_delay_s=0.0,
+    )
+    pdf = next(inbox.glob("claim-*.pdf"))
+    outcomes = process_folder(inbox, settings)
+    failed = next(o for o in outcomes if o.file == pdf.name)
+    assert failed.state == "failed"
+    assert "ApplicationError" in failed.note or "back office" in failed.note.lower()
+    # the next run picks it up again, this time against the live back office
+    retry = process_folder(inbox, settings.model_copy(update={"backoffice_url": backoffice.url}))
+    assert next(o for o in retry if o.file == pdf.name).state == "done"
