@@ -139,6 +139,12 @@ class Receipt(Model):
     verified: bool = False
 
 
+def external_reference(sha256: str) -> str:
+    """The reference rekey puts on a back-office record: stable for the same content, so a
+    retry, a re-run or a second worker finds the record instead of keying it again."""
+    return f"RK-{sha256[:16].upper()}"
+
+
 class CaseState(StrEnum):
     received = "received"
     extracted = "extracted"
@@ -172,8 +178,7 @@ class Case(Model):
 
     @property
     def external_reference(self) -> str:
-        """The reference rekey puts on the back-office record; stable across retries."""
-        return f"RK-{self.document.sha256[:16].upper()}"
+        return external_reference(self.document.sha256)
 
     def values(self) -> dict[str, str | None]:
         return {name: f.value for name, f in self.fields.items()}
@@ -197,6 +202,9 @@ class Truth(Model):
     rendition: str = "digital"
     fields: dict[str, Any]
     planted_error: str | None = None  # the rule that must fire, if any
+    container: str | None = None  # pdf, tiff, png, csv, xlsx
+    formats: dict[str, str] = PydField(default_factory=dict)  # how values were printed
+    stamp_over: str | None = None  # the field a stamp covers (bad fax)
     pages: int = 1
     dpi: int | None = None
     skew_degrees: list[float] = PydField(default_factory=list)  # per page

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from connectors.inbox import sha256_of
 from rekey.cli import app
+from rekey.models import external_reference
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -25,18 +27,19 @@ def env(monkeypatch: pytest.MonkeyPatch, backoffice, tmp_path: Path) -> Path:
 
 def test_run_twice_then_list_cases(env: Path, inbox: Path, backoffice) -> None:
     runner = CliRunner()
-    before = len(backoffice.claims())
+    refs = [external_reference(sha256_of(pdf)) for pdf in inbox.glob("claim-*.pdf")]
 
     first = runner.invoke(app, ["run", str(inbox)])
     assert first.exit_code == 0, first.output
     assert first.output.count("done") == 3
     assert first.output.count("quarantined") == 2
-    assert len(backoffice.claims()) == before + 3
+    assert [len(backoffice.claims(external_ref=ref)) for ref in refs] == [1, 1, 1]
+    count = len(backoffice.claims())
 
     second = runner.invoke(app, ["run", str(inbox)])
     assert second.exit_code == 0, second.output
     assert second.output.count("already processed") == 5
-    assert len(backoffice.claims()) == before + 3
+    assert len(backoffice.claims()) == count
 
     listing = runner.invoke(app, ["cases"])
     assert listing.exit_code == 0, listing.output

@@ -7,25 +7,29 @@ from pathlib import Path
 
 import pytest
 
+from connectors.backoffice import BackOfficeSession
+from connectors.inbox import sha256_of
 from flows.process import process_folder
-from rekey.models import CaseState
+from rekey.models import CaseState, external_reference
 from rekey.pipeline import store_for
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
+def external_ref(pdf: Path) -> str:
+    return external_reference(sha256_of(pdf))
+
+
 def test_folder_is_keyed_and_bad_files_quarantined(inbox: Path, backoffice, tmp_path: Path):
     settings = backoffice.settings_for(tmp_path)
-    before = len(backoffice.claims())
     outcomes = {o.file: o for o in process_folder(inbox, settings)}
 
     claims = [o for name, o in outcomes.items() if name.startswith("claim-")]
     assert len(claims) == 3
     for outcome in claims:
         assert outcome.state == "done", outcome
-        rows = backoffice.claims(reference=outcome.reference)
-        assert len(rows) == 1
-    assert len(backoffice.claims()) == before + 3
+        rows = backoffice.claims(external_ref=external_ref(inbox / outcome.file))
+        assert [row["reference"] for row in rows] == [outcome.reference]
 
     for bad, why in (("a-letter.pdf", "plain text"), ("empty.pdf", "empty")):
         assert outcomes[bad].state == "quarantined"
@@ -33,6 +37,11 @@ def test_folder_is_keyed_and_bad_files_quarantined(inbox: Path, backoffice, tmp_
         assert kept.is_file()
         reason = kept.with_name(kept.name + ".reason.txt").read_text()
         assert why in reason
+
+    with BackOfficeSession(settings) as office:  # what a person sees on the claim list
+        office.page.goto("claims")
+        listed = office.page.locator("body").inner_text()
+    assert all(o.reference in listed for o in claims)
 
     store = store_for(settings)
     assert {c.state for c in store.list()} == {CaseState.done, CaseState.quarantined}
@@ -46,6 +55,8 @@ def test_second_run_keys_nothing_twice(inbox: Path, backoffice, tmp_path: Path):
     count = len(backoffice.claims())
     second = process_folder(inbox, settings)
     assert len(backoffice.claims()) == count
+    for pdf in inbox.glob("claim-*.pdf"):
+        assert len(backoffice.claims(external_ref=external_ref(pdf))) == 1
     assert [o.case_id for o in second] == [o.case_id for o in first]
     assert all("already processed" in o.note for o in second)
 
