@@ -9,7 +9,8 @@ demo: bootstrap
 test: bootstrap
 	.venv/bin/pytest
 
-bench: bootstrap
+bench:
+	@scripts/bootstrap --bench
 	.venv/bin/python -m benchmarks
 
 lint: bootstrap
