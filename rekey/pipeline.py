@@ -19,9 +19,9 @@ from extractors.classify import classify
 from extractors.extract import extract_fields
 from extractors.registry import read_document
 from extractors.sniff import media_type
-from extractors.templates import load_templates
+from extractors.templates import Template, load_templates
 from rekey.errors import BadDocument, BusinessRuleError, DuplicateDocument
-from rekey.models import Case, CaseState, Decision, Finding, Layout
+from rekey.models import Case, CaseState, Decision, Field, Finding, Layout
 from rekey.settings import Settings
 from rekey.store import Store
 from validators.engine import decide, run_rules
@@ -102,42 +102,63 @@ def save_layout(layout: Layout, settings: Settings, case: Case) -> None:
     (case_dir(settings, case) / "layout.json").write_text(layout.model_dump_json())
 
 
+UNKNOWN_FORM = Finding(
+    rule="classification",
+    message="rekey could not tell which form this is; a reviewer must choose.",
+)
+
+
+def read(path: Path) -> tuple[str, Layout]:
+    """The file's real media type and its layout; BadDocument when it cannot be read."""
+    kind = media_type(path)
+    return kind, read_document(path, kind)
+
+
+def extract(layout: Layout, settings: Settings) -> tuple[Template | None, dict[str, Field]]:
+    """The matching template and the fields it locates (no template: no fields)."""
+    template = classify(layout, load_templates(settings.templates_dir).values())
+    if template is None:
+        return None, {}
+    return template, extract_fields(layout, template)
+
+
+def check(
+    case: Case, settings: Settings, today: date | None = None
+) -> tuple[list[Finding], Decision]:
+    """Run the case's rule set and decide: auto, review or reject."""
+    if case.doc_type is None:
+        return [UNKNOWN_FORM], Decision(route="review", reasons=[UNKNOWN_FORM.message])
+    ruleset = load_rulesets(settings.rules_dir).get(case.doc_type)
+    context = RuleContext(today=today or date.today())
+    findings = run_rules(case, ruleset, context) if ruleset else []
+    return findings, decide(findings, ruleset)
+
+
+ROUTE_STATE = {
+    "auto": CaseState.validated,
+    "review": CaseState.review,
+    "reject": CaseState.rejected,
+}
+
+
 def understand(case: Case, settings: Settings, today: date | None = None) -> Case:
-    """Read, classify, extract and check the case's document, and decide its route."""
+    """Read, classify, extract and check the case's document, and record where it goes."""
     store = store_for(settings)
-    path = Path(case.document.stored_path or "")
     try:
-        kind = media_type(path)
-        layout = read_document(path, kind)
+        kind, layout = read(Path(case.document.stored_path or ""))
     except BadDocument as exc:
         return send_to_quarantine(case, str(exc), settings)
     case.document = case.document.model_copy(
         update={"media_type": kind, "page_count": len(layout.pages)}
     )
     save_layout(layout, settings, case)
-    template = classify(layout, load_templates(settings.templates_dir).values())
-    if template is None:
-        case.findings = [
-            Finding(
-                rule="classification",
-                message="rekey could not tell which form this is; a reviewer must choose.",
-            )
-        ]
-        case.decision = Decision(route="review", reasons=[case.findings[0].message])
-        return store.transition(case, CaseState.review, reason="unknown document type")
-    case.doc_type, case.template = template.doc_type, template.name
-    case.fields = extract_fields(layout, template)
-    store.transition(case, CaseState.extracted, template=template.name)
-    ruleset = load_rulesets(settings.rules_dir).get(template.doc_type)
-    context = RuleContext(today=today or date.today())
-    case.findings = run_rules(case, ruleset, context) if ruleset else []
-    case.decision = decide(case.findings, ruleset)
+    template, case.fields = extract(layout, settings)
+    if template is not None:
+        case.doc_type, case.template = template.doc_type, template.name
+        store.transition(case, CaseState.extracted, template=template.name)
+    case.findings, case.decision = check(case, settings, today)
     store.transition(case, CaseState.validated, findings=len(case.findings))
-    route_state = {
-        "auto": CaseState.validated,
-        "review": CaseState.review,
-        "reject": CaseState.rejected,
-    }[case.decision.route]
+    route_state = ROUTE_STATE[case.decision.route]
     if route_state is not CaseState.validated:
         case.reason = "; ".join(case.decision.reasons)
         store.transition(case, route_state)
