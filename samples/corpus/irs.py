@@ -151,7 +151,7 @@ def cms1500_values(seed: int, today: date) -> tuple[dict[str, str], dict[str, An
     t_dollars, t_cents = f"{total:.2f}".split(".")
     values["t_charge"] = f"{t_dollars} {t_cents}"
     truth = {
-        "insurer": insurer,
+        "insurer": values["insurance_name"],
         "patient_name": f"{first} {last}",
         "insured_id": policy,
         "date_of_birth": birth.isoformat(),
@@ -160,7 +160,6 @@ def cms1500_values(seed: int, today: date) -> tuple[dict[str, str], dict[str, An
         "diagnoses": diagnoses,
         "services": services,
         "total_charge": f"{total:.2f}",
-        "_acroform": values,
     }
     return values, truth
 
