@@ -1,104 +1,181 @@
-"""Basic checks: required fields, dates not in the future, amounts above zero, confidence."""
+"""Basic rules: required fields, types and formats, ranges, ticks and read confidence."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field as PydField
 
 from rekey.models import Case, Finding
-from validators.registry import RuleContext, rule
+from validators.registry import FieldsParams, NoParams, Params, RuleContext, rule
+from validators.values import as_amount, as_bool, as_date, label, text
 
 
-def _finding(ctx: RuleContext, name: str, fields: list[str], message: str) -> Finding:
-    return Finding(rule=name, severity=ctx.severity, fields=fields, message=message)
+class RequiredParams(Params):
+    fields: list[str] = PydField(default_factory=list)
+    any_of: list[list[str]] = PydField(default_factory=list)  # at least one of each group
 
 
-def _label(name: str) -> str:
-    return name.replace("_", " ")
-
-
-@rule("required")
-def required(case: Case, params: dict[str, Any], ctx: RuleContext) -> list[Finding]:
-    return [
-        _finding(ctx, "required", [name], f"The {_label(name)} is missing.")
-        for name in params["fields"]
-        if not (case.fields.get(name) and case.fields[name].value)
+@rule("required", RequiredParams)
+def required(case: Case, params: RequiredParams, ctx: RuleContext) -> list[Finding]:
+    """Each listed field has a value; each ``any_of`` group has at least one."""
+    found = [
+        ctx.finding([name], f"The {label(name)} is missing.")
+        for name in params.fields
+        if text(case, name) is None
     ]
+    for group in params.any_of:
+        if all(text(case, name) is None for name in group):
+            names = " or ".join(label(name) for name in group)
+            found.append(ctx.finding(list(group), f"Neither the {names} is given; one is needed."))
+    return found
 
 
-def _iso_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+Kind = Literal["date", "amount", "email", "boolean", "currency", "digits"]
+EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+DIGITS = re.compile(r"^\d+$")
+KIND_NAMES = {
+    "date": "a date (YYYY-MM-DD)",
+    "amount": "an amount",
+    "email": "an email address",
+    "boolean": "a tick (yes or no)",
+    "currency": "a currency code such as EUR",
+    "digits": "a number",
+}
 
 
-@rule("not_future")
-def not_future(case: Case, params: dict[str, Any], ctx: RuleContext) -> list[Finding]:
+def well_formed(value: str, kind: Kind) -> bool:
+    if kind == "date":
+        return as_date(value) is not None
+    if kind == "amount":
+        return as_amount(value) is not None
+    if kind == "boolean":
+        return as_bool(value) is not None
+    pattern = {"email": EMAIL, "currency": CURRENCY, "digits": DIGITS}[kind]
+    return pattern.match(value) is not None
+
+
+class FormatParams(Params):
+    fields: dict[str, Kind]
+
+
+@rule("format", FormatParams)
+def format_(case: Case, params: FormatParams, ctx: RuleContext) -> list[Finding]:
+    """Each present field reads as its kind: date, amount, email, boolean, currency, digits."""
     found = []
-    for name in params["fields"]:
-        field = case.fields.get(name)
-        if field is None or not field.value:
-            continue
-        day = _iso_date(field.value)
-        if day is None:
+    for name, kind in params.fields.items():
+        value = text(case, name)
+        if value is not None and not well_formed(value, kind):
             found.append(
-                _finding(
-                    ctx, "not_future", [name], f"The {_label(name)} {field.value!r} is not a date."
-                )
+                ctx.finding([name], f"The {label(name)} {value!r} is not {KIND_NAMES[kind]}.")
             )
-        elif day > ctx.today:
+    return found
+
+
+class NotFutureParams(FieldsParams):
+    earliest: date | None = date(1900, 1, 1)
+
+
+@rule("not_future", NotFutureParams)
+def not_future(case: Case, params: NotFutureParams, ctx: RuleContext) -> list[Finding]:
+    """Dates are not after today and not before ``earliest`` (``format`` checks they are dates)."""
+    found = []
+    for name in params.fields:
+        value = text(case, name)
+        if value is None:
+            continue
+        day = as_date(value)
+        if day is None:  # the format rule reports what is not a date
+            continue
+        if day > ctx.today:
             found.append(
-                _finding(
-                    ctx,
-                    "not_future",
+                ctx.finding([name], f"The {label(name)} ({day:%d %b %Y}) is in the future.")
+            )
+        elif params.earliest and day < params.earliest:
+            found.append(
+                ctx.finding(
                     [name],
-                    f"The {_label(name)} ({day:%d %b %Y}) is in the future.",
+                    f"The {label(name)} ({day:%d %b %Y}) is before "
+                    f"{params.earliest:%d %b %Y}; it is probably misread.",
                 )
             )
     return found
 
 
-@rule("positive")
-def positive(case: Case, params: dict[str, Any], ctx: RuleContext) -> list[Finding]:
+class AmountRangeParams(FieldsParams):
+    above: Decimal = Decimal(0)
+    at_most: Decimal | None = None
+
+
+@rule("amount_range", AmountRangeParams)
+def amount_range(case: Case, params: AmountRangeParams, ctx: RuleContext) -> list[Finding]:
+    """Amounts are above ``above`` (default zero) and at most ``at_most``."""
     found = []
-    for name in params["fields"]:
-        field = case.fields.get(name)
-        if field is None or not field.value:
+    for name in params.fields:
+        value = text(case, name)
+        if value is None:
             continue
-        try:
-            amount = Decimal(field.value)
-        except InvalidOperation:
+        amount = as_amount(value)
+        if amount is None:  # the format rule reports what is not an amount
+            continue
+        if amount <= params.above:
             found.append(
-                _finding(
-                    ctx, "positive", [name], f"The {_label(name)} {field.value!r} is not an amount."
+                ctx.finding(
+                    [name], f"The {label(name)} must be above {params.above} (it is {amount})."
                 )
             )
-            continue
-        if amount <= 0:
+        elif params.at_most is not None and amount > params.at_most:
             found.append(
-                _finding(
-                    ctx,
-                    "positive",
+                ctx.finding(
                     [name],
-                    f"The {_label(name)} must be above zero (it is {amount}).",
+                    f"The {label(name)} ({amount}) is above the limit of {params.at_most}; "
+                    "a senior handler must confirm it.",
                 )
             )
     return found
 
 
-@rule("confidence")
-def confidence(case: Case, params: dict[str, Any], ctx: RuleContext) -> list[Finding]:
+class SignatureParams(Params):
+    field: str = "signature"
+
+
+@rule("signature_missing", SignatureParams)
+def signature_missing(case: Case, params: SignatureParams, ctx: RuleContext) -> list[Finding]:
+    """The form is signed: the signature tick is true.
+
+    A template that never reads the signature (the field is absent from the case, not merely
+    empty) cannot be judged here; that case reports nothing.
+    """
+    if params.field not in case.fields:
+        return []
+    value = text(case, params.field)
+    signed = as_bool(value)
+    if signed is True:
+        return []
+    if signed is None and value is not None:
+        message = f"Cannot tell whether the form is signed (read {value!r}); check the page."
+    else:
+        message = "The form is not signed."
+    return [ctx.finding([params.field], message)]
+
+
+@rule("confidence", NoParams)
+def confidence(case: Case, params: NoParams, ctx: RuleContext) -> list[Finding]:
     """A required field read below its threshold goes to a reviewer."""
-    return [
-        _finding(
-            ctx,
-            "confidence",
-            [name],
-            f"The {_label(name)} was read with "
-            f"{field.confidence:.0%} confidence, below the {field.threshold:.0%} needed.",
-        )
-        for name, field in case.fields.items()
-        if field.required and field.value and not field.confident
-    ]
+    found = []
+    for name, field in case.fields.items():
+        if not field.required or field.confident:
+            continue
+        if field.value is None:
+            message = f"The {label(name)} was not found on the page."
+        else:
+            message = (
+                f"The {label(name)} was read with {field.confidence:.0%} confidence, "
+                f"below the {field.threshold:.0%} needed."
+            )
+        found.append(ctx.finding([name], message))
+    return found

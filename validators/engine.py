@@ -1,18 +1,52 @@
-"""Run a rule set over a case, and decide: key it, send it to review, or reject it."""
+"""Run a rule set over a case, and decide: key it, send it to review, or reject it.
+
+A case is keyed automatically only when no finding is an error and every required field was
+read confidently (the ``confidence`` rule always runs, listed or not). An error from a rule
+the rule set lists as ``fatal`` rejects the case outright.
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
+
 from rekey.models import Case, Decision, Finding
-from validators.registry import RULES, RuleContext
+from validators.registry import RULES, NoParams, RuleContext
 from validators.rulesets import RuleSet
+
+log = logging.getLogger(__name__)
+ALWAYS = "confidence"
 
 
 def run_rules(case: Case, ruleset: RuleSet, context: RuleContext) -> list[Finding]:
+    """Every finding of ``ruleset`` on ``case``.
+
+    ``context.reference`` adds sources to the rule set's, or replaces those of the same name.
+    """
+    sources = {**ruleset.sources, **context.reference}
+    uses = ruleset.uses()
+    if ALWAYS not in {use.rule for use, _ in uses}:
+        uses.append((None, NoParams()))  # type: ignore[arg-type]
     findings: list[Finding] = []
-    for use in ruleset.rules:
-        ctx = RuleContext(today=context.today, severity=use.severity)
-        findings.extend(RULES[use.rule](case, use.params, ctx))
-    return findings
+    for use, params in uses:
+        name, severity = (use.rule, use.severity) if use else (ALWAYS, "error")
+        ctx = replace(context, rule=name, severity=severity, reference=sources)
+        try:
+            findings.extend(RULES[name](case, params, ctx))
+        except Exception as exc:  # a rule's bug must not lose the case: a person looks
+            log.exception("rule %s failed on case %s", name, case.id)
+            findings.append(
+                ctx.finding(
+                    [], f"The rule {name!r} could not run ({type(exc).__name__}); check by hand."
+                )
+            )
+    return drop_repeats(findings)
+
+
+def drop_repeats(findings: list[Finding]) -> list[Finding]:
+    """A field already reported missing needs no second finding saying it was not found."""
+    missing = {name for f in findings if f.rule == "required" for name in f.fields}
+    return [f for f in findings if not (f.rule == ALWAYS and f.fields and set(f.fields) <= missing)]
 
 
 def decide(findings: list[Finding], ruleset: RuleSet | None) -> Decision:
