@@ -49,7 +49,10 @@ def find_label(page: Page, text: str) -> tuple[list[Word], float] | None:
 
 
 def _same_line(word: Word, anchor: Box) -> bool:
-    return anchor.y0 - 0.002 <= word.box.cy <= anchor.y1 + 0.002
+    """Words share a line when they overlap vertically by half the smaller height."""
+    overlap = min(word.box.y1, anchor.y1) - max(word.box.y0, anchor.y0)
+    smaller = min(word.box.y1 - word.box.y0, anchor.y1 - anchor.y0)
+    return overlap >= 0.5 * smaller
 
 
 def _line_below(page: Page, above: Box, x_from: float, x_to: float) -> list[Word]:

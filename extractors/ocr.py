@@ -1,67 +1,87 @@
-"""Images → Layout with Tesseract (grayscale in, words with boxes and confidences out)."""
+"""Tesseract, called as few times as possible, on grayscale images.
+
+Each call starts a process and loads the model (~135 ms here), so callers batch: a whole page
+in one call, or all of a template's zones stitched into one image (:mod:`extractors.zonal`).
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from collections.abc import Iterable
+from dataclasses import dataclass
 
+import numpy as np
 import pytesseract
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from rekey.errors import BadDocument
-from rekey.models import Box, Layout, Page, Word
+from rekey.models import Box, Page, Word
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-MAX_PIXELS = 60_000_000  # ~ an A0 page at 300 dpi; larger images are refused before decoding
 DEFAULT_LANG = "eng"
+CONFIG = "--oem 1 -c tessedit_do_invert=0"
 
 
-def image_to_page(number: int, image: Image.Image, lang: str = DEFAULT_LANG) -> Page:
-    gray = ImageOps.grayscale(image)
-    width, height = gray.size
+@dataclass(frozen=True)
+class RawWord:
+    """A word in pixel coordinates of the image Tesseract was given."""
+
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float  # 0..1
+
+
+def tesseract(gray: np.ndarray, lang: str = DEFAULT_LANG, psm: int = 3) -> list[RawWord]:
     try:
-        data = pytesseract.image_to_data(gray, lang=lang, output_type=pytesseract.Output.DICT)
+        data = pytesseract.image_to_data(
+            gray, lang=lang, config=f"--psm {psm} {CONFIG}", output_type=pytesseract.Output.DICT
+        )
     except pytesseract.TesseractError as exc:
-        raise BadDocument(f"OCR failed on page {number}: {exc}") from exc
-    words = [
-        Word(
-            text=text,
-            box=Box(
-                x0=left / width,
-                y0=top / height,
-                x1=min(1.0, (left + w) / width),
-                y1=min(1.0, (top + h) / height),
-            ),
-            confidence=max(0.0, float(conf)) / 100,
-            source="ocr",
-        )
-        for text, left, top, w, h, conf in zip(
-            data["text"],
-            data["left"],
-            data["top"],
-            data["width"],
-            data["height"],
-            data["conf"],
-            strict=True,
-        )
+        raise BadDocument(f"OCR failed: {exc.message or exc}") from exc
+    columns = zip(
+        data["text"],
+        data["left"],
+        data["top"],
+        data["width"],
+        data["height"],
+        data["conf"],
+        strict=True,
+    )
+    return [
+        RawWord(text.strip(), left, top, width, height, max(0.0, float(conf)) / 100)
+        for text, left, top, width, height, conf in columns
         if text.strip()
     ]
-    return Page(number=number, width=width, height=height, words=words)
 
 
-def image_to_layout(path: Path) -> Layout:
-    """Every frame of an image file (multi-page TIFF included) as an OCR'd page."""
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-    try:
-        with Image.open(path) as image:
-            if image.width * image.height > MAX_PIXELS:
-                raise BadDocument(
-                    f"the image is {image.width}×{image.height} pixels, larger than rekey reads"
-                )
-            pages = []
-            for index in range(getattr(image, "n_frames", 1)):
-                image.seek(index)
-                pages.append(image_to_page(index + 1, image.copy()))
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
-        raise BadDocument(f"the image cannot be read ({exc!s:.120})") from exc
-    return Layout(pages=pages)
+def to_words(
+    raw: Iterable[RawWord], width: int, height: int, dx: int = 0, dy: int = 0
+) -> list[Word]:
+    """Raw words (optionally offset by ``dx, dy`` pixels) in page-relative units."""
+    return [
+        Word(
+            text=w.text,
+            box=Box(
+                x0=max(0.0, (w.left + dx) / width),
+                y0=max(0.0, (w.top + dy) / height),
+                x1=min(1.0, (w.left + dx + w.width) / width),
+                y1=min(1.0, (w.top + dy + w.height) / height),
+            ),
+            confidence=w.confidence,
+            source="ocr",
+        )
+        for w in raw
+    ]
+
+
+def ocr_page(number: int, gray: np.ndarray, lang: str = DEFAULT_LANG) -> Page:
+    """A whole prepared page, read in one call."""
+    height, width = gray.shape
+    return Page(
+        number=number,
+        width=width,
+        height=height,
+        words=to_words(tesseract(gray, lang), width, height),
+    )

@@ -1,7 +1,4 @@
-"""PDF → Layout with pdfplumber: the text layer as words, and AcroForm values.
-
-Pages without a text layer are handed to OCR, so mixed PDFs work.
-"""
+"""PDF text layers with pdfplumber, and AcroForm values with pypdf."""
 
 from __future__ import annotations
 
@@ -14,12 +11,11 @@ from pdfplumber.utils.exceptions import PdfminerException
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from extractors.ocr import image_to_page
+from extractors.raster import MAX_PAGES
 from rekey.errors import BadDocument
 from rekey.models import Box, Layout, Page, Word
 
 MIN_WORDS_FOR_TEXT_LAYER = 3
-OCR_DPI = 300
 
 
 def words_to_page(number: int, width: float, height: float, words: list[dict]) -> Page:
@@ -45,12 +41,30 @@ def words_to_page(number: int, width: float, height: float, words: list[dict]) -
     )
 
 
-def _plumber_page(page: pdfplumber.page.Page) -> Page:
-    words = page.extract_words(keep_blank_chars=False, use_text_flow=False)
-    if len(words) >= MIN_WORDS_FOR_TEXT_LAYER:
-        return words_to_page(page.page_number, float(page.width), float(page.height), words)
-    image = page.to_image(resolution=OCR_DPI).original
-    return image_to_page(page.page_number, image)
+def text_pages(path: Path) -> tuple[dict[int, Page], int, list[int]]:
+    """The pages with a text layer, the page count, and the numbers of the pages without."""
+    try:
+        with pdfplumber.open(path) as pdf:
+            count = len(pdf.pages)
+            if count > MAX_PAGES:
+                raise BadDocument(f"the PDF has {count} pages, more than rekey reads ({MAX_PAGES})")
+            pages, missing = {}, []
+            for page in pdf.pages:
+                words = page.extract_words(keep_blank_chars=False, use_text_flow=False)
+                if len(words) >= MIN_WORDS_FOR_TEXT_LAYER:
+                    pages[page.page_number] = words_to_page(
+                        page.page_number, float(page.width), float(page.height), words
+                    )
+                else:
+                    missing.append(page.page_number)
+    except (PdfminerException, PDFSyntaxError) as exc:
+        cause = exc.args[0] if exc.args else exc
+        if isinstance(cause, PDFPasswordIncorrect):
+            raise BadDocument("the PDF is encrypted and needs a password") from exc
+        raise BadDocument(f"the PDF is damaged or truncated ({cause!s:.120})") from exc
+    if count == 0:
+        raise BadDocument("the PDF has no pages")
+    return pages, count, missing
 
 
 def acroform_values(path: Path) -> dict[str, str]:
@@ -68,14 +82,6 @@ def acroform_values(path: Path) -> dict[str, str]:
 
 
 def pdf_to_layout(path: Path) -> Layout:
-    try:
-        with pdfplumber.open(path) as pdf:
-            pages = [_plumber_page(page) for page in pdf.pages]
-    except (PdfminerException, PDFSyntaxError) as exc:
-        cause = exc.args[0] if exc.args else exc
-        if isinstance(cause, PDFPasswordIncorrect):
-            raise BadDocument("the PDF is encrypted and needs a password") from exc
-        raise BadDocument(f"the PDF is damaged or truncated ({cause!s:.120})") from exc
-    if not pages:
-        raise BadDocument("the PDF has no pages")
-    return Layout(pages=pages, acroform=acroform_values(path))
+    """The text layer of every page that has one (pages without are left to OCR)."""
+    pages, _, _ = text_pages(path)
+    return Layout(pages=list(pages.values()), acroform=acroform_values(path))

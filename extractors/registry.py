@@ -1,30 +1,28 @@
-"""Extractors by media type. Contract: ``(path) -> Layout``, raising BadDocument."""
+"""Openers by media type. Contract: ``(path) -> Source``, raising BadDocument."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-from extractors.ocr import image_to_layout
-from extractors.pdf import pdf_to_layout
 from extractors.sniff import media_type
+from extractors.source import Source, open_source
 from rekey.errors import BadDocument
-from rekey.models import Layout
 
-Extractor = Callable[[Path], Layout]
+Opener = Callable[[Path], Source]
 
-EXTRACTORS: dict[str, Extractor] = {
-    "application/pdf": pdf_to_layout,
-    "image/png": image_to_layout,
-    "image/jpeg": image_to_layout,
-    "image/tiff": image_to_layout,
+OPENERS: dict[str, Opener] = {
+    "application/pdf": open_source,
+    "image/png": open_source,
+    "image/jpeg": open_source,
+    "image/tiff": open_source,
 }
 
 
-def read_document(path: Path, kind: str | None = None) -> Layout:
+def read_document(path: Path, kind: str | None = None) -> Source:
     kind = kind or media_type(path)
     try:
-        extractor = EXTRACTORS[kind]
+        opener = OPENERS[kind]
     except KeyError:
         raise BadDocument(f"rekey cannot read {kind} files") from None
-    return extractor(path)
+    return opener(path)

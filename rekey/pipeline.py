@@ -15,10 +15,10 @@ from functools import cache
 from pathlib import Path
 
 from connectors.inbox import fingerprint, keep_copy, quarantine
-from extractors.classify import classify
-from extractors.extract import extract_fields
+from extractors.engine import extract_source
 from extractors.registry import read_document
 from extractors.sniff import media_type
+from extractors.source import Source
 from extractors.templates import Template, load_templates
 from rekey.errors import BadDocument, BusinessRuleError, DuplicateDocument
 from rekey.models import Case, CaseState, Decision, Field, Finding, Layout
@@ -108,18 +108,16 @@ UNKNOWN_FORM = Finding(
 )
 
 
-def read(path: Path) -> tuple[str, Layout]:
-    """The file's real media type and its layout; BadDocument when it cannot be read."""
+def read(path: Path) -> tuple[str, Source]:
+    """The file's real media type, opened for extraction; BadDocument when unreadable."""
     kind = media_type(path)
     return kind, read_document(path, kind)
 
 
-def extract(layout: Layout, settings: Settings) -> tuple[Template | None, dict[str, Field]]:
+def extract(source: Source, settings: Settings) -> tuple[Template | None, dict[str, Field]]:
     """The matching template and the fields it locates (no template: no fields)."""
-    template = classify(layout, load_templates(settings.templates_dir).values())
-    if template is None:
-        return None, {}
-    return template, extract_fields(layout, template)
+    result = extract_source(source, load_templates(settings.templates_dir).values())
+    return result.template, result.fields
 
 
 def check(
@@ -145,14 +143,15 @@ def understand(case: Case, settings: Settings, today: date | None = None) -> Cas
     """Read, classify, extract and check the case's document, and record where it goes."""
     store = store_for(settings)
     try:
-        kind, layout = read(Path(case.document.stored_path or ""))
+        kind, source = read(Path(case.document.stored_path or ""))
+        result = extract_source(source, load_templates(settings.templates_dir).values())
     except BadDocument as exc:
         return send_to_quarantine(case, str(exc), settings)
     case.document = case.document.model_copy(
-        update={"media_type": kind, "page_count": len(layout.pages)}
+        update={"media_type": kind, "page_count": source.page_count}
     )
-    save_layout(layout, settings, case)
-    template, case.fields = extract(layout, settings)
+    save_layout(result.layout, settings, case)
+    template, case.fields = result.template, result.fields
     if template is not None:
         case.doc_type, case.template = template.doc_type, template.name
         store.transition(case, CaseState.extracted, template=template.name)

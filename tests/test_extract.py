@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors.classify import classify
-from extractors.extract import extract_fields
+from extractors.engine import extract_source
 from extractors.normalise import NormaliseError, date_iso, money
 from extractors.registry import read_document
 from extractors.sniff import media_type
@@ -25,10 +24,9 @@ def test_digital_claims_read_exactly_as_printed(sample_pdfs: list[Path]) -> None
     assert len(sample_pdfs) >= 3
     templates = load_templates(TEMPLATES)
     for pdf in sample_pdfs:
-        layout = read_document(pdf)
-        template = classify(layout, templates.values())
-        assert template is not None and template.doc_type == "claim"
-        fields = extract_fields(layout, template)
+        result = extract_source(read_document(pdf), templates.values())
+        assert result.template is not None and result.template.doc_type == "claim"
+        fields = result.fields
         truth = truth_of(pdf)["fields"]
         for name, field in fields.items():
             assert field.value == truth[name], (pdf.name, name)
@@ -38,7 +36,7 @@ def test_digital_claims_read_exactly_as_printed(sample_pdfs: list[Path]) -> None
 
 
 def test_words_carry_page_relative_boxes_and_source(sample_pdfs: list[Path]) -> None:
-    layout = read_document(sample_pdfs[0])
+    layout = extract_source(read_document(sample_pdfs[0]), []).layout
     assert [p.number for p in layout.pages] == [1, 2]
     word = next(w for w in layout.pages[0].words if w.text == "Policy")
     assert word.source == "text"
@@ -52,7 +50,8 @@ def test_unknown_layout_is_not_classified(tmp_path: Path) -> None:
     canvas = Canvas(str(pdf))
     canvas.drawString(72, 720, "Dear customer, thank you for your letter of complaint.")
     canvas.save()
-    assert classify(read_document(pdf), load_templates(TEMPLATES).values()) is None
+    result = extract_source(read_document(pdf), load_templates(TEMPLATES).values())
+    assert result.template is None and result.fields == {}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,100 @@
+"""Pages as grayscale images: PDFs rasterised with pypdfium2, image files frame by frame.
+
+Sizes are checked before anything is decoded, so a decompression bomb (a small file that
+declares a huge image) is refused without allocating it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+from PIL import Image, UnidentifiedImageError
+
+from rekey.errors import BadDocument
+
+TARGET_DPI = 300
+MAX_PIXELS = 80_000_000  # ~ A0 at 300 dpi; anything larger is refused unread
+MAX_PAGES = 100
+DEFAULT_IMAGE_DPI = 300
+
+
+@dataclass(frozen=True)
+class PageImage:
+    number: int  # 1-based
+    gray: np.ndarray  # uint8, H×W
+    dpi: float
+
+
+def _check_pixels(width: float, height: float, what: str) -> None:
+    if width * height > MAX_PIXELS:
+        raise BadDocument(
+            f"{what} is {int(width)}×{int(height)} pixels, more than rekey reads "
+            f"({MAX_PIXELS // 1_000_000} megapixels); it may be a decompression bomb"
+        )
+
+
+def open_pdf(path: Path) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        message = str(exc).lower()
+        if "password" in message:
+            raise BadDocument("the PDF is encrypted and needs a password") from exc
+        raise BadDocument(f"the PDF cannot be opened ({exc})") from exc
+
+
+def render_pdf_page(pdf: pdfium.PdfDocument, index: int, dpi: float = TARGET_DPI) -> PageImage:
+    page = pdf[index]
+    try:
+        width, height = page.get_size()
+        scale = dpi / 72
+        _check_pixels(width * scale, height * scale, f"page {index + 1}")
+        bitmap = page.render(scale=scale, grayscale=True)
+        gray = np.array(
+            bitmap.to_numpy()[..., 0] if bitmap.to_numpy().ndim == 3 else bitmap.to_numpy()
+        )
+    finally:
+        page.close()
+    return PageImage(index + 1, gray, dpi)
+
+
+def pdf_pages(
+    path: Path, dpi: float = TARGET_DPI, pages: list[int] | None = None
+) -> Iterator[PageImage]:
+    pdf = open_pdf(path)
+    try:
+        count = len(pdf)
+        if count > MAX_PAGES:
+            raise BadDocument(f"the PDF has {count} pages, more than rekey reads ({MAX_PAGES})")
+        for index in range(count):
+            if pages is None or index + 1 in pages:
+                yield render_pdf_page(pdf, index, dpi)
+    finally:
+        pdf.close()
+
+
+def _image_dpi(image: Image.Image) -> float:
+    dpi = image.info.get("dpi")
+    if dpi and dpi[0] and float(dpi[0]) >= 50:
+        return float(dpi[0])
+    return DEFAULT_IMAGE_DPI
+
+
+def image_pages(path: Path) -> Iterator[PageImage]:
+    """Every frame of a PNG, JPEG or (multi-page) TIFF, as grayscale."""
+    try:
+        with Image.open(path) as image:  # reads the header only
+            frames = getattr(image, "n_frames", 1)
+            if frames > MAX_PAGES:
+                raise BadDocument(f"the image has {frames} pages, more than rekey reads")
+            for index in range(frames):
+                image.seek(index)
+                _check_pixels(image.width, image.height, f"page {index + 1}")
+                gray = np.asarray(image.convert("L"))
+                yield PageImage(index + 1, gray, _image_dpi(image))
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
+        raise BadDocument(f"the image cannot be read ({exc!s:.120})") from exc

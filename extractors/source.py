@@ -1,0 +1,83 @@
+"""A document opened for extraction: text-layer pages as words, scanned pages as prepared
+(upright, straightened, cleaned) images waiting for OCR.
+
+A PDF page with a text layer is read by pdfplumber; one without goes to OCR, so mixed PDFs
+work. Images (PNG, JPEG, multi-page TIFF) are all scanned pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from extractors import orientation, preprocess, raster
+from extractors.pdf import acroform_values, text_pages
+from extractors.sniff import media_type
+from rekey.models import Page
+
+RASTER_DPI = 200  # for looking at digital pages (checkboxes, signatures, pictures)
+
+
+@dataclass(frozen=True)
+class ScannedPage:
+    number: int
+    gray: np.ndarray  # prepared: ~300 dpi, upright, straightened
+    rotation: int
+    skew: float
+
+
+def prepare(image: raster.PageImage) -> ScannedPage:
+    gray, _ = preprocess.clean(image.gray, image.dpi)
+    turn = orientation.upright_turn(gray)
+    gray = preprocess.quarter_turn(gray, turn)
+    gray, skew = preprocess.straighten(gray)
+    return ScannedPage(image.number, gray, turn, skew)
+
+
+@dataclass
+class Source:
+    path: Path
+    media_type: str
+    page_count: int
+    text: dict[int, Page] = field(default_factory=dict)  # pages with a text layer
+    scanned: dict[int, ScannedPage] = field(default_factory=dict)
+    acroform: dict[str, str] = field(default_factory=dict)
+    _rendered: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def numbers(self) -> list[int]:
+        return list(range(1, self.page_count + 1))
+
+    def image(self, number: int) -> np.ndarray:
+        """The page as a grayscale image: the prepared scan, or the digital page rendered."""
+        if number in self.scanned:
+            return self.scanned[number].gray
+        if number not in self._rendered:
+            pdf = raster.open_pdf(self.path)
+            try:
+                self._rendered[number] = raster.render_pdf_page(pdf, number - 1, RASTER_DPI).gray
+            finally:
+                pdf.close()
+        return self._rendered[number]
+
+    @cached_property
+    def digital_text(self) -> str:
+        return "\n".join(page.text for page in self.text.values())
+
+
+def open_source(path: Path) -> Source:
+    """Open a PDF or image for extraction; BadDocument when it cannot be read."""
+    kind = media_type(path)
+    if kind == "application/pdf":
+        pages, count, missing = text_pages(path)
+        scanned = (
+            {image.number: prepare(image) for image in raster.pdf_pages(path, pages=missing)}
+            if missing
+            else {}
+        )
+        return Source(path, kind, count, pages, scanned, acroform_values(path))
+    images = [prepare(image) for image in raster.image_pages(path)]
+    return Source(path, kind, len(images), scanned={p.number: p for p in images})
