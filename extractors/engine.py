@@ -75,5 +75,5 @@ def extract_source(
 ) -> Extraction:
     template, done = (forced, {}) if forced else classify_source(source, templates)
     layout = read_pages(source, template, done)
-    fields = extract_fields(layout, template) if template else {}
+    fields = extract_fields(layout, template, source.image) if template else {}
     return Extraction(template, layout, fields)

@@ -1,38 +1,78 @@
-"""Layout + template → fields, each with value, confidence, page, box and how it was found."""
+"""Layout + template → fields, each with value, confidence, page, box and how it was found.
+
+Locators are registered here by kind. Contract: ``(doc, locator) -> Hit | None``.
+"""
 
 from __future__ import annotations
 
-from extractors.locators import LOCATORS, Hit
-from extractors.normalise import NormaliseError, normalise
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from extractors.locators import Doc, Hit, locate_acroform, locate_label, locate_regex
+from extractors.marks import locate_checkbox, locate_choice, locate_signature
+from extractors.normalise import NormaliseError, given_name_first, normalise
+from extractors.tables import locate_table
 from extractors.templates import FieldSpec, Template
 from rekey.models import Field, Layout
 
 UNREADABLE_PENALTY = 0.3  # a value that does not read as its type is kept, but not trusted
+RAW_TYPES = {
+    "checkbox",
+    "signature",
+    "table",
+    "choice",
+    "list",
+}  # their locators hand over finished values
+
+LOCATORS: dict[str, Callable[[Doc, Any], Hit | None]] = {
+    "label": locate_label,
+    "regex": locate_regex,
+    "acroform": locate_acroform,
+    "checkbox": locate_checkbox,
+    "choice": locate_choice,
+    "signature": locate_signature,
+    "table": locate_table,
+}
 
 
 def hit_confidence(hit: Hit) -> float:
-    words = [w.confidence for w in hit.words] or [1.0]
+    """The weakest real word's OCR confidence times how well the locator matched."""
+    words = [w.confidence for w in hit.words if any(ch.isalnum() for ch in w.text)] or [1.0]
     return round(min(words) * hit.match, 4)
 
 
-def first_hit(layout: Layout, spec: FieldSpec) -> Hit | None:
+def first_hit(doc: Doc, spec: FieldSpec) -> Hit | None:
     for locator in spec.locators:
-        hit = LOCATORS[locator.kind](layout, locator)
+        hit = LOCATORS[locator.kind](doc, locator)
         if hit is not None and hit.text.strip():
             return hit
     return None
 
 
-def extract_field(layout: Layout, name: str, spec: FieldSpec) -> Field:
+def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
     base = Field(name=name, required=spec.required, threshold=spec.threshold)
-    hit = first_hit(layout, spec)
+    hit = first_hit(doc, spec)
     if hit is None:
         return base.model_copy(update={"how": "not found"})
     confidence, how = hit_confidence(hit), hit.how
+    text = hit.text
+    if spec.pattern:
+        match = re.search(spec.pattern, text)
+        if match is None:
+            return base.model_copy(update={"how": f"{how}; no match for {spec.pattern!r}"})
+        text = match.group(1) if match.groups() else match.group(0)
     try:
-        value = normalise(spec.type, hit.text, spec.formats, spec.decimal)
+        raw = spec.type in RAW_TYPES
+        value = text if raw else normalise(spec.type, text, spec.formats, spec.decimal)
+        if spec.surname_first:
+            value = given_name_first(value)
     except NormaliseError as exc:
-        value, confidence, how = hit.text, confidence * UNREADABLE_PENALTY, f"{how}; {exc}"
+        value, confidence, how = text, confidence * UNREADABLE_PENALTY, f"{how}; {exc}"
+    if not value:
+        return base.model_copy(update={"how": f"{how}; nothing readable"})
     return base.model_copy(
         update={
             "value": value,
@@ -44,5 +84,8 @@ def extract_field(layout: Layout, name: str, spec: FieldSpec) -> Field:
     )
 
 
-def extract_fields(layout: Layout, template: Template) -> dict[str, Field]:
-    return {name: extract_field(layout, name, spec) for name, spec in template.fields.items()}
+def extract_fields(
+    layout: Layout, template: Template, image: Callable[[int], np.ndarray] | None = None
+) -> dict[str, Field]:
+    doc = Doc(layout, image)
+    return {name: extract_field(doc, name, spec) for name, spec in template.fields.items()}

@@ -1,22 +1,33 @@
-"""Locators: ``(layout, locator) -> Hit | None``, one small function per kind.
+"""Locators over words: ``(doc, locator) -> Hit | None``, one small function per kind.
 
 A hit is the raw printed text, where it was, and how sure the locator is that it found the
 right words (1.0 for an exact label match). OCR word confidences are folded in by the
-caller.
+caller. Locators that look at ink rather than words live in :mod:`extractors.marks` and
+:mod:`extractors.tables`; the registry is in :mod:`extractors.extract`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from extractors.templates import AcroformLocator, LabelLocator, RegexLocator
 from rekey.models import Box, Layout, Page, Word
 
 LABEL_MATCH_FLOOR = 85.0  # rapidfuzz ratio below which a caption does not count as found
+
+
+@dataclass(frozen=True)
+class Doc:
+    """What locators look at: the words, and (for ink) each page as a grayscale image."""
+
+    layout: Layout
+    image: Callable[[int], np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -33,18 +44,29 @@ def _token(text: str) -> str:
     return text.casefold().strip(":;.,")
 
 
-def find_label(page: Page, text: str) -> tuple[list[Word], float] | None:
-    """The run of words on ``page`` that best spells ``text``, and how well (0..1)."""
-    tokens = [_token(t) for t in text.split()]
+def _squash(text: str) -> str:
+    return "".join(_token(part) for part in text.split())
+
+
+def find_label(page: Page, text: str, longest: int = 8) -> tuple[list[Word], float] | None:
+    """The run of words on ``page`` that best spells ``text``, and how well (0..1).
+
+    Spaces are ignored, so a caption OCR split into pieces (common for CJK) still matches.
+    """
+    target = _squash(text)
     words = page.words
     best: tuple[list[Word], float] | None = None
-    for start in range(len(words) - len(tokens) + 1):
-        run = words[start : start + len(tokens)]
-        score = fuzz.ratio(" ".join(tokens), " ".join(_token(w.text) for w in run))
-        if score >= LABEL_MATCH_FLOOR and (best is None or score > best[1] * 100):
-            best = (run, score / 100)
-            if score == 100:
+    for start in range(len(words)):
+        joined = ""
+        for end in range(start, min(start + longest, len(words))):
+            joined += _squash(words[end].text)
+            if len(joined) > len(target) * 1.5 + 2:
                 break
+            score = fuzz.ratio(target, joined)
+            if score >= LABEL_MATCH_FLOOR and (best is None or score > best[1] * 100):
+                best = (words[start : end + 1], score / 100)
+                if score == 100:
+                    return best
     return best
 
 
@@ -72,24 +94,24 @@ def _line_below(page: Page, above: Box, x_from: float, x_to: float) -> list[Word
     return sorted((w for w in line if x_from <= w.box.x0 < x_to), key=lambda w: w.box.x0)
 
 
-def _union(words: list[Word]) -> Box:
+def union(words: list[Word]) -> Box:
     box = words[0].box
     for word in words[1:]:
         box = box.union(word.box)
     return box
 
 
-def _pages(layout: Layout, number: int | None) -> list[Page]:
+def pages_of(layout: Layout, number: int | None) -> list[Page]:
     return [p for p in layout.pages if number is None or p.number == number]
 
 
-def locate_label(layout: Layout, loc: LabelLocator) -> Hit | None:
-    for page in _pages(layout, loc.page):
+def locate_label(doc: Doc, loc: LabelLocator) -> Hit | None:
+    for page in pages_of(doc.layout, loc.page):
         found = find_label(page, loc.text)
         if found is None:
             continue
         label_words, match = found
-        anchor = _union(label_words)
+        anchor = union(label_words)
         if loc.direction == "right":
             first = sorted(
                 (
@@ -104,26 +126,28 @@ def locate_label(layout: Layout, loc: LabelLocator) -> Hit | None:
         if not first:
             continue
         lines = [first]
-        while len(lines) < loc.lines:
-            more = _line_below(page, _union(lines[-1]), first[0].box.x0 - 0.01, 1.0)
+        while len(lines) < loc.lines + loc.skip:
+            more = _line_below(page, union(lines[-1]), first[0].box.x0 - 0.01, 1.0)
             if not more:
                 break
             lines.append(more)
-        words = [w for line in lines for w in line]
+        words = [w for line in lines[loc.skip :] for w in line]
+        if not words:
+            continue
         return Hit(
             text=" ".join(w.text for w in words),
             match=match,
             how=f"label {loc.text!r} {loc.direction}",
             page=page.number,
-            box=_union(words),
+            box=union(words),
             words=tuple(words),
         )
     return None
 
 
-def locate_regex(layout: Layout, loc: RegexLocator) -> Hit | None:
+def locate_regex(doc: Doc, loc: RegexLocator) -> Hit | None:
     pattern = re.compile(loc.pattern)
-    for page in _pages(layout, loc.page):
+    for page in pages_of(doc.layout, loc.page):
         match = pattern.search(page.text)
         if match:
             return Hit(
@@ -135,15 +159,23 @@ def locate_regex(layout: Layout, loc: RegexLocator) -> Hit | None:
     return None
 
 
-def locate_acroform(layout: Layout, loc: AcroformLocator) -> Hit | None:
-    value = layout.acroform.get(loc.name)
-    if value is None:
+def form_value(acroform: dict[str, str], name: str) -> str:
+    """A form field's value by full name, or by the end of its name (``f1_1[0]``)."""
+    if name in acroform:
+        return acroform[name]
+    return next((v for k, v in acroform.items() if k.endswith("." + name)), "")
+
+
+def locate_acroform(doc: Doc, loc: AcroformLocator) -> Hit | None:
+    values = [form_value(doc.layout.acroform, name) for name in loc.names]
+    if loc.choices:
+        values = [loc.choices.get(v, v) for v in values]
+    if not any(values):
         return None
-    return Hit(text=value, match=1.0, how=f"acroform field {loc.name!r}")
-
-
-LOCATORS: dict[str, Callable[[Layout, object], Hit | None]] = {
-    "label": locate_label,
-    "regex": locate_regex,
-    "acroform": locate_acroform,
-}
+    if loc.as_list:
+        text = json.dumps([v for v in values if v])
+    elif loc.format:
+        text = loc.format.format(*values)
+    else:
+        text = " ".join(v for v in values if v)
+    return Hit(text=text, match=1.0, how=f"form field {', '.join(loc.names)}")

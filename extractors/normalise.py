@@ -6,7 +6,15 @@ import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-DEFAULT_DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d.%m.%Y", "%d %B %Y", "%d %b %Y", "%B %d, %Y"]
+DEFAULT_DATE_FORMATS = [
+    "%d/%m/%Y",
+    "%Y-%m-%d",
+    "%d.%m.%Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%B %d, %Y",
+    "%Y年%m月%d日",
+]
 CURRENCY_MARKS = re.compile(r"[€$£¥元]|\b(?:EUR|USD|GBP|CNY|RMB)\b", re.IGNORECASE)
 
 
@@ -14,12 +22,43 @@ class NormaliseError(ValueError):
     """The printed text does not read as the field's type."""
 
 
+NOISE = "=—–_|;:~,'\"`^*·•«»"
+DATE_PATTERNS = [
+    r"\d{4}-\d{1,2}-\d{1,2}",
+    r"\d{1,2}[./-]\s?\d{1,2}[./-]\s?\d{4}",
+    r"\d{1,2}\s*[A-Za-zäéû]{3,9}\.?\s*\d{4}",
+    r"[A-Za-z]{3,9}\s+\d{1,2},\s*\d{4}",
+    r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日",
+]
+AMOUNT_PATTERN = r"-?\d[\d.,' \u00a0]*\d|\d"
+
+
 def whitespace(text: str) -> str:
     return " ".join(text.split())
 
 
+def strip_noise(text: str) -> str:
+    """Drop tokens made only of scanner noise (``—``, ``|``, ``=``…) and noise at the ends."""
+    tokens = [t for t in text.split() if any(ch.isalnum() for ch in t)]
+    if not tokens:
+        return ""
+    cleaned = " ".join(tokens).strip(NOISE + " ")
+    return cleaned.rstrip(NOISE)
+
+
+def find_date(text: str) -> str:
+    """The part of ``text`` that looks like a date (or ``text`` when none does)."""
+    for pattern in DATE_PATTERNS:
+        match = re.search(pattern, text)
+        if match:
+            return match.group(0)
+    return text
+
+
 def date_iso(text: str, formats: list[str] | None = None) -> str:
-    cleaned = whitespace(text).rstrip(".,;")
+    cleaned = whitespace(find_date(text)).rstrip(".,;")
+    cleaned = re.sub(r"(\d)([A-Za-z])", r"\1 \2", re.sub(r"([A-Za-z])(\d)", r"\1 \2", cleaned))
+    cleaned = re.sub(r"\s*([./年月日-])\s*", r"\1", cleaned)
     for fmt in formats or DEFAULT_DATE_FORMATS:
         try:
             return datetime.strptime(cleaned, fmt).date().isoformat()
@@ -43,8 +82,12 @@ def _decimal_mark(digits: str, hint: str) -> str | None:
 
 
 def money(text: str, decimal: str = "auto") -> str:
-    """``"1,234.56"`` / ``"1.234,56 €"`` → ``"1234.56"``."""
-    digits = CURRENCY_MARKS.sub("", text).replace(" ", "").replace("\u00a0", "").replace("'", "")
+    """``"1,234.56"`` / ``"1.234,56 €"`` → ``"1234.56"``; ``decimal=" "`` reads ``"1234 56"``."""
+    if decimal == " ":
+        text, decimal = re.sub(r"(\d)\s+(\d{2})\s*$", r"\1.\2", text.strip()), "."
+    found = re.findall(AMOUNT_PATTERN, CURRENCY_MARKS.sub("", text))
+    digits = max(found, key=len) if found else text
+    digits = digits.replace(" ", "").replace("\u00a0", "").replace("'", "")
     if not re.fullmatch(r"-?[\d.,]+", digits):
         raise NormaliseError(f"{text!r} is not an amount")
     mark = _decimal_mark(digits, decimal)
@@ -59,8 +102,15 @@ def money(text: str, decimal: str = "auto") -> str:
         raise NormaliseError(f"{text!r} is not an amount") from exc
 
 
+def given_name_first(text: str) -> str:
+    """``"MORALES, HAYDEN"`` → ``"Hayden Morales"``."""
+    surname, _, given = text.partition(",")
+    name = f"{given.strip()} {surname.strip()}".strip() if given else text.strip()
+    return name.title() if name.isupper() else name
+
+
 def identifier(text: str) -> str:
-    return re.sub(r"\s", "", text).upper()
+    return re.sub(r"\s", "", strip_noise(text)).strip(".-").upper()
 
 
 def normalise(kind: str, text: str, formats: list[str] | None = None, decimal: str = "auto") -> str:
@@ -70,4 +120,4 @@ def normalise(kind: str, text: str, formats: list[str] | None = None, decimal: s
         return money(text, decimal)
     if kind == "identifier":
         return identifier(text)
-    return whitespace(text)
+    return whitespace(strip_noise(text))

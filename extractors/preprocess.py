@@ -137,7 +137,28 @@ def straighten(gray: np.ndarray) -> tuple[np.ndarray, float]:
     return rotate(gray, -skew), skew
 
 
+def remove_specks(gray: np.ndarray, max_area: int = 12) -> np.ndarray:
+    """Paint out isolated dots of ink (fax and scanner speckle) smaller than ``max_area``."""
+    mask = ink_mask(gray)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    small = np.nonzero(stats[:, cv2.CC_STAT_AREA] <= max_area)[0]
+    small = small[small != 0]
+    if len(small) == 0:
+        return gray
+    out = gray.copy()
+    out[np.isin(labels, small)] = 255
+    return out
+
+
+def whiten_paper(gray: np.ndarray) -> np.ndarray:
+    """Set everything lighter than the ink to white, keeping the ink's own grey edges."""
+    level, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    out = gray.copy()
+    out[gray > level] = 255
+    return out
+
+
 def clean(gray: np.ndarray, dpi: float) -> tuple[np.ndarray, float]:
-    """Resample to ~300 dpi, even the lighting and remove speckle."""
+    """Resample to ~300 dpi, even the lighting, whiten the paper and remove speckle."""
     gray, scale = resample(gray, dpi)
-    return despeckle(even_lighting(gray)), scale
+    return remove_specks(whiten_paper(despeckle(even_lighting(gray)))), scale

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rekey.config import load_folder
 
+FieldTypeName = Literal["text", "date", "money", "identifier"]
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -24,6 +26,7 @@ class LabelLocator(_Strict):
     direction: Literal["right", "below"] = "right"
     window: float = Field(0.7, gt=0, le=1)  # how far from the label to look, page-relative
     lines: int = Field(1, ge=1, le=5)  # a value may wrap onto following lines
+    skip: int = Field(0, ge=0, le=4)  # lines to pass over first (an address's second line)
     page: int | None = None
 
 
@@ -46,14 +49,88 @@ class RegexLocator(_Strict):
 
 
 class AcroformLocator(_Strict):
-    """The value of a fillable PDF form field, by its full name."""
+    """Fillable PDF form fields, by full name; several are joined by ``format``."""
 
     kind: Literal["acroform"] = "acroform"
-    name: str
+    names: list[str] = Field(min_length=1)
+    format: str | None = None  # e.g. "{2}-{0}-{1}" for month, day, year fields
+    choices: dict[str, str] = Field(default_factory=dict)  # export value → meaning
+    as_list: bool = False  # the filled fields as a list (e.g. diagnosis codes 1..12)
+
+    @field_validator("format")
+    @classmethod
+    def _formats(cls, fmt: str | None, info) -> str | None:
+        if fmt is not None:
+            try:
+                fmt.format(*["x"] * len(info.data.get("names", [])))
+            except (IndexError, KeyError, ValueError) as exc:
+                count = len(info.data.get("names", []))
+                raise ValueError(f"bad format for {count} names: {exc}") from exc
+        return fmt
 
 
-Locator = Annotated[LabelLocator | RegexLocator | AcroformLocator, Field(discriminator="kind")]
-FieldType = Literal["text", "date", "money", "identifier", "checkbox", "signature", "table"]
+class CheckboxLocator(_Strict):
+    """A tick box beside its caption, read by how much ink fills it."""
+
+    kind: Literal["checkbox"] = "checkbox"
+    label: str
+    side: Literal["left", "right"] = "left"
+    size: float = Field(0.02, gt=0, le=0.1)  # the box side, page-width relative
+    gap: float = Field(0.008, ge=0, le=0.05)
+    page: int | None = None
+
+
+class ChoiceLocator(_Strict):
+    """One of several tick boxes, each beside its caption: the value is the ticked caption."""
+
+    kind: Literal["choice"] = "choice"
+    options: list[str] = Field(min_length=2)
+    side: Literal["left", "right"] = "left"
+    size: float = Field(0.02, gt=0, le=0.1)
+    gap: float = Field(0.008, ge=0, le=0.05)
+    page: int | None = None
+
+
+class SignatureLocator(_Strict):
+    """Ink beside (right of) the signature caption, lines excluded."""
+
+    kind: Literal["signature"] = "signature"
+    label: str
+    window: float = Field(0.35, gt=0, le=1)
+    page: int | None = None
+
+
+class TableLocator(_Strict):
+    """Rows under a header line, up to an end caption; columns from the header words."""
+
+    kind: Literal["table"] = "table"
+    header: list[str] = Field(min_length=1)  # one caption per column, left to right
+    columns: list[str] = Field(min_length=1)  # the key each column's cell is stored under
+    types: list[FieldTypeName] = Field(default_factory=list)  # normaliser per column
+    end: str | None = None
+    page: int | None = None
+
+    @field_validator("columns")
+    @classmethod
+    def _one_key_per_header(cls, columns: list[str], info) -> list[str]:
+        if len(columns) != len(info.data.get("header", [])):
+            raise ValueError("give one column key per header caption")
+        return columns
+
+
+Locator = Annotated[
+    LabelLocator
+    | RegexLocator
+    | AcroformLocator
+    | CheckboxLocator
+    | ChoiceLocator
+    | SignatureLocator
+    | TableLocator,
+    Field(discriminator="kind"),
+]
+FieldType = Literal[
+    "text", "date", "money", "identifier", "checkbox", "choice", "signature", "table", "list"
+]
 
 
 class FieldSpec(_Strict):
@@ -62,7 +139,19 @@ class FieldSpec(_Strict):
     required: bool = False
     threshold: float = Field(0.8, ge=0, le=1)
     formats: list[str] = Field(default_factory=list)  # dates: strptime formats, in order
-    decimal: Literal["auto", ".", ","] = "auto"  # money: which mark separates decimals
+    decimal: Literal["auto", ".", ",", " "] = "auto"  # money: the mark before the cents
+    surname_first: bool = False  # a name printed "SURNAME, Given" is stored "Given Surname"
+    pattern: str | None = None  # keep only this regex's first group (or match) of the text
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression: {exc}") from exc
+        return pattern
 
 
 class Template(_Strict):

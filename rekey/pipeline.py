@@ -21,12 +21,13 @@ from extractors.sniff import media_type
 from extractors.source import Source
 from extractors.templates import Template, load_templates
 from rekey.errors import BadDocument, BusinessRuleError, DuplicateDocument
+from rekey.history import StoreCaseHistory
 from rekey.models import Case, CaseState, Decision, Field, Finding, Layout
 from rekey.settings import Settings
 from rekey.store import Store
 from validators.engine import decide, run_rules
 from validators.registry import RuleContext
-from validators.rulesets import load_rulesets
+from validators.rulesets import OPENERS, load_rulesets
 
 DONE_ALREADY = "already processed"
 
@@ -120,6 +121,17 @@ def extract(source: Source, settings: Settings) -> tuple[Template | None, dict[s
     return result.template, result.fields
 
 
+@cache
+def reference_overrides(policies: Path | None, watchlist: Path | None) -> dict[str, object]:
+    """Reference sources named in settings, replacing those the rule sets name."""
+    found: dict[str, object] = {}
+    if policies is not None:
+        found["policies"] = OPENERS["policies_csv"](policies)
+    if watchlist is not None:
+        found["watchlist"] = OPENERS["sdn_csv"](watchlist)
+    return found
+
+
 def check(
     case: Case, settings: Settings, today: date | None = None
 ) -> tuple[list[Finding], Decision]:
@@ -127,7 +139,11 @@ def check(
     if case.doc_type is None:
         return [UNKNOWN_FORM], Decision(route="review", reasons=[UNKNOWN_FORM.message])
     ruleset = load_rulesets(settings.rules_dir).get(case.doc_type)
-    context = RuleContext(today=today or date.today())
+    context = RuleContext(
+        today=today or date.today(),
+        history=StoreCaseHistory(store_for(settings)),
+        reference=reference_overrides(settings.policies_csv, settings.watchlist_csv),
+    )
     findings = run_rules(case, ruleset, context) if ruleset else []
     return findings, decide(findings, ruleset)
 

@@ -152,10 +152,14 @@ class Store:
             row = tx.execute(sa.select(cases.c.data).where(cases.c.sha256 == sha256)).first()
         return Case.model_validate(row.data) if row else None
 
-    def list(self, states: Iterable[CaseState] | None = None) -> list[Case]:
+    def list(
+        self, states: Iterable[CaseState] | None = None, doc_types: Iterable[str] | None = None
+    ) -> list[Case]:
         query = sa.select(cases.c.data).order_by(cases.c.created_at)
         if states is not None:
             query = query.where(cases.c.state.in_([s.value for s in states]))
+        if doc_types is not None:
+            query = query.where(cases.c.doc_type.in_(list(doc_types)))
         with self._tx() as tx:
             return [Case.model_validate(row.data) for row in tx.execute(query)]
 

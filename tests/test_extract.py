@@ -16,6 +16,15 @@ from rekey.settings import PROJECT_ROOT
 TEMPLATES = PROJECT_ROOT / "samples" / "templates"
 
 
+def as_value(truth: object) -> str:
+    """A truth value as rekey writes field values: ticks as true/false, tables as JSON."""
+    if isinstance(truth, bool):
+        return "true" if truth else "false"
+    if isinstance(truth, list):
+        return json.dumps(truth, ensure_ascii=False)
+    return str(truth)
+
+
 def truth_of(pdf: Path) -> dict:
     return json.loads(pdf.with_suffix(".truth.json").read_text())
 
@@ -29,9 +38,9 @@ def test_digital_claims_read_exactly_as_printed(sample_pdfs: list[Path]) -> None
         fields = result.fields
         truth = truth_of(pdf)["fields"]
         for name, field in fields.items():
-            assert field.value == truth[name], (pdf.name, name)
+            assert field.value == as_value(truth[name]), (pdf.name, name)
             assert field.confident, (pdf.name, name)
-            assert field.page == 1 and field.box is not None
+            assert field.page in (1, 2) and field.box is not None
             assert 0 <= field.box.x0 < field.box.x1 <= 1
 
 

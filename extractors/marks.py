@@ -1,0 +1,145 @@
+"""Locators that read ink, not words: tick boxes by fill ratio, signatures by ink density."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from extractors.locators import Doc, Hit, find_label, pages_of, union
+from extractors.preprocess import ink_mask
+from extractors.templates import CheckboxLocator, ChoiceLocator, SignatureLocator
+from rekey.models import Box
+
+TICKED_ABOVE, EMPTY_BELOW = 0.10, 0.04  # share of the box's inside covered by ink
+SIGNED_ABOVE = 0.004  # share of the signature area covered by ink, lines removed
+
+
+def _crop(gray: np.ndarray, box: Box) -> np.ndarray:
+    h, w = gray.shape
+    x0, x1 = int(max(0, box.x0) * w), int(min(1, box.x1) * w)
+    y0, y1 = int(max(0, box.y0) * h), int(min(1, box.y1) * h)
+    return gray[y0:y1, x0:x1]
+
+
+def _certainty(value: float, low: float, high: float) -> float:
+    """1.0 far from the undecided band between ``low`` and ``high``, falling to 0 inside it."""
+    if value <= low:
+        return min(1.0, 0.8 + 0.2 * (1 - value / low)) if low else 1.0
+    if value >= high:
+        return min(1.0, 0.8 + 0.2 * min(1.0, (value - high) / high))
+    return 0.3
+
+
+def tick_box(label: Box, loc: CheckboxLocator, aspect: float) -> Box:
+    """Where the tick box sits relative to its caption (page-relative; aspect = w/h)."""
+    side_h = loc.size * aspect
+    cy = label.cy
+    if loc.side == "left":
+        x1 = label.x0 - loc.gap
+        return Box(x0=x1 - loc.size, y0=cy - side_h * 0.6, x1=x1, y1=cy + side_h * 0.6)
+    x0 = label.x1 + loc.gap
+    return Box(x0=x0, y0=cy - side_h * 0.6, x1=x0 + loc.size, y1=cy + side_h * 0.6)
+
+
+def fill_ratio(crop: np.ndarray) -> float:
+    """Ink inside the box, its border left out (the inner 60%)."""
+    mask = ink_mask(crop) if crop.size else crop
+    h, w = mask.shape[:2]
+    if h < 5 or w < 5:
+        return 0.0
+    inner = mask[int(h * 0.2) : int(h * 0.8), int(w * 0.2) : int(w * 0.8)]
+    if float(crop.min()) > 160:  # nothing dark at all: an empty, faint box
+        return 0.0
+    return float((inner > 0).mean())
+
+
+def read_tick(
+    doc: Doc, label: str, loc, page_number: int | None
+) -> tuple[float, float, Hit] | None:
+    """(fill ratio, certainty, hit) for the tick box beside ``label``."""
+    if doc.image is None:
+        return None
+    for page in pages_of(doc.layout, page_number):
+        found = find_label(page, label)
+        if found is None:
+            continue
+        words, match = found
+        gray = doc.image(page.number)
+        box = tick_box(union(words), loc, gray.shape[1] / gray.shape[0])
+        ratio = fill_ratio(_crop(gray, box))
+        ticked = ratio >= (TICKED_ABOVE + EMPTY_BELOW) / 2
+        certainty = _certainty(ratio, EMPTY_BELOW, TICKED_ABOVE)
+        hit = Hit(
+            text="true" if ticked else "false",
+            match=match * certainty,
+            how=f"tick box by {label!r} ({ratio:.0%} ink)",
+            page=page.number,
+            box=box,
+            words=tuple(words),
+        )
+        return ratio, certainty, hit
+    return None
+
+
+def locate_checkbox(doc: Doc, loc: CheckboxLocator) -> Hit | None:
+    found = read_tick(doc, loc.label, loc, loc.page)
+    return found[2] if found else None
+
+
+def locate_choice(doc: Doc, loc: ChoiceLocator) -> Hit | None:
+    """The caption of the one ticked box; unsure unless exactly one is clearly ticked."""
+    reads = {option: read_tick(doc, option, loc, loc.page) for option in loc.options}
+    if any(r is None for r in reads.values()):
+        return None
+    ticked = [(o, r) for o, r in reads.items() if r[2].text == "true"]
+    if not ticked:
+        return None
+    option, (ratio, _, hit) = max(ticked, key=lambda item: item[1][0])
+    certainty = min(r[1] for r in reads.values()) * (1.0 if len(ticked) == 1 else 0.3)
+    return Hit(
+        text=option,
+        match=certainty,
+        how=f"ticked {option!r} of {len(loc.options)} ({ratio:.0%} ink)",
+        page=hit.page,
+        box=hit.box,
+        words=hit.words,
+    )
+
+
+def ink_without_lines(crop: np.ndarray) -> float:
+    mask = ink_mask(crop) > 0 if crop.size else np.zeros((0, 0), bool)
+    if mask.size == 0:
+        return 0.0
+    row_share = mask.mean(axis=1)
+    mask[row_share > 0.5] = False  # ruled lines (the line to sign on)
+    return float(mask.mean())
+
+
+def locate_signature(doc: Doc, loc: SignatureLocator) -> Hit | None:
+    if doc.image is None:
+        return None
+    for page in pages_of(doc.layout, loc.page):
+        found = find_label(page, loc.label)
+        if found is None:
+            continue
+        words, match = found
+        label = union(words)
+        height = label.y1 - label.y0
+        area = Box(
+            x0=label.x1 + 0.02,
+            y0=label.y0 - 2.0 * height,
+            x1=min(1.0, label.x1 + loc.window),
+            y1=label.y1 + 0.4 * height,
+        )
+        gray = doc.image(page.number)
+        density = ink_without_lines(_crop(gray, area))
+        signed = density >= SIGNED_ABOVE
+        certainty = _certainty(density, SIGNED_ABOVE / 3, SIGNED_ABOVE * 2)
+        return Hit(
+            text="true" if signed else "false",
+            match=match * certainty,
+            how=f"signature by {loc.label!r} ({density:.2%} ink)",
+            page=page.number,
+            box=area,
+            words=tuple(words),
+        )
+    return None

@@ -1,0 +1,87 @@
+"""Tables: rows of cells under a header line, read column by column.
+
+Columns run from each header caption's left edge to the next one's; rows are the lines of
+words between the header and the end caption (or the end of the page).
+"""
+
+from __future__ import annotations
+
+import json
+
+from extractors.locators import Doc, Hit, find_label, pages_of, union
+from extractors.normalise import NormaliseError, normalise
+from extractors.templates import TableLocator
+from rekey.models import Page, Word
+
+SLACK = 0.01  # how far left of its caption a cell may start
+
+
+def lines_of(words: list[Word]) -> list[list[Word]]:
+    """Words grouped into lines, top to bottom, each line left to right."""
+    lines: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: w.box.cy):
+        if lines:
+            last = lines[-1]
+            height = max(w.box.y1 - w.box.y0 for w in last)
+            if abs(word.box.cy - sum(w.box.cy for w in last) / len(last)) < height * 0.5:
+                last.append(word)
+                continue
+        lines.append([word])
+    return [sorted(line, key=lambda w: w.box.x0) for line in lines]
+
+
+def _header(page: Page, captions: list[str]) -> list[float] | None:
+    found = [find_label(page, caption) for caption in captions]
+    if any(f is None for f in found):
+        return None
+    boxes = [union(words) for words, _ in found]
+    first = boxes[0]
+    if any(abs(b.cy - first.cy) > (first.y1 - first.y0) for b in boxes):
+        return None
+    return [b.x0 for b in boxes] + [first.y1]
+
+
+def _cells(line: list[Word], starts: list[float]) -> list[list[Word]]:
+    cells: list[list[Word]] = [[] for _ in starts]
+    for word in line:
+        index = max((i for i, x in enumerate(starts) if word.box.x0 >= x - SLACK), default=0)
+        cells[index].append(word)
+    return cells
+
+
+def locate_table(doc: Doc, loc: TableLocator) -> Hit | None:
+    for page in pages_of(doc.layout, loc.page):
+        header = _header(page, loc.header)
+        if header is None:
+            continue
+        *starts, top = header
+        bottom = 1.0
+        if loc.end:
+            end = find_label(page, loc.end)
+            if end is not None:
+                bottom = union(end[0]).y0
+        body = [w for w in page.words if top < w.box.cy < bottom - 0.002]
+        rows, words, unreadable = [], [], 0
+        types = loc.types or ["text"] * len(loc.columns)
+        for line in lines_of(body):
+            cells = _cells(line, starts)
+            row = {}
+            for key, kind, cell in zip(loc.columns, types, cells, strict=True):
+                text = " ".join(w.text for w in cell)
+                try:
+                    row[key] = normalise(kind, text) if text else ""
+                except NormaliseError:
+                    row[key], unreadable = text, unreadable + 1
+            rows.append(row)
+            words.extend(line)
+        if not rows:
+            continue
+        return Hit(
+            text=json.dumps(rows, ensure_ascii=False),
+            match=0.3 if unreadable else 1.0,
+            how=f"table under {' | '.join(loc.header)} ({len(rows)} rows)",
+            page=page.number,
+            box=union(words),
+            words=tuple(words),
+        )
+    return None
