@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,26 @@ class Settings(BaseSettings):
     )
     keying_retries: int = 3
     keying_retry_delay_s: float = 1.0
+
+    # reference data for the rules; when unset, the paths in the rule sets apply
+    policies_csv: Path | None = None
+    watchlist_csv: Path | None = None
+
+    # back-office keying (connectors/backoffice)
+    keying_mode: Literal["trusted", "fast", "type"] | None = None  # overrides every screen map
+    keying_trace: bool = True  # a Playwright trace in the evidence folder when keying fails
+    backoffice_password_block: str | None = None  # a Prefect Secret block with the password
+    backoffice_idle_timeout_s: float = 900  # the demo back office's idle session timeout
+
+    # chaos knobs of the demo back office (`rekey backoffice`; samples/backoffice/chaos.py)
+    chaos_seed: int = 0
+    chaos_latency_ms: int = 0
+    chaos_slow_share: float = 0.0
+    chaos_slow_ms: int = 0
+    chaos_500: float = 0.0
+    chaos_session_ttl_s: float | None = None
+    chaos_shuffle: bool = False
+    chaos_commit_then_500: float = 0.0
 
     @cached_property
     def data_path(self) -> Path:
