@@ -120,26 +120,106 @@ def cases(state: list[CaseState] = typer.Option(None, help="Only cases in these 
     console.print(table)
 
 
+@app.command()
+def explain(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False),
+    template: str | None = typer.Option(None, help="Use this template instead of classifying."),
+    out: Path | None = typer.Option(None, help="Folder for the page pictures."),
+) -> None:
+    """Show each field's value, confidence and how it was found; draw the boxes on the pages."""
+    from extractors.engine import extract_source
+    from extractors.explain import explain_pages
+    from extractors.registry import read_document
+    from extractors.templates import load_templates
+
+    settings = Settings()
+    templates = load_templates(settings.templates_dir)
+    if template is not None and template not in templates:
+        raise typer.BadParameter(f"no template {template!r} (have: {', '.join(templates)})")
+    source = read_document(file)
+    result = extract_source(source, templates.values(), templates.get(template))
+    if result.template is None:
+        console.print("[yellow]No template matches this document.[/] Try --template NAME.")
+        raise typer.Exit(1)
+    table = Table(
+        title=f"{file.name}: {result.template.name} (doc type {result.template.doc_type})"
+    )
+    for column in ("field", "value", "confidence", "page", "how found"):
+        table.add_column(column, overflow="fold")
+    for field in result.fields.values():
+        style = "green" if field.confident else ("yellow" if field.value else "red")
+        table.add_row(
+            field.name,
+            field.value or "-",
+            f"[{style}]{field.confidence:.0%}[/]",
+            str(field.page or "-"),
+            field.how,
+        )
+    console.print(table)
+    folder = out or settings.data_path / "explain" / file.stem
+    for path in explain_pages(source, result.fields, folder):
+        console.print(f"page picture: {path}")
+
+
 def backoffice_db(settings: Settings) -> Path:
     return settings.data_path / "backoffice" / "backoffice.db"
 
 
 @app.command()
-def backoffice(port: int | None = typer.Option(None, help="Port (default: from the URL).")) -> None:
-    """Serve the demo back office on 127.0.0.1 until interrupted."""
+def backoffice(
+    port: int | None = typer.Option(None, help="Port (default: from the URL)."),
+    idle_timeout: float | None = typer.Option(
+        None, help="Seconds without a request before a session ends."
+    ),
+    latency_ms: int | None = typer.Option(None, help="Chaos: added to every response."),
+    slow_share: float | None = typer.Option(None, help="Chaos: share of pages slower still."),
+    slow_ms: int | None = typer.Option(None, help="Chaos: how much slower those pages are."),
+    chaos_500: float | None = typer.Option(None, help="Chaos: share of requests answering 500."),
+    session_ttl: float | None = typer.Option(
+        None, help="Chaos: sessions are dropped this many seconds after sign-in."
+    ),
+    shuffle: bool | None = typer.Option(
+        None, "--shuffle/--no-shuffle", help="Chaos: field order shuffled on each page load."
+    ),
+    commit_then_500: float | None = typer.Option(
+        None, help="Chaos: share of saves that commit, then answer 500."
+    ),
+    seed: int | None = typer.Option(None, help="Chaos: seed of every random choice."),
+) -> None:
+    """Serve the demo back office on 127.0.0.1 until interrupted (chaos knobs optional;
+    each defaults to its REKEY_CHAOS_* setting)."""
     from samples.backoffice.app import serve
+    from samples.backoffice.chaos import Chaos
 
     settings = with_password(Settings())
     port = port or urlsplit(settings.backoffice_url).port or 8765
+
+    def pick(given, default):
+        return default if given is None else given
+
+    chaos = Chaos(
+        seed=pick(seed, settings.chaos_seed),
+        latency_ms=pick(latency_ms, settings.chaos_latency_ms),
+        slow_share=pick(slow_share, settings.chaos_slow_share),
+        slow_ms=pick(slow_ms, settings.chaos_slow_ms),
+        error_rate=pick(chaos_500, settings.chaos_500),
+        session_ttl_s=pick(session_ttl, settings.chaos_session_ttl_s),
+        shuffle=pick(shuffle, settings.chaos_shuffle),
+        commit_then_500=pick(commit_then_500, settings.chaos_commit_then_500),
+    )
     console.print(
-        f"back office: http://127.0.0.1:{port}/claims  (user "
+        f"back office: http://127.0.0.1:{port}/  (user "
         f"[bold]{settings.backoffice_user}[/], password in "
         f"{settings.data_path / 'backoffice' / 'password'} or REKEY_BACKOFFICE_PASSWORD)"
     )
+    if chaos.active:
+        console.print(f"[yellow]chaos:[/] {chaos}")
     serve(
         port=port,
         db_path=backoffice_db(settings),
         users={settings.backoffice_user: settings.backoffice_password.get_secret_value()},
+        idle_timeout_s=pick(idle_timeout, settings.backoffice_idle_timeout_s),
+        chaos=chaos,
     )
 
 

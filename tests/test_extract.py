@@ -120,3 +120,38 @@ def test_dates_become_iso_or_refuse() -> None:
     assert date_iso("12 March 2025") == "2025-03-12"
     with pytest.raises(NormaliseError):
         date_iso("soon")
+
+
+def test_explain_prints_fields_and_draws_boxes(tmp_path: Path, sample_pdfs: list[Path]) -> None:
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from rekey.cli import app
+
+    result = CliRunner().invoke(
+        app, ["explain", str(sample_pdfs[0]), "--out", str(tmp_path)], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    truth = truth_of(sample_pdfs[0])["fields"]
+    assert truth["policy_number"] in result.output and "label 'Policy number:'" in result.output
+    pictures = sorted(tmp_path.glob("page-*.png"))
+    assert [p.name for p in pictures] == ["page-1.png", "page-2.png"]
+    page = Image.open(pictures[0]).convert("RGB")
+    green = sum(1 for r, g, b in page.getdata() if g > 120 and r < 80 and b < 80)
+    assert green > 1000  # the confident fields' boxes are drawn
+
+
+def test_explain_with_forced_template_and_unknown_template(
+    tmp_path: Path, sample_pdfs: list[Path]
+) -> None:
+    from typer.testing import CliRunner
+
+    from rekey.cli import app
+
+    runner = CliRunner()
+    forced = runner.invoke(
+        app, ["explain", str(sample_pdfs[0]), "--template", "claim", "--out", str(tmp_path)]
+    )
+    assert forced.exit_code == 0, forced.output
+    unknown = runner.invoke(app, ["explain", str(sample_pdfs[0]), "--template", "nope"])
+    assert unknown.exit_code != 0 and "no template 'nope'" in unknown.output
