@@ -16,7 +16,8 @@ from extractors.extract import extract_fields
 from extractors.ocr import DEFAULT_LANG, ocr_page, tesseract, to_words
 from extractors.source import Source
 from extractors.templates import Template
-from rekey.models import Field, Layout, Page
+from extractors.zonal import read_zones
+from rekey.models import Box, Field, Layout, Page
 
 HEADER_SHARE = 0.14  # the top of a page, where titles and form numbers are printed
 
@@ -47,33 +48,44 @@ def classify_source(
     templates = list(templates)
     if source.text:
         found = classify(Layout(pages=list(source.text.values())), templates)
-        if found or not source.scanned:
+        if found:
             return found, {}
-    first = min(source.scanned)
+    first = min(source.scanned) if source.scanned else 1
     found = classify(Layout(pages=[header_page(source, first)]), templates)
-    if found:
+    if found or first not in source.scanned:
         return found, {}
     page = ocr_page(first, source.image(first))
     return classify(Layout(pages=[page]), templates), {first: page}
 
 
-def read_pages(source: Source, template: Template | None, done: dict[int, Page]) -> Layout:
+def read_page(
+    source: Source, number: int, template: Template | None, done: dict[int, Page], zonal: bool
+) -> Page:
+    if number in source.text:
+        return source.text[number]
     lang = template.language if template else DEFAULT_LANG
-    pages = []
-    for number in source.numbers:
-        if number in source.text:
-            pages.append(source.text[number])
-        elif number in done and lang == DEFAULT_LANG:
-            pages.append(done[number])
-        else:
-            pages.append(ocr_page(number, source.image(number), lang))
-    return Layout(pages=pages, acroform=source.acroform)
+    zones = template.zones(number) if template and zonal else None
+    if zones:
+        boxes = [Box(x0=x0, y0=y0, x1=x1, y1=y1) for x0, y0, x1, y1 in zones]
+        return read_zones(number, source.image(number), boxes, lang)
+    if number in done and lang == DEFAULT_LANG:
+        return done[number]
+    return ocr_page(number, source.image(number), lang)
 
 
 def extract_source(
-    source: Source, templates: Iterable[Template], forced: Template | None = None
+    source: Source,
+    templates: Iterable[Template],
+    forced: Template | None = None,
+    zonal: bool = True,
 ) -> Extraction:
+    """Classify (unless ``forced``), read every page, and locate the template's fields.
+
+    ``zonal`` reads only a fixed-layout template's boxes on scanned pages; off, every
+    scanned page is read whole (the slower path, kept as the reference).
+    """
     template, done = (forced, {}) if forced else classify_source(source, templates)
-    layout = read_pages(source, template, done)
+    pages = [read_page(source, n, template, done, zonal) for n in source.numbers]
+    layout = Layout(pages=pages, acroform=source.acroform)
     fields = extract_fields(layout, template, source.image) if template else {}
     return Extraction(template, layout, fields)

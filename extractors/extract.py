@@ -11,8 +11,20 @@ from typing import Any
 
 import numpy as np
 
-from extractors.locators import Doc, Hit, locate_acroform, locate_label, locate_regex
-from extractors.marks import locate_checkbox, locate_choice, locate_signature
+from extractors.locators import (
+    Doc,
+    Hit,
+    locate_acroform,
+    locate_label,
+    locate_regex,
+    locate_region,
+)
+from extractors.marks import (
+    locate_checkbox,
+    locate_choice,
+    locate_region_choice,
+    locate_signature,
+)
 from extractors.normalise import NormaliseError, given_name_first, normalise
 from extractors.tables import locate_table
 from extractors.templates import FieldSpec, Template
@@ -31,6 +43,8 @@ LOCATORS: dict[str, Callable[[Doc, Any], Hit | None]] = {
     "label": locate_label,
     "regex": locate_regex,
     "acroform": locate_acroform,
+    "region": locate_region,
+    "region_choice": locate_region_choice,
     "checkbox": locate_checkbox,
     "choice": locate_choice,
     "signature": locate_signature,

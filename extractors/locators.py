@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz
 
-from extractors.templates import AcroformLocator, LabelLocator, RegexLocator
+from extractors.templates import AcroformLocator, LabelLocator, RegexLocator, RegionLocator
 from rekey.models import Box, Layout, Page, Word
 
 LABEL_MATCH_FLOOR = 85.0  # rapidfuzz ratio below which a caption does not count as found
@@ -179,3 +179,33 @@ def locate_acroform(doc: Doc, loc: AcroformLocator) -> Hit | None:
     else:
         text = " ".join(v for v in values if v)
     return Hit(text=text, match=1.0, how=f"form field {', '.join(loc.names)}")
+
+
+def words_in(page: Page, box: tuple[float, float, float, float], pad: float) -> list[Word]:
+    x0, y0, x1, y1 = box
+    inside = [
+        w
+        for w in page.words
+        if x0 - pad <= w.box.cx <= x1 + pad and y0 - pad <= w.box.cy <= y1 + pad
+    ]
+    return sorted(inside, key=lambda w: (round(w.box.cy, 2), w.box.x0))
+
+
+def locate_region(doc: Doc, loc: RegionLocator) -> Hit | None:
+    pages = pages_of(doc.layout, loc.page)
+    if not pages:
+        return None
+    parts = [words_in(pages[0], box, loc.pad) for box in loc.boxes]
+    texts = [" ".join(w.text for w in part) for part in parts]
+    if not any(texts):
+        return None
+    text = loc.format.format(*texts) if loc.format else " ".join(t for t in texts if t)
+    words = [w for part in parts for w in part]
+    return Hit(
+        text=text,
+        match=1.0 if all(texts) else 0.5,
+        how=f"region{'s' if len(loc.boxes) > 1 else ''} on page {loc.page}",
+        page=loc.page,
+        box=union(words) if words else None,
+        words=tuple(words),
+    )

@@ -6,7 +6,12 @@ import numpy as np
 
 from extractors.locators import Doc, Hit, find_label, pages_of, union
 from extractors.preprocess import ink_mask
-from extractors.templates import CheckboxLocator, ChoiceLocator, SignatureLocator
+from extractors.templates import (
+    CheckboxLocator,
+    ChoiceLocator,
+    RegionChoiceLocator,
+    SignatureLocator,
+)
 from rekey.models import Box
 
 TICKED_ABOVE, EMPTY_BELOW = 0.10, 0.04  # share of the box's inside covered by ink
@@ -143,3 +148,27 @@ def locate_signature(doc: Doc, loc: SignatureLocator) -> Hit | None:
             words=tuple(words),
         )
     return None
+
+
+def locate_region_choice(doc: Doc, loc: RegionChoiceLocator) -> Hit | None:
+    """The tick box, among boxes at fixed places, with the most ink inside."""
+    if doc.image is None:
+        return None
+    gray = doc.image(loc.page)
+    ratios = {
+        name: fill_ratio(_crop(gray, Box(x0=b[0], y0=b[1], x1=b[2], y1=b[3])))
+        for name, b in loc.boxes.items()
+    }
+    ticked = [name for name, r in ratios.items() if r >= (TICKED_ABOVE + EMPTY_BELOW) / 2]
+    if not ticked:
+        return None
+    best = max(ticked, key=ratios.get)
+    certainty = min(_certainty(r, EMPTY_BELOW, TICKED_ABOVE) for r in ratios.values())
+    x0, y0, x1, y1 = loc.boxes[best]
+    return Hit(
+        text=best,
+        match=certainty if len(ticked) == 1 else 0.3,
+        how=f"ticked {best!r} of {len(loc.boxes)} boxes ({ratios[best]:.0%} ink)",
+        page=loc.page,
+        box=Box(x0=x0, y0=y0, x1=x1, y1=y1),
+    )

@@ -69,6 +69,28 @@ class AcroformLocator(_Strict):
         return fmt
 
 
+ZoneBox = tuple[float, float, float, float]  # x0, y0, x1, y1, page-relative
+
+
+class RegionLocator(_Strict):
+    """The words inside fixed boxes on a page (a form with a fixed layout); on scans these
+    boxes are all that OCR reads (zonal OCR). Several boxes are joined by ``format``."""
+
+    kind: Literal["region"] = "region"
+    boxes: list[ZoneBox] = Field(min_length=1)
+    page: int = 1
+    format: str | None = None
+    pad: float = Field(0.004, ge=0, le=0.05)
+
+
+class RegionChoiceLocator(_Strict):
+    """Tick boxes at fixed places: the value is the name of the one ticked."""
+
+    kind: Literal["region_choice"] = "region_choice"
+    boxes: dict[str, ZoneBox] = Field(min_length=2)
+    page: int = 1
+
+
 class CheckboxLocator(_Strict):
     """A tick box beside its caption, read by how much ink fills it."""
 
@@ -122,6 +144,8 @@ Locator = Annotated[
     LabelLocator
     | RegexLocator
     | AcroformLocator
+    | RegionLocator
+    | RegionChoiceLocator
     | CheckboxLocator
     | ChoiceLocator
     | SignatureLocator
@@ -163,6 +187,24 @@ class Template(_Strict):
     exclude_keywords: list[str] = Field(default_factory=list)
     priority: int = 0
     fields: dict[str, FieldSpec]
+
+    def zones(self, page: int) -> list[ZoneBox] | None:
+        """The boxes OCR must read on ``page``, or None when the page needs reading whole."""
+        boxes: list[ZoneBox] = []
+        for spec in self.fields.values():
+            for loc in spec.locators:
+                if getattr(loc, "page", None) not in (page, None) or loc.kind == "acroform":
+                    continue
+                if loc.kind == "region":
+                    boxes.extend(padded(box, loc.pad) for box in loc.boxes)
+                elif loc.kind != "region_choice":
+                    return None
+        return boxes or None
+
+
+def padded(box: ZoneBox, pad: float) -> ZoneBox:
+    x0, y0, x1, y1 = box
+    return (max(0.0, x0 - pad), max(0.0, y0 - pad), min(1.0, x1 + pad), min(1.0, y1 + pad))
 
 
 @cache

@@ -1,0 +1,100 @@
+"""Zonal OCR: read only the parts of a page a template needs, in one Tesseract call.
+
+Each zone is cropped from the prepared page, the crops are stacked into one tall image with
+white gaps, Tesseract reads it once, and every word is mapped back to where it sits on the
+page. One call instead of one per zone matters: each call costs ~135 ms to start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from extractors.ocr import RawWord, tesseract
+from rekey.models import Box, Page, Word
+
+GAP = 24  # white pixels between stacked crops
+MARGIN = 12
+
+
+@dataclass(frozen=True)
+class Strip:
+    top: int  # where the crop starts in the stacked image
+    x0: int  # where the crop came from on the page
+    y0: int
+    height: int
+
+
+def pixel_box(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
+    return (
+        max(0, int(box.x0 * width)),
+        max(0, int(box.y0 * height)),
+        min(width, int(box.x1 * width)),
+        min(height, int(box.y1 * height)),
+    )
+
+
+def stack(gray: np.ndarray, zones: list[Box]) -> tuple[np.ndarray, list[Strip]]:
+    """The zones' crops one under the other, and where each came from."""
+    height, width = gray.shape
+    crops, strips, top = [], [], MARGIN
+    for zone in zones:
+        x0, y0, x1, y1 = pixel_box(zone, width, height)
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            continue
+        crops.append(gray[y0:y1, x0:x1])
+        strips.append(Strip(top, x0, y0, y1 - y0))
+        top += (y1 - y0) + GAP
+    canvas_width = max((c.shape[1] for c in crops), default=1) + 2 * MARGIN
+    canvas = np.full((top + MARGIN, canvas_width), 255, dtype=np.uint8)
+    for crop, strip in zip(crops, strips, strict=True):
+        canvas[strip.top : strip.top + strip.height, MARGIN : MARGIN + crop.shape[1]] = crop
+    return canvas, strips
+
+
+def place(word: RawWord, strips: list[Strip]) -> tuple[int, int] | None:
+    """The page position of a word read from the stacked image (None: in a gap)."""
+    middle = word.top + word.height / 2
+    for strip in strips:
+        if strip.top <= middle < strip.top + strip.height:
+            return strip.x0 + word.left - MARGIN, strip.y0 + word.top - strip.top
+    return None
+
+
+def _duplicate(word: Word, kept: list[Word]) -> bool:
+    for other in kept:
+        if other.text != word.text:
+            continue
+        overlap_x = min(word.box.x1, other.box.x1) - max(word.box.x0, other.box.x0)
+        overlap_y = min(word.box.y1, other.box.y1) - max(word.box.y0, other.box.y0)
+        if overlap_x > 0 and overlap_y > 0:
+            return True
+    return False
+
+
+def read_zones(number: int, gray: np.ndarray, zones: list[Box], lang: str) -> Page:
+    """The words inside ``zones`` of a prepared page, in page-relative units."""
+    height, width = gray.shape
+    canvas, strips = stack(gray, zones)
+    words: list[Word] = []
+    for raw in tesseract(canvas, lang, psm=6):
+        spot = place(raw, strips)
+        if spot is None:
+            continue
+        x, y = spot
+        word = Word(
+            text=raw.text,
+            box=Box(
+                x0=max(0.0, x / width),
+                y0=max(0.0, y / height),
+                x1=min(1.0, (x + raw.width) / width),
+                y1=min(1.0, (y + raw.height) / height),
+            ),
+            confidence=raw.confidence,
+            source="ocr",
+        )
+        if not _duplicate(word, words):
+            words.append(word)
+    words.sort(key=lambda w: (round(w.box.cy, 2), w.box.x0))
+    return Page(number=number, width=width, height=height, words=words)
