@@ -14,8 +14,11 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+import cv2
+
 from connectors.inbox import fingerprint, keep_copy, quarantine
-from extractors.engine import extract_source
+from extractors import cache as extraction_cache
+from extractors.engine import Extraction, extract_source
 from extractors.registry import read_document
 from extractors.sniff import media_type
 from extractors.source import Source
@@ -155,17 +158,41 @@ ROUTE_STATE = {
 }
 
 
+def save_pages(source: Source, folder: Path) -> None:
+    """The pages as the reviewer will see them (for scans: upright and straightened)."""
+    for number in source.numbers:
+        cv2.imwrite(
+            str(folder / f"page-{number}.png"),
+            source.image(number),
+            [cv2.IMWRITE_PNG_COMPRESSION, 1],
+        )
+
+
+def extract_document(case: Case, settings: Settings) -> tuple[str, int, Extraction]:
+    """Media type, page count and extraction; from the cache when this content (and these
+    template versions) were read before."""
+    templates = load_templates(settings.templates_dir)
+    folder = settings.data_path / "cache" / "extract"
+    key = extraction_cache.cache_key(case.document.sha256, templates.values())
+    hit = extraction_cache.load(folder, key, templates)
+    if hit is not None:
+        cached, result = hit
+        return cached.media_type, cached.page_count, result
+    kind, source = read(Path(case.document.stored_path or ""))
+    result = extract_source(source, templates.values())
+    save_pages(source, case_dir(settings, case))
+    extraction_cache.save(folder, key, kind, source.page_count, result)
+    return kind, source.page_count, result
+
+
 def understand(case: Case, settings: Settings, today: date | None = None) -> Case:
     """Read, classify, extract and check the case's document, and record where it goes."""
     store = store_for(settings)
     try:
-        kind, source = read(Path(case.document.stored_path or ""))
-        result = extract_source(source, load_templates(settings.templates_dir).values())
+        kind, pages, result = extract_document(case, settings)
     except BadDocument as exc:
         return send_to_quarantine(case, str(exc), settings)
-    case.document = case.document.model_copy(
-        update={"media_type": kind, "page_count": source.page_count}
-    )
+    case.document = case.document.model_copy(update={"media_type": kind, "page_count": pages})
     save_layout(result.layout, settings, case)
     template, case.fields = result.template, result.fields
     if template is not None:

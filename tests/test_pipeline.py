@@ -1,0 +1,45 @@
+"""The pipeline's stages without Prefect: extraction is cached by content and template
+versions, and pages are kept for the reviewer."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rekey import pipeline
+from rekey.settings import Settings
+
+
+def settings_in(tmp_path: Path) -> Settings:
+    return Settings(_env_file=None, data_dir=tmp_path / "var")  # type: ignore[call-arg]
+
+
+def test_extraction_is_cached_by_content(tmp_path: Path, sample_pdfs: list[Path]) -> None:
+    settings = settings_in(tmp_path)
+    case, new = pipeline.intake(sample_pdfs[0], settings)
+    assert new
+    kind, pages, first = pipeline.extract_document(case, settings)
+    assert (kind, pages) == ("application/pdf", 2)
+    assert (pipeline.case_dir(settings, case) / "page-1.png").is_file()
+    Path(case.document.stored_path).unlink()  # a second read would now fail
+    again = pipeline.extract_document(case, settings)
+    assert again[2].fields == first.fields and again[2].template.name == first.template.name
+
+
+def test_a_new_template_version_reads_again(tmp_path: Path, sample_pdfs: list[Path]) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(Path(Settings().templates_dir), templates)
+    settings = settings_in(tmp_path).model_copy(update={"templates_dir": templates})
+    case, _ = pipeline.intake(sample_pdfs[0], settings)
+    pipeline.extract_document(case, settings)
+    claim = templates / "claim.yaml"
+    claim.write_text(claim.read_text().replace("version: 1", "version: 2"))
+    pipeline.load_templates.cache_clear()
+    Path(case.document.stored_path).unlink()
+    try:
+        with pytest.raises(FileNotFoundError):  # not from the cache: the file is read again
+            pipeline.extract_document(case, settings)
+    finally:
+        pipeline.load_templates.cache_clear()
