@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import shutil
 import socket
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,9 +19,11 @@ from connectors.backoffice import (
     SignInRefused,
     key_case,
     load_screens,
+    retrying,
 )
 from connectors.backoffice.formats import AmountFormat, DateFormat
 from connectors.backoffice.screenmap import RecordScreen, load_screen
+from connectors.backoffice.session import state_path
 from rekey.errors import ApplicationError, BusinessRuleError, ConfigError
 from rekey.models import Case, Document, Field
 from rekey.settings import Settings
@@ -27,7 +31,14 @@ from rekey.settings import Settings
 SCREENS = Path(__file__).resolve().parent.parent / "samples" / "screens"
 
 
-def make_case(tag: str, **overrides: str | None) -> Case:
+EXPENSES = [
+    {"date": "2024-03-01", "description": "Taxi to hospital", "amount": "48.5"},
+    {"date": "2024-03-02", "description": "Hotel stay (2 nights)", "amount": "1894.12"},
+    {"date": "2024-03-04", "description": "Prescription medicine", "amount": "12.00"},
+]
+
+
+def make_case(tag: str, doc_type: str = "claim", **overrides: str | None) -> Case:
     values: dict[str, str | None] = {
         "policy_number": "POL-2024-00042",
         "claimant_name": "Ana  de la Cruz",
@@ -35,10 +46,30 @@ def make_case(tag: str, **overrides: str | None) -> Case:
         "amount_claimed": "1234.5",
         "currency": "GBP",
         "loss_description": "Water damage to the kitchen ceiling.",
-    } | overrides
-    digest = hashlib.sha256(tag.encode()).hexdigest()
+    }
+    if doc_type == "account_opening":
+        values = {
+            "full_name": "Jason Schultz",
+            "date_of_birth": "1990-11-14",
+            "nationality": "United States",
+            "id_type": "Passport",
+            "id_number": "X14922293",
+            "address_line1": "934 Donovan Mountains, 20349 New Jerry",
+            "address_line2": "",
+            "phone": "774.345.1721x177",
+            "email": "zlee@example.net",
+            "occupation": "Engineer, technical sales",
+            "employer": "Morris-Phillips",
+            "income_band": "50,000 - 100,000",
+            "source_of_funds": "Salary",
+            "tax_residency": "US",
+            "pep": "False",
+        }
+    values |= overrides
+    digest = hashlib.sha256(f"{doc_type}-{tag}".encode()).hexdigest()
     return Case(
         document=Document(original_name=f"{tag}.pdf", sha256=digest, size=1),
+        doc_type=doc_type,
         fields={k: Field(name=k, value=v, confidence=1.0) for k, v in values.items()},
     )
 
@@ -184,8 +215,16 @@ def test_screen_map_errors_name_the_project_relative_file(tmp_path):
 
 def test_shipped_screen_maps_load():
     maps = load_screens(SCREENS)
-    assert maps.entry.dialog is not None and maps.entry.dialog.accept == "Save claim?"
-    assert set(maps.record.fields) <= set(maps.entry.fields)
+    assert set(maps.routes) == {"claim", "account_opening"}
+    for route in maps.routes.values():
+        last = route.entry[-1]
+        assert last.dialog is not None and last.dialog.accept.startswith("Save ")
+        entered = {name for step in route.entry for name in step.fields}
+        assert set(route.record.fields) <= entered
+    claim = maps.route("claim")
+    assert claim.entry[1].lines is not None and claim.record.lines is not None
+    with pytest.raises(ConfigError, match=r"backoffice\.yaml: routes\.passport: no back-office"):
+        maps.route("passport")
 
 
 @pytest.mark.parametrize(
@@ -216,3 +255,137 @@ def test_back_office_requires_sign_in_and_csrf(backoffice):
         assert response.headers["location"] == "/login?next=/claims/new"
         forged = {"username": backoffice.user, "password": backoffice.password, "_csrf": "x"}
         assert client.post("/login", data=forged).status_code == 403
+
+
+@pytest.mark.parametrize("mode", ["fast", "trusted", "type"])
+def test_claim_with_payout_and_line_items_in_every_input_mode(backoffice, tmp_path, mode):
+    settings = backoffice.settings_for(tmp_path, keying_mode=mode)
+    case = make_case(
+        f"lines-{mode}", bank_account="GB29 NWBK 6016 1331 9268 19", expenses=json.dumps(EXPENSES)
+    )
+    receipt = key_case(case, settings)
+    (row,) = backoffice.claims(external_ref=case.external_reference)
+    assert (
+        row["reference"] == receipt.reference and row["payout_account"] == "GB29NWBK60161331926819"
+    )
+    assert backoffice.lines(receipt.reference) == [
+        {"date": "2024-03-01", "description": "Taxi to hospital", "amount": "48.50"},
+        {"date": "2024-03-02", "description": "Hotel stay (2 nights)", "amount": "1894.12"},
+        {"date": "2024-03-04", "description": "Prescription medicine", "amount": "12.00"},
+    ]
+
+
+def test_account_opening_is_keyed_through_the_menu_frame(backoffice, backoffice_settings):
+    case = make_case("account", doc_type="account_opening")
+    receipt = key_case(case, backoffice_settings)
+    assert receipt.reference.startswith("CUS-") and receipt.verified
+    (row,) = backoffice.customers(external_ref=case.external_reference)
+    assert row["reference"] == receipt.reference
+    assert (row["full_name"], row["date_of_birth"], row["nationality"]) == (
+        "Jason Schultz",
+        "1990-11-14",
+        "United States",
+    )
+    assert (row["income_band"], row["pep"], row["employer"]) == (
+        "50,000 - 100,000",
+        "No",
+        "Morris-Phillips",
+    )
+    again = key_case(case, backoffice_settings)
+    assert again.reference == receipt.reference
+    assert len(backoffice.customers(external_ref=case.external_reference)) == 1
+
+
+def test_line_item_mismatch_names_the_item(backoffice, tmp_path):
+    screens = tmp_path / "screens"
+    shutil.copytree(SCREENS, screens)
+    record = screens / "claim_record.yaml"
+    text = record.read_text()
+    record.write_text(text.replace("amount: {header: Amount", "amount: {header: Date"))
+    settings = backoffice.settings_for(tmp_path, screens_dir=screens)
+    case = make_case("line-mismatch", expenses=json.dumps(EXPENSES[:1]))
+    with pytest.raises(ReadBackMismatch) as caught:
+        key_case(case, settings)
+    assert caught.value.fields == ["expenses[1].amount"]
+
+
+def test_sign_in_is_reused_from_the_saved_state(backoffice, backoffice_settings, caplog):
+    caplog.set_level(logging.INFO, logger="connectors.backoffice")
+    key_case(make_case("state-1"), backoffice_settings)
+    state = state_path(backoffice_settings)
+    assert state.is_file() and state.stat().st_mode & 0o777 == 0o600
+    caplog.clear()
+    key_case(make_case("state-2"), backoffice_settings)  # a new browser, the same session
+    assert "signed in to the back office" not in caplog.text
+
+
+def test_failure_leaves_a_trace_and_no_password_anywhere(backoffice, backoffice_settings, caplog):
+    caplog.set_level(logging.DEBUG)
+    case = make_case("traced", amount_claimed="0")
+    with pytest.raises(BackOfficeRefused):
+        key_case(case, backoffice_settings)
+    evidence = backoffice_settings.cases_dir / case.id / "evidence"
+    traces = list(evidence.glob("trace-*.zip"))
+    assert len(traces) == 1
+    secret = backoffice.password.encode()
+    for path in backoffice_settings.data_path.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_bytes(), path
+    with zipfile.ZipFile(traces[0]) as trace:
+        assert any(n.endswith(".trace") for n in trace.namelist())
+        for name in trace.namelist():
+            assert secret not in trace.read(name), name
+    assert backoffice.password not in caplog.text
+
+
+def test_password_from_a_prefect_secret_block(backoffice, tmp_path, prefect_harness):
+    from prefect.blocks.system import Secret
+
+    Secret(value=backoffice.password).save("rekey-test-backoffice", overwrite=True)
+    settings = backoffice.settings_for(
+        tmp_path, backoffice_password=None, backoffice_password_block="rekey-test-backoffice"
+    )
+    assert key_case(make_case("secret-block"), settings).verified
+
+
+def test_retrying_retries_application_errors_only():
+    calls = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise ApplicationError("down")
+        return "ok"
+
+    assert retrying(flaky, attempts=3) == "ok" and len(calls) == 3
+    with pytest.raises(BusinessRuleError):
+        retrying(lambda: (_ for _ in ()).throw(BusinessRuleError("no")), attempts=5)
+    with pytest.raises(ApplicationError):
+        retrying(lambda: (_ for _ in ()).throw(ApplicationError("down")), attempts=2)
+
+
+def test_chaos_shuffles_reproducibly_and_fails_on_schedule():
+    from samples.backoffice.chaos import Chaos
+
+    first, second = Chaos(seed=3, shuffle=True), Chaos(seed=3, shuffle=True)
+    assert [first.order(range(10)) for _ in range(3)] == [second.order(range(10)) for _ in range(3)]
+    assert Chaos().order(range(5)) == [0, 1, 2, 3, 4]
+    failing = Chaos(seed=1, error_rate=0.2)
+    share = sum(failing.fail_request() for _ in range(2000)) / 2000
+    assert 0.17 < share < 0.23
+
+
+def test_back_office_frames_and_legacy_form(backoffice):
+    import re
+
+    import httpx
+
+    with httpx.Client(base_url=backoffice.url) as client:
+        page = client.get("/login").text
+        token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+        form = {"username": backoffice.user, "password": backoffice.password, "_csrf": token}
+        assert client.post("/login", data=form).status_code == 303
+        shell = client.get("/").text
+        assert '<frame name="menu"' in shell and '<frame name="main"' in shell
+        entry = client.get("/claims/new").text
+        assert 'name="f_0031"' in entry and "<label" not in entry

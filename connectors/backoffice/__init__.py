@@ -1,24 +1,28 @@
 """The back-office connector: screen maps, page objects, and :func:`key_case`.
 
-Errors raised: ConfigError (screen map or settings wrong), ApplicationError (back office
-down, slow, refused the sign-in or lost the session: retry), BusinessRuleError (the back
-office refused the claim, or the read-back differs: review).
+Errors raised: ConfigError (screen map or settings wrong, sign-in refused), ApplicationError
+(back office down, slow, answering HTTP 5xx or lost the session: retry), BusinessRuleError
+(the back office refused the case, or the read-back differs: review).
 """
 
 from connectors.backoffice.pages import (
     ACTIONS,
     BackOfficeRefused,
-    ClaimEntryPage,
-    ClaimRecordPage,
-    ClaimSearchPage,
+    EntryPage,
     LoginPage,
+    Navigator,
+    RecordPage,
+    SearchPage,
     SessionLost,
     SignInRefused,
 )
-from connectors.backoffice.screenmap import ScreenMaps, load_screen, load_screens
+from connectors.backoffice.retry import key_with_retries, retrying
+from connectors.backoffice.screenmap import Route, ScreenMaps, load_screen, load_screens
 from connectors.backoffice.session import (
     BackOfficeSession,
     ReadBackMismatch,
+    backoffice_password,
+    case_values,
     key_case,
     verify,
 )
@@ -27,16 +31,22 @@ __all__ = [
     "ACTIONS",
     "BackOfficeRefused",
     "BackOfficeSession",
-    "ClaimEntryPage",
-    "ClaimRecordPage",
-    "ClaimSearchPage",
+    "EntryPage",
     "LoginPage",
+    "Navigator",
     "ReadBackMismatch",
+    "RecordPage",
+    "Route",
     "ScreenMaps",
+    "SearchPage",
     "SessionLost",
     "SignInRefused",
+    "backoffice_password",
+    "case_values",
     "key_case",
+    "key_with_retries",
     "load_screen",
     "load_screens",
+    "retrying",
     "verify",
 ]

@@ -110,6 +110,43 @@ class AmountFormat(_Format):
         return str(self._parse(text)) if text else ""
 
 
+class IdentifierFormat(_Format):
+    """An identifier (IBAN, account number) that the screen stores without spaces, in
+    capitals: ``GB29 nwbk 6016`` → ``GB29NWBK6016``."""
+
+    kind: Literal["identifier"] = "identifier"
+
+    def canonical(self, value: str | None) -> str:
+        return "".join((value or "").split()).upper()
+
+    def from_screen(self, text: str) -> str:
+        return self.canonical(text)
+
+
+class YesNoFormat(_Format):
+    """A yes/no case value (``true``, ``false``, ``yes``, ``no``, ``1``, ``0``) chosen in a
+    ``<select>`` by the visible text *yes* or *no*; canonical form is that text."""
+
+    kind: Literal["yes_no"] = "yes_no"
+    action: ClassVar[str] = "select"
+    yes: str = "Yes"
+    no: str = "No"
+
+    def canonical(self, value: str | None) -> str:
+        text = squash(value).lower()
+        if not text:
+            return ""
+        if text in ("true", "yes", "y", "1", self.yes.lower()):
+            return self.yes
+        if text in ("false", "no", "n", "0", self.no.lower()):
+            return self.no
+        raise ValueError(f"{value!r} is neither yes nor no")
+
+    def from_screen(self, text: str) -> str:
+        return squash(text)
+
+
 ValueFormat = Annotated[
-    TextFormat | SelectFormat | DateFormat | AmountFormat, Field(discriminator="kind")
+    TextFormat | SelectFormat | DateFormat | AmountFormat | IdentifierFormat | YesNoFormat,
+    Field(discriminator="kind"),
 ]

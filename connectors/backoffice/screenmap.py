@@ -1,12 +1,20 @@
 """Screen maps: YAML files that tell the robot where things are on each back-office screen.
 
-One file per screen in ``settings.screens_dir``: ``login.yaml``, ``claim_search.yaml``,
-``claim_entry.yaml`` and ``claim_record.yaml``. Each is validated by pydantic at load time;
+``backoffice.yaml`` in ``settings.screens_dir`` ties them together: the shell (home page,
+menu frame, content frame), the sign-in screen, and per document type a *route*: the search
+screen, the entry screens in order (one per step), and the record screen read back after
+saving. Every other file describes one screen. All are validated by pydantic at load time;
 any problem raises :class:`~rekey.errors.ConfigError` naming the file and the key, e.g.
 ``samples/screens/claim_entry.yaml: fields.policy_number.locator.bogus: Extra inputs ...``.
 
 A locator is exactly one of ``caption`` (the visible caption text in the table cell left of
 the input or value), ``role`` (+ ``name``, the accessible name) or ``css``.
+
+A screen is reached by ``path`` (opened directly), by ``menu`` (link texts clicked in the
+menu frame of the shell; the screen then lives in the content frame), or, for a later step
+of an entry, by submitting the step before (neither given). ``input`` chooses how values go
+in: ``trusted`` (Playwright fill and click), ``fast`` (one script per screen sets every value,
+fires input and change events and submits) or ``type`` (key by key); a field may override it.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
@@ -22,6 +30,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 from connectors.backoffice.formats import TextFormat, ValueFormat
 from rekey.errors import ConfigError
 from rekey.settings import PROJECT_ROOT
+
+InputMode = Literal["trusted", "fast", "type"]
+INPUT_MODES: tuple[str, ...] = ("trusted", "fast", "type")
 
 
 class Spec(BaseModel):
@@ -44,25 +55,51 @@ class Locator(Spec):
         return self
 
 
+def _format_shorthand(value: Any) -> Any:
+    return {"kind": value} if isinstance(value, str) else value
+
+
 class FieldSpec(Spec):
     locator: Locator
     format: ValueFormat = TextFormat()
+    input: InputMode | None = None  # overrides the screen's input method for this field
 
-    @field_validator("format", mode="before")
-    @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        return {"kind": value} if isinstance(value, str) else value
+    _shorthand = field_validator("format", mode="before")(_format_shorthand)
+
+
+class Column(Spec):
+    header: str  # the column's heading text in the line-items table
+    format: ValueFormat = TextFormat()
+
+    _shorthand = field_validator("format", mode="before")(_format_shorthand)
+
+
+class Lines(Spec):
+    """A table of line items: one row per item of the case's list field ``field``."""
+
+    field: str  # the case field holding the list, e.g. expenses
+    table: Locator
+    columns: dict[str, Column]  # item key → column
+    add: Locator | None = None  # the button that adds a row (entry screens)
 
 
 class Screen(Spec):
-    path: str
+    path: str | None = None
+    menu: list[str] = []
+    input: InputMode = "trusted"
 
     @field_validator("path")
     @classmethod
-    def _absolute(cls, path: str) -> str:
-        if not path.startswith("/"):
+    def _absolute(cls, path: str | None) -> str | None:
+        if path is not None and not path.startswith("/"):
             raise ValueError("path must start with '/'")
         return path
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> Screen:
+        if self.path and self.menu:
+            raise ValueError("give path or menu, not both")
+        return self
 
 
 class LoginScreen(Screen):
@@ -75,6 +112,9 @@ class LoginScreen(Screen):
 class SearchScreen(Screen):
     query: Locator  # the search box for the external reference
     submit: Locator
+    # for a GET search form: the results page itself, e.g. /claims?ext_ref={query}; the fast
+    # input method opens it directly instead of filling the form
+    results_path: str | None = None
     rows: Locator  # one per result; the two below are looked up inside a row
     reference: Locator
     external_reference: Locator
@@ -85,11 +125,14 @@ class Dialog(Spec):
 
 
 class EntryScreen(Screen):
-    fields: dict[str, FieldSpec]
-    save: Locator
+    """One step of an entry: fill, submit; the last step also shows the new reference."""
+
+    fields: dict[str, FieldSpec] = {}
+    lines: Lines | None = None
+    submit: Locator
     dialog: Dialog | None = None
     errors: Locator  # validation messages shown by the back office
-    reference: Locator  # where the new reference appears after saving
+    reference: Locator | None = None  # where the new reference appears (last step)
     reference_pattern: str = r"\S+"
 
     @field_validator("reference_pattern")
@@ -104,13 +147,35 @@ class EntryScreen(Screen):
 
 class RecordScreen(Screen):
     fields: dict[str, FieldSpec]  # caption → value cell, read back and compared
+    lines: Lines | None = None
 
     @field_validator("path")
     @classmethod
-    def _has_reference(cls, path: str) -> str:
-        if "{reference}" not in path:
+    def _has_reference(cls, path: str | None) -> str | None:
+        if path is None or "{reference}" not in path:
             raise ValueError("path must contain '{reference}'")
         return path
+
+
+class RouteSpec(Spec):
+    search: str
+    entry: list[str]
+    record: str
+
+    @field_validator("entry")
+    @classmethod
+    def _not_empty(cls, entry: list[str]) -> list[str]:
+        if not entry:
+            raise ValueError("a route needs at least one entry screen")
+        return entry
+
+
+class BackOfficeSpec(Spec):
+    home: str = "/"  # the shell page menu navigation starts from
+    menu_frame: str | None = None  # name of the frame holding the menu
+    content_frame: str | None = None  # name of the frame menu links open screens in
+    login: str
+    routes: dict[str, RouteSpec]
 
 
 S = TypeVar("S", bound=Spec)
@@ -142,23 +207,66 @@ def load_screen(path: Path, model: type[S]) -> S:
 
 
 @dataclass(frozen=True)
-class ScreenMaps:
-    login: LoginScreen
+class Route:
+    """The screens one document type goes through."""
+
+    doc_type: str
     search: SearchScreen
-    entry: EntryScreen
+    entry: tuple[EntryScreen, ...]
     record: RecordScreen
 
 
-SCREEN_FILES = {
-    "login": ("login.yaml", LoginScreen),
-    "search": ("claim_search.yaml", SearchScreen),
-    "entry": ("claim_entry.yaml", EntryScreen),
-    "record": ("claim_record.yaml", RecordScreen),
-}
+@dataclass(frozen=True)
+class ScreenMaps:
+    shell: BackOfficeSpec
+    login: LoginScreen
+    routes: dict[str, Route]
+
+    def route(self, doc_type: str | None) -> Route:
+        try:
+            return self.routes[doc_type or ""]
+        except KeyError:
+            known = ", ".join(sorted(self.routes))
+            raise ConfigError(
+                f"no back-office route for document type {doc_type!r} (routes: {known})",
+                file="backoffice.yaml",
+                key=f"routes.{doc_type}",
+            ) from None
+
+
+MAIN_FILE = "backoffice.yaml"
 
 
 def load_screens(directory: Path) -> ScreenMaps:
-    """Load every screen map the claim robot needs from *directory*."""
+    """Load ``backoffice.yaml`` from *directory* and every screen map its routes name."""
     directory = Path(directory)
-    maps = {k: load_screen(directory / name, model) for k, (name, model) in SCREEN_FILES.items()}
-    return ScreenMaps(**maps)
+    main_path = directory / MAIN_FILE
+    shell = load_screen(main_path, BackOfficeSpec)
+
+    def screen(name: str, model: type[S], key: str) -> S:
+        path = directory / name
+        if not path.is_file():
+            raise ConfigError(
+                f"no screen map {name} in {_shown(directory)}", file=_shown(main_path), key=key
+            )
+        return load_screen(path, model)
+
+    routes = {}
+    for doc_type, spec in shell.routes.items():
+        at = f"routes.{doc_type}"
+        steps = tuple(
+            screen(name, EntryScreen, f"{at}.entry.{i}") for i, name in enumerate(spec.entry)
+        )
+        if steps[-1].reference is None:
+            raise ConfigError(
+                "the last entry screen must say where the new reference appears",
+                file=_shown(directory / spec.entry[-1]),
+                key="reference",
+            )
+        routes[doc_type] = Route(
+            doc_type=doc_type,
+            search=screen(spec.search, SearchScreen, f"{at}.search"),
+            entry=steps,
+            record=screen(spec.record, RecordScreen, f"{at}.record"),
+        )
+    return ScreenMaps(shell=shell, login=screen(shell.login, LoginScreen, "login"), routes=routes)

@@ -2,36 +2,61 @@
 
 ::
 
-    with BackOfficeSession(settings) as office:      # launch Chromium, sign in once
+    with BackOfficeSession(settings) as office:      # launch Chromium, sign in (or reuse)
         receipt = office.key_case(case)               # find-or-create, read back, evidence
 
-:func:`key_case` does the same for a single case. Playwright errors are translated here,
-at the boundary: timeouts and connection failures become ApplicationError.
+:func:`key_case` does the same for a single case. The case's ``doc_type`` picks its route
+(``backoffice.yaml``): the search, entry and record screens it goes through.
+
+Safe to leave running:
+
+- Sign-in happens in a browser context of its own, never traced or screenshotted; its
+  cookies are handed to the keying context and kept (owner-only) in
+  ``<data>/backoffice/state.json`` so the next session starts signed in. An expired session
+  is signed back into.
+- Idempotent: the case's external reference is searched for before anything is created, so
+  a retry after a save that committed and then failed finds the record instead of keying it
+  again.
+- Every save is read back and compared field by field, line items included.
+- A failed case leaves a Playwright trace, ``evidence/trace-<timestamp>.zip``.
+
+Playwright errors are translated here, at the boundary: timeouts and connection failures
+become ApplicationError.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
+from pydantic import SecretStr
 
 from connectors.backoffice.pages import (
-    ClaimEntryPage,
-    ClaimRecordPage,
-    ClaimSearchPage,
+    EntryPage,
     LoginPage,
+    Navigator,
+    RecordPage,
+    SearchPage,
     SessionLost,
 )
-from connectors.backoffice.screenmap import ScreenMaps, load_screens
+from connectors.backoffice.retry import retrying
+from connectors.backoffice.screenmap import Route, ScreenMaps, load_screens
 from rekey.errors import ApplicationError, BusinessRuleError, ConfigError
 from rekey.models import Case, Receipt
 from rekey.settings import Settings
 
 log = logging.getLogger(__name__)
+
+LOGIN_ATTEMPTS = 5  # a sign-in that fails transiently is tried this many times in all
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -49,6 +74,7 @@ class ReadBackMismatch(BusinessRuleError):
 
     def __init__(self, reference: str, diffs: dict[str, tuple[str, str]]):
         self.reference, self.fields = reference, sorted(diffs)
+        self.diffs = diffs
         detail = "; ".join(
             f"{k}: expected {e!r}, screen shows {s!r}" for k, (e, s) in diffs.items()
         )
@@ -65,29 +91,104 @@ def translated(what: str) -> Iterator[None]:
         raise ApplicationError(f"{what}: {first_line}") from exc
 
 
-def case_values(case: Case) -> dict[str, str | None]:
-    """What is keyed: the case's field values plus its external reference."""
-    return {**case.values(), "external_reference": case.external_reference}
+def case_values(case: Case) -> dict[str, Any]:
+    """What is keyed: the case's field values plus its external reference.
+
+    A list field (``expenses``) arrives as a JSON string of a list of objects and is keyed
+    as line items; anything else that is not a list of objects is a BusinessRuleError.
+    """
+    values: dict[str, Any] = {**case.values(), "external_reference": case.external_reference}
+    for name, value in list(values.items()):
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            try:
+                items = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise BusinessRuleError(f"{name}: not a list of line items: {exc}") from exc
+            if not all(isinstance(i, dict) for i in items):
+                raise BusinessRuleError(f"{name}: line items must be objects")
+            values[name] = [{k: None if v is None else str(v) for k, v in i.items()} for i in items]
+    return values
+
+
+def backoffice_password(settings: Settings) -> SecretStr:
+    """The back-office password: from settings (environment), or from the Prefect Secret
+    block named by ``backoffice_password_block`` (loaded only then, so Prefect is not
+    needed otherwise). Never logged."""
+    if settings.backoffice_password is not None:
+        return settings.backoffice_password
+    block = getattr(settings, "backoffice_password_block", None)
+    if block:
+        from prefect.blocks.system import Secret
+
+        try:
+            return SecretStr(str(Secret.load(block).get()))
+        except (ValueError, RuntimeError) as exc:
+            raise ConfigError(
+                f"cannot load Prefect Secret block {block!r}: {exc}",
+                key="REKEY_BACKOFFICE_PASSWORD_BLOCK",
+            ) from exc
+    raise ConfigError("no back-office password set", key="REKEY_BACKOFFICE_PASSWORD")
+
+
+def state_path(settings: Settings) -> Path:
+    """Where the signed-in browser state (session cookie) is kept between runs."""
+    return settings.data_path / "backoffice" / "state.json"
+
+
+_per_thread = threading.local()
+
+
+def _start_playwright() -> Playwright:
+    """The thread's Playwright driver, started on first use and shared by the sessions open
+    in this thread (Playwright's sync API allows one driver per thread)."""
+    if getattr(_per_thread, "users", 0) == 0:
+        _per_thread.playwright = sync_playwright().start()
+        _per_thread.users = 0
+    _per_thread.users += 1
+    return _per_thread.playwright
+
+
+def _stop_playwright() -> None:
+    _per_thread.users -= 1
+    if _per_thread.users == 0:
+        playwright, _per_thread.playwright = _per_thread.playwright, None
+        playwright.stop()
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(tmp, path)
 
 
 class BackOfficeSession:
     """A signed-in browser session on the back office; a context manager."""
 
     def __init__(self, settings: Settings, screens: ScreenMaps | None = None):
-        if settings.backoffice_password is None:
-            raise ConfigError("no back-office password set", key="REKEY_BACKOFFICE_PASSWORD")
+        self._password = backoffice_password(settings)
         if not Path(settings.chromium_path).is_file():
             raise ConfigError(f"no Chromium at {settings.chromium_path}", key="chromium_path")
         self.settings = settings
         self.screens = screens or load_screens(settings.screens_dir)
+        self.mode = getattr(settings, "keying_mode", None)
+        self.tracing = bool(getattr(settings, "keying_trace", True))
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
+        self._login_context: BrowserContext | None = None
+        self.context: BrowserContext | None = None
         self.page: Page | None = None
+
+    def __repr__(self) -> str:  # never the password
+        return f"BackOfficeSession({self.settings.backoffice_url!r})"
 
     def __enter__(self) -> BackOfficeSession:
         try:
             self._open()
-            self.login()
+            if not self._restored:
+                self.login()
         except BaseException:
             self.close()
             raise
@@ -96,22 +197,35 @@ class BackOfficeSession:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _new_context(self, storage_state: Path | None = None) -> BrowserContext:
+        assert self._browser is not None
+        s = self.settings
+        context = self._browser.new_context(
+            base_url=s.backoffice_url.rstrip("/") + "/",
+            storage_state=str(storage_state) if storage_state else None,
+        )
+        context.set_default_timeout(s.browser_timeout_ms)
+        context.set_default_navigation_timeout(s.browser_timeout_ms)
+        return context
+
     def _open(self) -> None:
         s = self.settings
+        state = state_path(s)
         with translated("start browser"):
-            self._playwright = sync_playwright().start()
+            self._playwright = _start_playwright()
             self._browser = self._playwright.chromium.launch(
                 executable_path=str(s.chromium_path), headless=s.headless, args=CHROMIUM_ARGS
             )
-            context = self._browser.new_context(base_url=s.backoffice_url.rstrip("/") + "/")
-            context.set_default_timeout(s.browser_timeout_ms)
-            context.set_default_navigation_timeout(s.browser_timeout_ms)
-            self.page = context.new_page()
-        login_path = self.screens.login.path
-        self._login = LoginPage(self.page, self.screens.login, login_path)
-        self._search = ClaimSearchPage(self.page, self.screens.search, login_path)
-        self._entry = ClaimEntryPage(self.page, self.screens.entry, login_path)
-        self._record = ClaimRecordPage(self.page, self.screens.record, login_path)
+            try:
+                self.context = self._new_context(state if state.is_file() else None)
+                self._restored = state.is_file()
+            except PlaywrightError:  # unreadable state: start signed out
+                self.context, self._restored = self._new_context(), False
+            if self.tracing:
+                self.context.tracing.start(screenshots=False, snapshots=True)
+            self.page = self.context.new_page()
+        login_path = self.screens.login.path or "/login"
+        self.nav = Navigator(self.page, self.screens.shell, login_path)
 
     def close(self) -> None:
         if self._browser is not None:
@@ -119,72 +233,124 @@ class BackOfficeSession:
                 self._browser.close()
         if self._playwright is not None:
             with suppress(Exception):
-                self._playwright.stop()
+                _stop_playwright()
         self._playwright = self._browser = self.page = None
+        self.context = self._login_context = None
 
     # business actions ------------------------------------------------------------------
 
     def login(self) -> None:
-        password = self.settings.backoffice_password
-        assert password is not None
+        """Sign in in a separate, untraced context; hand its cookies to the keying context.
+
+        A sign-in that fails transiently (HTTP 5xx, timeout) is tried again a few times."""
+        retrying(self._login_once, attempts=LOGIN_ATTEMPTS)
+
+    def _login_once(self) -> None:
+        assert self._browser is not None and self.context is not None
+        login_path = self.screens.login.path or "/login"
         with translated("sign in"):
-            self._login.login(self.settings.backoffice_user, password.get_secret_value())
+            if self._login_context is None:
+                self._login_context = self._new_context()
+            self._login_context.clear_cookies()
+            page = self._login_context.pages[0] if self._login_context.pages else None
+            page = page or self._login_context.new_page()
+            nav = Navigator(page, self.screens.shell, login_path)
+            LoginPage(nav, self.screens.login).login(self.settings.backoffice_user, self._password)
+            state = self._login_context.storage_state()
+            _write_private(state_path(self.settings), json.dumps(state))
+            self.context.clear_cookies()
+            self.context.add_cookies(state["cookies"])  # type: ignore[arg-type]
 
-    def find_claim(self, external_ref: str) -> str | None:
-        with translated("search claims"):
-            return self._search.find_claim(external_ref)
+    def find(self, route: Route, external_ref: str) -> str | None:
+        with translated(f"search {route.doc_type}"):
+            return SearchPage(self.nav, route.search, self.mode).find(
+                external_ref, f"search {route.doc_type}"
+            )
 
-    def create_claim(self, values: dict[str, str | None]) -> str:
-        with translated("create claim"):
-            return self._entry.create_claim(values)
+    def create(self, route: Route, values: dict[str, Any]) -> str:
+        reference = None
+        with translated(f"save {route.doc_type}"):
+            for number, step in enumerate(route.entry, 1):
+                what = f"save {route.doc_type} (step {number} of {len(route.entry)})"
+                reference = EntryPage(self.nav, step, self.mode).enter(values, what)
+        assert reference is not None  # the last step has a reference (checked at load)
+        log.info("saved %s %s", route.doc_type, reference)
+        return reference
 
-    def read_claim(self, reference: str) -> dict[str, str]:
-        with translated("read claim"):
-            return self._record.read_claim(reference)
+    def read(self, route: Route, reference: str) -> dict[str, Any]:
+        with translated(f"read {route.doc_type}"):
+            return RecordPage(self.nav, route.record, self.mode).read(
+                reference, f"read {route.doc_type}"
+            )
 
     def screenshot(self, folder: Path, name: str) -> str:
+        assert self.page is not None
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.png"
         with translated("screenshot"):
-            self.page.screenshot(path=path, full_page=True)
+            self.page.screenshot(path=path)
         return str(path)
 
     def key_case(self, case: Case, evidence_dir: Path | None = None) -> Receipt:
-        """Find or create the case's claim, read it back, and return the receipt.
+        """Find or create the case's record, read it back, and return the receipt.
 
-        Idempotent: the claim is looked up by the case's external reference first. A lost
-        session is signed back into once, and the lookup repeated before any new save.
+        Idempotent: the record is looked up by the case's external reference first. A lost
+        session is signed back into once, and the lookup repeated before any new save. When
+        keying fails, a Playwright trace is left in the evidence folder.
         """
+        route = self.screens.route(case.doc_type)
         folder = Path(evidence_dir or self.settings.cases_dir / case.id / "evidence")
+        self._trace_begin()
         try:
-            return self._key_once(case, folder)
-        except SessionLost as exc:
-            log.warning("case %s: %s; signing in again", case.id, exc)
-            self.login()
-            return self._key_once(case, folder)
+            try:
+                receipt = self._key_once(case, route, folder)
+            except SessionLost as exc:
+                log.warning("case %s: %s; signing in again", case.id, exc)
+                self.login()
+                receipt = self._key_once(case, route, folder)
+        except BaseException:
+            self._trace_end(folder, keep=True)
+            raise
+        self._trace_end(folder, keep=False)
+        return receipt
 
-    def _key_once(self, case: Case, folder: Path) -> Receipt:
+    def _key_once(self, case: Case, route: Route, folder: Path) -> Receipt:
         values = case_values(case)
         shots = []
-        reference = self.find_claim(case.external_reference)
+        reference = self.find(route, case.external_reference)
         if reference is None:
-            reference = self.create_claim(values)
+            reference = self.create(route, values)
             shots.append(self.screenshot(folder, f"saved-{reference}"))
         else:
             log.info("case %s already keyed as %s", case.id, reference)
-        record = self.read_claim(reference)
+        record = self.read(route, reference)
         shots.append(self.screenshot(folder, f"record-{reference}"))
-        verify(reference, values, record, self.screens)
+        verify(reference, values, record, route)
         log.info("case %s keyed and verified as %s", case.id, reference)
         return Receipt(reference=reference, screenshots=shots, verified=True)
 
+    def _trace_begin(self) -> None:
+        if self.tracing and self.context is not None:
+            with suppress(PlaywrightError):
+                self.context.tracing.start_chunk()
 
-def verify(
-    reference: str, values: dict[str, str | None], record: dict[str, str], screens: ScreenMaps
-) -> None:
+    def _trace_end(self, folder: Path, keep: bool) -> None:
+        if not (self.tracing and self.context is not None):
+            return
+        with suppress(PlaywrightError, OSError):
+            if keep:
+                folder.mkdir(parents=True, exist_ok=True)
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+                self.context.tracing.stop_chunk(path=folder / f"trace-{stamp}.zip")
+            else:
+                self.context.tracing.stop_chunk()
+
+
+def verify(reference: str, values: dict[str, Any], record: dict[str, Any], route: Route) -> None:
     """Compare the record read back with the keyed values; ReadBackMismatch if they differ."""
     diffs: dict[str, tuple[str, str]] = {}
-    for name, field in screens.record.fields.items():
+    spec = route.record
+    for name, field in spec.fields.items():
         if name not in values:
             continue
         try:
@@ -193,6 +359,20 @@ def verify(
             raise BusinessRuleError(f"{name}: {exc}") from exc
         if expected != record.get(name, ""):
             diffs[name] = (expected, record.get(name, ""))
+    if spec.lines is not None and spec.lines.field in values:
+        lines, columns = spec.lines.field, spec.lines.columns
+        expected_items = values[lines] or []
+        shown_items = record.get(lines) or []
+        if len(expected_items) != len(shown_items):
+            diffs[f"{lines} (count)"] = (str(len(expected_items)), str(len(shown_items)))
+        for number, (want, got) in enumerate(zip(expected_items, shown_items, strict=False), 1):
+            for key, column in columns.items():
+                try:
+                    expected = column.format.canonical(want.get(key))
+                except ValueError as exc:
+                    raise BusinessRuleError(f"{lines}[{number}].{key}: {exc}") from exc
+                if expected != got.get(key, ""):
+                    diffs[f"{lines}[{number}].{key}"] = (expected, got.get(key, ""))
     if diffs:
         raise ReadBackMismatch(reference, diffs)
 

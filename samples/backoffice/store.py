@@ -1,4 +1,4 @@
-"""The back office's own SQLite database: one ``claims`` table."""
+"""The back office's own SQLite database: ``claims`` with ``claim_lines``, and ``customers``."""
 
 from __future__ import annotations
 
@@ -19,32 +19,59 @@ CREATE TABLE IF NOT EXISTS claims (
     currency TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '',
     external_ref TEXT NOT NULL DEFAULT '',
+    payout_account TEXT NOT NULL DEFAULT '',
     created_by TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS claims_external_ref ON claims (external_ref);
+CREATE INDEX IF NOT EXISTS claims_policy_number ON claims (policy_number);
+CREATE TABLE IF NOT EXISTS claim_lines (
+    claim_id INTEGER NOT NULL REFERENCES claims (id),
+    line_no INTEGER NOT NULL,
+    date TEXT NOT NULL,
+    description TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    PRIMARY KEY (claim_id, line_no)
+);
+CREATE TABLE IF NOT EXISTS customers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    reference TEXT UNIQUE,
+    full_name TEXT NOT NULL,
+    date_of_birth TEXT NOT NULL,
+    nationality TEXT NOT NULL,
+    id_type TEXT NOT NULL,
+    id_number TEXT NOT NULL,
+    address_line1 TEXT NOT NULL,
+    address_line2 TEXT NOT NULL DEFAULT '',
+    phone TEXT NOT NULL DEFAULT '',
+    email TEXT NOT NULL DEFAULT '',
+    occupation TEXT NOT NULL DEFAULT '',
+    employer TEXT NOT NULL DEFAULT '',
+    income_band TEXT NOT NULL,
+    source_of_funds TEXT NOT NULL DEFAULT '',
+    tax_residency TEXT NOT NULL DEFAULT '',
+    pep TEXT NOT NULL,
+    external_ref TEXT NOT NULL DEFAULT '',
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS customers_external_ref ON customers (external_ref);
 """
 
-COLUMNS = (
-    "reference",
-    "policy_number",
-    "claimant_name",
-    "date_of_loss",
-    "amount",
-    "currency",
-    "description",
-    "external_ref",
-    "created_by",
-    "created_at",
-)
+PREFIX = {"claims": "CLM", "customers": "CUS"}
+LINE_COLUMNS = ("date", "description", "amount")
 
 
-class ClaimStore:
+class BackOfficeStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as con:
             con.executescript(SCHEMA)
+            self.columns = {
+                table: [r["name"] for r in con.execute(f"PRAGMA table_info({table})")][1:]
+                for table in PREFIX
+            }
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -53,30 +80,47 @@ class ClaimStore:
             with con:  # one transaction, committed on success
                 yield con
 
-    def add(self, claim: dict[str, str], user: str) -> str:
-        """Insert a claim and return its new reference, ``CLM-000123``."""
-        row = {key: claim.get(key, "") for key in COLUMNS[1:8]}
+    def add(
+        self, table: str, record: dict[str, str], user: str, lines: list[dict[str, str]] = ()
+    ) -> str:
+        """Insert a record (and its line items) in one transaction; return its reference."""
+        row = {k: record.get(k, "") for k in self.columns[table] if k not in ("reference",)}
         row |= {"created_by": user, "created_at": datetime.now(UTC).isoformat()}
-        names = ", ".join(row)
-        marks = ", ".join(f":{k}" for k in row)
+        names, marks = ", ".join(row), ", ".join(f":{k}" for k in row)
         with self._connect() as con:
-            cur = con.execute(f"INSERT INTO claims ({names}) VALUES ({marks})", row)
-            reference = f"CLM-{cur.lastrowid:06d}"
-            con.execute("UPDATE claims SET reference = ? WHERE id = ?", (reference, cur.lastrowid))
+            cur = con.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", row)
+            record_id = cur.lastrowid
+            reference = f"{PREFIX[table]}-{record_id:06d}"
+            con.execute(f"UPDATE {table} SET reference = ? WHERE id = ?", (reference, record_id))
+            for number, line in enumerate(lines, 1):
+                con.execute(
+                    "INSERT INTO claim_lines VALUES (?, ?, ?, ?, ?)",
+                    (record_id, number, *(line[c] for c in LINE_COLUMNS)),
+                )
         return reference
 
-    def get(self, reference: str) -> dict[str, str] | None:
+    def get(self, table: str, reference: str) -> dict | None:
         with self._connect() as con:
-            row = con.execute(
-                f"SELECT {', '.join(COLUMNS)} FROM claims WHERE reference = ?", (reference,)
-            ).fetchone()
-        return dict(row) if row else None
+            row = con.execute(f"SELECT * FROM {table} WHERE reference = ?", (reference,)).fetchone()
+            if row is None:
+                return None
+            record = dict(row)
+            if table == "claims":
+                record["lines"] = [
+                    dict(r)
+                    for r in con.execute(
+                        "SELECT date, description, amount FROM claim_lines "
+                        "WHERE claim_id = ? ORDER BY line_no",
+                        (row["id"],),
+                    )
+                ]
+        return record
 
-    def search(self, external_ref: str | None = None) -> list[dict[str, str]]:
-        sql = f"SELECT {', '.join(COLUMNS)} FROM claims"
-        params: tuple[str, ...] = ()
-        if external_ref:
-            sql += " WHERE external_ref = ?"
-            params = (external_ref,)
+    def search(self, table: str, **where: str) -> list[dict[str, str]]:
+        """Records whose columns equal every non-empty value in *where*."""
+        given = {k: v for k, v in where.items() if v}
+        sql = f"SELECT * FROM {table}"
+        if given:
+            sql += " WHERE " + " AND ".join(f"{k} = :{k}" for k in given)
         with self._connect() as con:
-            return [dict(r) for r in con.execute(sql + " ORDER BY id", params)]
+            return [dict(r) for r in con.execute(sql + " ORDER BY id", given)]
