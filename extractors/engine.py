@@ -89,3 +89,12 @@ def extract_source(
     layout = Layout(pages=pages, acroform=source.acroform)
     fields = extract_fields(layout, template, source.image) if template else {}
     return Extraction(template, layout, fields)
+
+
+def extract_row(
+    row: dict[str, str], templates: Iterable[Template]
+) -> tuple[Template | None, dict[str, Field]]:
+    """One row of a batch: classified by its column names, read by ``column`` locators."""
+    layout = Layout(cells=row)
+    template = classify(layout, list(templates))
+    return template, (extract_fields(layout, template) if template else {})

@@ -15,6 +15,7 @@ from extractors.locators import (
     Doc,
     Hit,
     locate_acroform,
+    locate_column,
     locate_label,
     locate_regex,
     locate_region,
@@ -31,19 +32,14 @@ from extractors.templates import FieldSpec, Template
 from rekey.models import Field, Layout
 
 UNREADABLE_PENALTY = 0.3  # a value that does not read as its type is kept, but not trusted
-RAW_TYPES = {
-    "checkbox",
-    "signature",
-    "table",
-    "choice",
-    "list",
-}  # their locators hand over finished values
+RAW_TYPES = {"table", "choice", "list"}  # their locators hand over finished values
 
 LOCATORS: dict[str, Callable[[Doc, Any], Hit | None]] = {
     "label": locate_label,
     "regex": locate_regex,
     "acroform": locate_acroform,
     "region": locate_region,
+    "column": locate_column,
     "region_choice": locate_region_choice,
     "checkbox": locate_checkbox,
     "choice": locate_choice,
@@ -80,7 +76,8 @@ def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         text = match.group(1) if match.groups() else match.group(0)
     try:
         raw = spec.type in RAW_TYPES
-        value = text if raw else normalise(spec.type, text, spec.formats, spec.decimal)
+        scanned = any(w.source == "ocr" for w in hit.words)
+        value = text if raw else normalise(spec.type, text, spec.formats, spec.decimal, scanned)
         if spec.surname_first:
             value = given_name_first(value)
     except NormaliseError as exc:

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz
 
-from extractors.templates import AcroformLocator, LabelLocator, RegexLocator, RegionLocator
+from extractors.templates import (
+    AcroformLocator,
+    ColumnLocator,
+    LabelLocator,
+    RegexLocator,
+    RegionLocator,
+)
 from rekey.models import Box, Layout, Page, Word
 
 LABEL_MATCH_FLOOR = 85.0  # rapidfuzz ratio below which a caption does not count as found
@@ -209,3 +215,10 @@ def locate_region(doc: Doc, loc: RegionLocator) -> Hit | None:
         box=union(words) if words else None,
         words=tuple(words),
     )
+
+
+def locate_column(doc: Doc, loc: ColumnLocator) -> Hit | None:
+    value = doc.layout.cells.get(loc.name)
+    if value is None:
+        return None
+    return Hit(text=value, match=1.0, how=f"column {loc.name!r}")

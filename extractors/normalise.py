@@ -110,14 +110,38 @@ def given_name_first(text: str) -> str:
 
 
 def identifier(text: str) -> str:
-    return re.sub(r"\s", "", strip_noise(text)).strip(".-").upper()
+    return re.sub(r"\s", "", text).strip(".-").upper()
 
 
-def normalise(kind: str, text: str, formats: list[str] | None = None, decimal: str = "auto") -> str:
+TRUE = {"true", "yes", "y", "x", "1", "✓", "ja", "是"}
+FALSE = {"false", "no", "n", "", "0", "nein", "否"}
+
+
+def tick(text: str) -> str:
+    """A tick or a yes/no cell as ``"true"``/``"false"``."""
+    folded = text.strip().casefold()
+    if folded in TRUE:
+        return "true"
+    if folded in FALSE:
+        return "false"
+    raise NormaliseError(f"{text!r} is neither yes nor no")
+
+
+def normalise(
+    kind: str,
+    text: str,
+    formats: list[str] | None = None,
+    decimal: str = "auto",
+    scanned: bool = False,
+) -> str:
+    """The canonical value of ``text`` for a field of type ``kind``; ``scanned`` text (OCR)
+    also loses the specks a scan turns into punctuation."""
     if kind == "date":
         return date_iso(text, formats)
     if kind == "money":
         return money(text, decimal)
     if kind == "identifier":
-        return identifier(text)
-    return whitespace(strip_noise(text))
+        return identifier(strip_noise(text) if scanned else text)
+    if kind in ("checkbox", "signature"):
+        return tick(text)
+    return whitespace(strip_noise(text) if scanned else text)

@@ -91,6 +91,13 @@ class RegionChoiceLocator(_Strict):
     page: int = 1
 
 
+class ColumnLocator(_Strict):
+    """A cell of a CSV/XLSX row, by its column name."""
+
+    kind: Literal["column"] = "column"
+    name: str
+
+
 class CheckboxLocator(_Strict):
     """A tick box beside its caption, read by how much ink fills it."""
 
@@ -146,6 +153,7 @@ Locator = Annotated[
     | AcroformLocator
     | RegionLocator
     | RegionChoiceLocator
+    | ColumnLocator
     | CheckboxLocator
     | ChoiceLocator
     | SignatureLocator

@@ -73,12 +73,8 @@ def keying(settings: Settings):
     )
 
 
-@flow(name="process_document", validate_parameters=False)
-def process_document(path: Path, settings: Settings | None = None) -> Outcome:
-    settings = settings or Settings()
-    case, new = intake_task(path, settings)
-    if not new:
-        return _publish(Outcome.of(case, note=f"{pipeline.DONE_ALREADY} ({case.state.value})"))
+def process_case(case, settings: Settings) -> Outcome:
+    """Understand and key one case; whatever goes wrong, it ends recorded with a reason."""
     try:
         if case.decision is None:
             case = understand_task(case, settings)
@@ -89,10 +85,29 @@ def process_document(path: Path, settings: Settings | None = None) -> Outcome:
     return _publish(Outcome.of(case))
 
 
+@task(name="split batch")
+def split_task(case, settings: Settings):
+    return pipeline.split_batch(case, settings)
+
+
+@flow(name="process_document", validate_parameters=False)
+def process_document(path: Path, settings: Settings | None = None) -> list[Outcome]:
+    """One file: a document, or a CSV/XLSX batch whose rows each become a case."""
+    settings = settings or Settings()
+    case, new = intake_task(path, settings)
+    if not new:
+        return [_publish(Outcome.of(case, note=f"{pipeline.DONE_ALREADY} ({case.state.value})"))]
+    if not pipeline.is_batch(case):
+        return [process_case(case, settings)]
+    rows = split_task(case, settings)
+    return [*(process_case(row, settings) for row in rows), _publish(Outcome.of(case))]
+
+
 @flow(name="process_folder", validate_parameters=False)
 def process_folder(folder: Path, settings: Settings | None = None) -> list[Outcome]:
     settings = settings or Settings()
     return [
-        process_document(path, settings)
+        outcome
         for path in list_documents(folder, settings.ignore_patterns)
+        for outcome in process_document(path, settings)
     ]

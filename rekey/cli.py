@@ -83,7 +83,12 @@ def run_folder(folder: Path, settings: Settings) -> list:
         console=console,
     ) as progress:
         bar = progress.add_task(f"processing {folder}", total=total)
-        unsubscribe = subscribe(lambda outcome: progress.advance(bar))
+
+        def advance(_outcome) -> None:  # a batch file adds one case per row
+            task = progress.tasks[bar]
+            progress.update(bar, advance=1, total=max(task.total or 0, task.completed + 1))
+
+        unsubscribe = subscribe(advance)
         try:
             with quiet_flows():
                 outcomes = process_folder(folder, settings)

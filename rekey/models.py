@@ -82,10 +82,11 @@ class Page(Model):
 class Layout(Model):
     pages: list[Page] = PydField(default_factory=list)
     acroform: dict[str, str] = PydField(default_factory=dict)
+    cells: dict[str, str] = PydField(default_factory=dict)  # one row of a CSV/XLSX batch
 
     @property
     def text(self) -> str:
-        return "\n".join(p.text for p in self.pages)
+        return "\n".join([*(p.text for p in self.pages), " ".join(self.cells)])
 
 
 class Document(Model):
@@ -96,7 +97,8 @@ class Document(Model):
     size: int
     media_type: str = "application/octet-stream"
     stored_path: str | None = None  # the copy kept with the case
-    page_count: int | None = None
+    page_count: int | None = None  # pages, or rows for a CSV/XLSX batch
+    row: int | None = None  # for a case made from one row of a batch: its number (1-based)
 
 
 class Field(Model):

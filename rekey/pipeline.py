@@ -8,6 +8,7 @@ document: the case ends quarantined, in review, rejected or failed with its reas
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -18,10 +19,11 @@ import cv2
 
 from connectors.inbox import fingerprint, keep_copy, quarantine
 from extractors import cache as extraction_cache
-from extractors.engine import Extraction, extract_source
+from extractors.engine import Extraction, extract_row, extract_source
 from extractors.registry import read_document
 from extractors.sniff import media_type
 from extractors.source import Source
+from extractors.tabular import read_rows
 from extractors.templates import Template, load_templates
 from rekey.errors import BadDocument, BusinessRuleError, DuplicateDocument
 from rekey.history import StoreCaseHistory
@@ -94,6 +96,54 @@ def intake(path: Path, settings: Settings) -> tuple[Case, bool]:
     return store.save(case, action="stored", path=str(stored)), True
 
 
+def row_sha256(file_sha256: str, row: int) -> str:
+    return hashlib.sha256(f"{file_sha256}:row:{row}".encode()).hexdigest()
+
+
+def is_batch(case: Case) -> bool:
+    return case.document.row is None and Path(case.document.original_name).suffix.lower() in (
+        ".csv",
+        ".xlsx",
+    )
+
+
+def split_batch(case: Case, settings: Settings) -> list[Case]:
+    """A CSV/XLSX batch becomes one case per row; returns the rows still to process (new,
+    or failed before). The batch's own case ends done, or quarantined when unreadable."""
+    store = store_for(settings)
+    path = Path(case.document.stored_path or "")
+    try:
+        kind = media_type(path)
+        rows = read_rows(path, kind)
+    except BadDocument as exc:
+        send_to_quarantine(case, str(exc), settings)
+        return []
+    pending = []
+    for number in range(1, len(rows) + 1):
+        document = case.document.model_copy(
+            update={
+                "original_name": f"{case.document.original_name} row {number}",
+                "sha256": row_sha256(case.document.sha256, number),
+                "media_type": kind,
+                "row": number,
+                "page_count": 1,
+            }
+        )
+        existing = store.by_sha256(document.sha256)
+        if existing is not None:
+            if existing.state == CaseState.failed:
+                pending.append(existing)
+            continue
+        try:
+            pending.append(store.add(Case(document=document), batch=case.id))
+        except DuplicateDocument:
+            continue
+    case.document = case.document.model_copy(update={"media_type": kind, "page_count": len(rows)})
+    case.reason = f"batch of {len(rows)} rows, each its own case"
+    store.transition(case, CaseState.done, rows=len(rows))
+    return pending
+
+
 def send_to_quarantine(case: Case, reason: str, settings: Settings) -> Case:
     source = Path(case.document.stored_path or "")
     if source.is_file():
@@ -103,7 +153,9 @@ def send_to_quarantine(case: Case, reason: str, settings: Settings) -> Case:
 
 
 def save_layout(layout: Layout, settings: Settings, case: Case) -> None:
-    (case_dir(settings, case) / "layout.json").write_text(layout.model_dump_json())
+    folder = case_dir(settings, case)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "layout.json").write_text(layout.model_dump_json())
 
 
 UNKNOWN_FORM = Finding(
@@ -178,7 +230,13 @@ def extract_document(case: Case, settings: Settings) -> tuple[str, int, Extracti
     if hit is not None:
         cached, result = hit
         return cached.media_type, cached.page_count, result
-    kind, source = read(Path(case.document.stored_path or ""))
+    path = Path(case.document.stored_path or "")
+    if case.document.row is not None:
+        kind = media_type(path)
+        row = read_rows(path, kind)[case.document.row - 1]
+        template, fields = extract_row(row, templates.values())
+        return kind, 1, Extraction(template, Layout(cells=row), fields)
+    kind, source = read(path)
     result = extract_source(source, templates.values())
     save_pages(source, case_dir(settings, case))
     extraction_cache.save(folder, key, kind, source.page_count, result)

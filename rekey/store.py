@@ -110,7 +110,7 @@ class Store:
             raise StoreError(f"case store failed: {exc}") from exc
 
     # -- cases -------------------------------------------------------------------------
-    def add(self, case: Case, actor: str = "rekey") -> Case:
+    def add(self, case: Case, actor: str = "rekey", **detail: Any) -> Case:
         try:
             with self._tx() as tx:
                 tx.execute(cases.insert().values(**_case_row(case)))
@@ -120,7 +120,7 @@ class Store:
                         case_id=case.id,
                         actor=actor,
                         action="received",
-                        detail={"file": case.document.original_name},
+                        detail={"file": case.document.original_name, **detail},
                     ),
                 )
         except IntegrityError as exc:

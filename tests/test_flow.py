@@ -76,3 +76,33 @@ def test_back_office_down_parks_the_case_as_failed(inbox: Path, backoffice, tmp_
     # the next run picks it up again, this time against the live back office
     retry = process_folder(inbox, settings.model_copy(update={"backoffice_url": backoffice.url}))
     assert next(o for o in retry if o.file == pdf.name).state == "done"
+
+
+def test_a_csv_batch_becomes_one_case_per_row(backoffice, tmp_path: Path):
+    import csv
+
+    from rekey.settings import PROJECT_ROOT
+
+    source = PROJECT_ROOT / "samples" / "corpus" / "small" / "0013-batch_csv-csv.csv"
+    with source.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    adults = [rows[0], *[r for r in rows[1:] if r[1] < "2000"][:3]]  # born before 2000
+    inbox = tmp_path / "batch"
+    inbox.mkdir()
+    with (inbox / "applicants.csv").open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(adults)
+    settings = backoffice.settings_for(tmp_path)
+
+    outcomes = process_folder(inbox, settings)
+    assert [o.file for o in outcomes] == [
+        "applicants.csv row 1",
+        "applicants.csv row 2",
+        "applicants.csv row 3",
+        "applicants.csv",
+    ]
+    assert all(o.state == "done" for o in outcomes), outcomes
+    assert "batch of 3 rows" in outcomes[-1].note
+    names = {row["full_name"] for row in backoffice.customers()}
+    assert {r[0] for r in adults[1:]} <= names
+    again = process_folder(inbox, settings)
+    assert len(again) == 1 and "already processed" in again[0].note
