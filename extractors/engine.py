@@ -54,6 +54,11 @@ def classify_source(
     found = classify(Layout(pages=[header_page(source, first)]), templates)
     if found or first not in source.scanned:
         return found, {}
+    source.turn_over(first)  # upside down? the header would then read at the bottom
+    found = classify(Layout(pages=[header_page(source, first)]), templates)
+    if found:
+        return found, {}
+    source.turn_over(first)
     page = ocr_page(first, source.image(first))
     return classify(Layout(pages=[page]), templates), {first: page}
 

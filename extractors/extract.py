@@ -26,6 +26,7 @@ from extractors.marks import (
     locate_region_choice,
     locate_signature,
 )
+from extractors.mrz import locate_mrz
 from extractors.normalise import NormaliseError, given_name_first, normalise
 from extractors.tables import locate_table
 from extractors.templates import FieldSpec, Template
@@ -40,6 +41,7 @@ LOCATORS: dict[str, Callable[[Doc, Any], Hit | None]] = {
     "acroform": locate_acroform,
     "region": locate_region,
     "column": locate_column,
+    "mrz": locate_mrz,
     "region_choice": locate_region_choice,
     "checkbox": locate_checkbox,
     "choice": locate_choice,

@@ -83,19 +83,23 @@ def _same_line(word: Word, anchor: Box) -> bool:
     return overlap >= 0.5 * smaller
 
 
-def _line_below(page: Page, above: Box, x_from: float, x_to: float) -> list[Word]:
+def _line_below(
+    page: Page, above: Box, x_from: float, x_to: float, stop_left: bool = True
+) -> list[Word]:
     """The words of the next line below ``above`` between ``x_from`` and ``x_to``.
 
     Empty when there is no next line close by, or when that line starts with words left of
     ``x_from`` (a new caption, so the value above has ended).
     """
     height = above.y1 - above.y0
-    below = [w for w in page.words if above.y1 < w.box.cy <= above.y1 + 1.8 * height]
+    below = [
+        w for w in page.words if above.y1 - 0.2 * height < w.box.y0 <= above.y1 + 1.5 * height
+    ]
     if not below:
         return []
     top = min(w.box.y0 for w in below)
     line = [w for w in below if w.box.y0 <= top + height / 2]
-    if any(w.box.x1 < x_from for w in line):
+    if stop_left and any(w.box.x1 < x_from for w in line):
         return []
     return sorted((w for w in line if x_from <= w.box.x0 < x_to), key=lambda w: w.box.x0)
 
@@ -128,7 +132,9 @@ def locate_label(doc: Doc, loc: LabelLocator) -> Hit | None:
                 key=lambda w: w.box.x0,
             )
         else:
-            first = _line_below(page, anchor, anchor.x0 - 0.01, anchor.x0 + loc.window)
+            first = _line_below(
+                page, anchor, anchor.x0 - 0.01, anchor.x0 + loc.window, stop_left=False
+            )
         if not first:
             continue
         lines = [first]

@@ -14,7 +14,7 @@ import pytesseract
 from extractors.preprocess import ink_centroid, quarter_turn, turned_ratio
 
 TURNED_ABOVE, UPRIGHT_BELOW = 1.25, 0.8
-TOP_HEAVY, BOTTOM_HEAVY = 0.45, 0.55
+BOTTOM_HEAVY, SURELY_BOTTOM_HEAVY = 0.58, 0.65
 OSD_SURE = 0.1
 
 
@@ -42,12 +42,13 @@ def quarter(gray: np.ndarray) -> int:
 
 
 def upside_down(gray: np.ndarray) -> bool:
+    """Turned over when its ink sits low (forms fill from the top) and OSD agrees; pages
+    whose ink is spread evenly (ID cards, passports) are left as they are."""
     _, y = ink_centroid(gray)
-    if y < TOP_HEAVY:
+    if y < BOTTOM_HEAVY:
         return False
-    if y > BOTTOM_HEAVY:
-        return True
-    return osd_turn(gray) == 180
+    turn = osd_turn(gray)
+    return turn == 180 if turn is not None else y > SURELY_BOTTOM_HEAVY
 
 
 def upright_turn(gray: np.ndarray) -> int:

@@ -63,6 +63,13 @@ class Source:
                 pdf.close()
         return self._rendered[number]
 
+    def turn_over(self, number: int) -> None:
+        """Turn a scanned page by 180° (its first reading showed it upside down)."""
+        page = self.scanned[number]
+        self.scanned[number] = ScannedPage(
+            number, preprocess.quarter_turn(page.gray, 180), (page.rotation + 180) % 360, page.skew
+        )
+
     @cached_property
     def digital_text(self) -> str:
         return "\n".join(page.text for page in self.text.values())

@@ -98,6 +98,25 @@ class ColumnLocator(_Strict):
     name: str
 
 
+class MrzLocator(_Strict):
+    """One part of a passport's machine-readable zone (TD3), check digits verified."""
+
+    kind: Literal["mrz"] = "mrz"
+    part: Literal[
+        "line1",
+        "line2",
+        "issuing_state",
+        "surname",
+        "given_names",
+        "document_number",
+        "nationality",
+        "date_of_birth",
+        "sex",
+        "date_of_expiry",
+    ]
+    page: int | None = None
+
+
 class CheckboxLocator(_Strict):
     """A tick box beside its caption, read by how much ink fills it."""
 
@@ -154,6 +173,7 @@ Locator = Annotated[
     | RegionLocator
     | RegionChoiceLocator
     | ColumnLocator
+    | MrzLocator
     | CheckboxLocator
     | ChoiceLocator
     | SignatureLocator

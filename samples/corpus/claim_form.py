@@ -20,6 +20,7 @@ TITLE = "Insurance Claim Form"
 FORM_ID = "Form RK-CLM-1"
 LABEL_X = 50
 VALUE_X = 190
+DESCRIPTION_X = 200  # wide enough for a date written out ("25 September 2026")
 LINE = 22
 
 # (section title, [(label, field name), ...]) in the order they are printed on page 1.
@@ -144,7 +145,7 @@ def _page2(canvas: Canvas, expenses: Sequence[Sequence[str]], total: str) -> Non
     canvas.setFont(BOLD, 11)
     canvas.drawString(LABEL_X, y, "5. Expenses")
     y -= LINE
-    columns = [(LABEL_X + 10, "Date"), (160, "Description"), (470, "Amount")]
+    columns = [(LABEL_X + 10, "Date"), (DESCRIPTION_X, "Description"), (470, "Amount")]
     canvas.setFont(BOLD, 10)
     for x, head in columns:
         canvas.drawString(x, y, head)
@@ -157,7 +158,7 @@ def _page2(canvas: Canvas, expenses: Sequence[Sequence[str]], total: str) -> Non
     canvas.line(LABEL_X, y - 8, 545, y - 8)
     y -= LINE
     canvas.setFont(BOLD, 10)
-    canvas.drawString(160, y, "Total expenses:")
+    canvas.drawString(DESCRIPTION_X, y, "Total expenses:")
     canvas.drawString(470, y, total)
 
 

@@ -1,0 +1,104 @@
+"""The machine-readable zone of a passport data page (ICAO 9303 TD3: two lines of 44).
+
+The MRZ is found among the OCR'd lines as the last two lines made almost only of
+``A-Z 0-9 <``; its check digits say whether it was read right, and set the confidence.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from extractors.locators import Doc, Hit, pages_of, union
+from extractors.tables import lines_of
+from extractors.templates import MrzLocator
+from validators.mrz import check_digit
+
+LENGTH = 44
+CONFUSIONS = str.maketrans({"«": "<", "‹": "<", "(": "<", "{": "<", "[": "<", "|": "<"})
+
+
+def mrz_text(words: list) -> str:
+    text = "".join(w.text for w in words).upper().translate(CONFUSIONS)
+    return re.sub(r"[^A-Z0-9<]", "", text)
+
+
+def find_lines(doc: Doc, page: int | None) -> tuple[str, str, list] | None:
+    for found in pages_of(doc.layout, page):
+        candidates = []
+        for line in lines_of(found.words):
+            text = mrz_text(line)
+            if len(text) >= LENGTH - 6 and text.count("<") >= 2:
+                candidates.append((text[:LENGTH].ljust(LENGTH, "<"), line))
+        if len(candidates) >= 2:
+            (first, words1), (second, words2) = candidates[-2:]
+            return first, second, [*words1, *words2]
+    return None
+
+
+def checks_pass(line2: str) -> bool:
+    fields = [(line2[0:9], line2[9]), (line2[13:19], line2[19]), (line2[21:27], line2[27])]
+    try:
+        return all(check_digit(body) == digit for body, digit in fields)
+    except ValueError:
+        return False
+
+
+def yymmdd(text: str, past: bool) -> str | None:
+    try:
+        year, month, day = int(text[0:2]), int(text[2:4]), int(text[4:6])
+        century = 2000 if (year <= date.today().year % 100 + (10 if not past else 0)) else 1900
+        return date(century + year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def part_of(line1: str, line2: str, part: str) -> str | None:
+    names = line1[5:].split("<<", 1)
+    values = {
+        "line1": line1,
+        "line2": line2,
+        "issuing_state": line1[2:5].strip("<"),
+        "surname": names[0].replace("<", " ").strip(),
+        "given_names": names[1].replace("<", " ").strip() if len(names) > 1 else "",
+        "document_number": line2[0:9].strip("<"),
+        "nationality": line2[10:13].strip("<"),
+        "date_of_birth": yymmdd(line2[13:19], past=True),
+        "sex": line2[20].replace("<", "X"),
+        "date_of_expiry": yymmdd(line2[21:27], past=False),
+    }
+    return values.get(part)
+
+
+CHECKED = {"document_number", "date_of_birth", "date_of_expiry", "nationality", "sex", "line2"}
+
+
+def filler(line1: str) -> str:
+    """Line 1 with everything after the names read as filler (``<`` misread as C or K)."""
+    end = line1.find("<<<", 5)
+    return line1 if end < 0 else line1[:end].ljust(LENGTH, "<")
+
+
+def locate_mrz(doc: Doc, loc: MrzLocator) -> Hit | None:
+    found = find_lines(doc, loc.page)
+    if found is None:
+        return None
+    line1, line2, words = found
+    line1 = filler(line1)
+    if line2[-1] == "<":  # the final check digit lost in the OCR: it is implied by the rest
+        line2 = line2[:-1] + check_digit(line2[0:10] + line2[13:20] + line2[21:43])
+    value = part_of(line1, line2, loc.part)
+    if not value:
+        return None
+    verified = checks_pass(line2)
+    # parts covered by check digits that pass are trusted whatever the OCR's own doubt
+    trusted = verified and loc.part in CHECKED
+    page = next(p.number for p in doc.layout.pages if words[0] in p.words)
+    return Hit(
+        text=value,
+        match=1.0 if verified else 0.3,
+        how=f"MRZ {loc.part} ({'check digits pass' if verified else 'check digits FAIL'})",
+        page=page,
+        box=union(words),
+        words=() if trusted else tuple(words),
+    )
