@@ -16,6 +16,7 @@ from extractors.extract import extract_fields
 from extractors.ocr import DEFAULT_LANG, ocr_page, tesseract, to_words
 from extractors.source import Source
 from extractors.templates import Template
+from extractors.verify import verify_fields
 from extractors.zonal import read_zones
 from rekey.models import Box, Field, Layout, Page
 
@@ -93,6 +94,8 @@ def extract_source(
     pages = [read_page(source, n, template, done, zonal) for n in source.numbers]
     layout = Layout(pages=pages, acroform=source.acroform)
     fields = extract_fields(layout, template, source.image) if template else {}
+    if template is not None and source.scanned:
+        fields = verify_fields(source, template, fields)
     return Extraction(template, layout, fields)
 
 

@@ -92,9 +92,7 @@ def _line_below(
     ``x_from`` (a new caption, so the value above has ended).
     """
     height = above.y1 - above.y0
-    below = [
-        w for w in page.words if above.y1 - 0.2 * height < w.box.y0 <= above.y1 + 1.5 * height
-    ]
+    below = [w for w in page.words if above.y1 - 0.2 * height < w.box.y0 <= above.y1 + 1.5 * height]
     if not below:
         return []
     top = min(w.box.y0 for w in below)

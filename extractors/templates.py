@@ -193,6 +193,7 @@ class FieldSpec(_Strict):
     formats: list[str] = Field(default_factory=list)  # dates: strptime formats, in order
     decimal: Literal["auto", ".", ",", " "] = "auto"  # money: the mark before the cents
     surname_first: bool = False  # a name printed "SURNAME, Given" is stored "Given Surname"
+    verify: bool = False  # on scans, read again with the Latin-script model; differ: review
     pattern: str | None = None  # keep only this regex's first group (or match) of the text
 
     @field_validator("pattern")

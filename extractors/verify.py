@@ -1,0 +1,81 @@
+"""A second reading for fields where one reading is not enough (names, places).
+
+The English model cannot see diacritics: it reads "Müller" as "Muller" and is sure of it.
+Fields marked ``verify`` on a scanned page are read again, all in one call, with Tesseract's
+Latin-script model; when the two readings differ the Latin one is kept (it knows ü, ł, å)
+but the field is no longer trusted, so a reviewer looks at it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from functools import cache
+
+import pytesseract
+
+from extractors.normalise import strip_noise, whitespace
+from extractors.source import Source
+from extractors.templates import Template
+from extractors.zonal import read_zones
+from rekey.models import Box, Field
+
+SECOND_READING = "Latin"
+DISAGREEMENT_CONFIDENCE = 0.5
+PAD = 0.006
+
+
+@cache
+def installed_languages() -> frozenset[str]:
+    """What ``tesseract --list-langs`` lists (pytesseract's own list drops ``Latin``)."""
+    try:
+        listed = subprocess.run(
+            [pytesseract.pytesseract.tesseract_cmd, "--list-langs"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()[1:]
+    except (OSError, subprocess.CalledProcessError):
+        return frozenset()
+    return frozenset(line.strip() for line in listed if line.strip())
+
+
+def _padded(box: Box) -> Box:
+    return Box(
+        x0=max(0.0, box.x0 - PAD),
+        y0=max(0.0, box.y0 - PAD),
+        x1=min(1.0, box.x1 + PAD),
+        y1=min(1.0, box.y1 + PAD),
+    )
+
+
+def verify_fields(source: Source, template: Template, fields: dict[str, Field]) -> dict[str, Field]:
+    """``fields`` with the ``verify`` ones on scanned pages checked by a second reading."""
+    if SECOND_READING not in installed_languages():
+        return fields
+    todo = {
+        name: field
+        for name, field in fields.items()
+        if template.fields[name].verify
+        and field.value
+        and field.box
+        and field.page in source.scanned
+    }
+    checked = dict(fields)
+    for page in {f.page for f in todo.values()}:
+        on_page = {n: f for n, f in todo.items() if f.page == page}
+        boxes = [_padded(f.box) for f in on_page.values()]
+        words = read_zones(page, source.image(page), boxes, SECOND_READING).words
+        for (name, field), box in zip(on_page.items(), boxes, strict=True):
+            inside = [
+                w for w in words if box.x0 <= w.box.cx <= box.x1 and box.y0 <= w.box.cy <= box.y1
+            ]
+            second = whitespace(strip_noise(" ".join(w.text for w in inside)))
+            if second.casefold() != (field.value or "").casefold():
+                checked[name] = field.model_copy(
+                    update={
+                        "value": second or field.value,
+                        "confidence": min(field.confidence, DISAGREEMENT_CONFIDENCE),
+                        "how": f"{field.how}; second reading differs ({field.value!r})",
+                    }
+                )
+    return checked
