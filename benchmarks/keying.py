@@ -1,0 +1,205 @@
+"""Keying speed into the demo back office: rekey's robot vs a plain Playwright script.
+
+Both sign in once (outside the timing) and key the same claims, interleaved case by case;
+every keyed case carries a fresh external reference so each one creates a record. rekey's
+time includes what its robot does besides typing: read-back verification and screenshots.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import statistics
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from benchmarks import timing
+from benchmarks.figures import Context, Missing, figure, with_overrides
+from benchmarks.keying_script import ScriptKeyer
+from rekey.models import Case, Document, Field, Truth
+from rekey.settings import Settings
+from samples.backoffice.server import running_backoffice
+
+USER = "clerk"
+MAX_REPEATS = 3  # x cases per side: 15 keyed claims a side is enough for a stable median
+MODE_SETTINGS = ("keying_mode", "input_mode")  # the Settings field choosing the input mode
+
+
+@contextmanager
+def on_own_thread(factory: Callable[[], Any]) -> Iterator[tuple[Any, Callable[..., Any]]]:
+    """Open the context manager ``factory()`` on a thread of its own and yield it with a
+    ``call(fn, *args)`` that runs on that thread: Playwright's sync API allows one running
+    instance per thread, and the two sides being compared each have one."""
+    with ThreadPoolExecutor(1, thread_name_prefix="bench-keying") as pool:
+
+        def call(fn: Callable[..., Any], *args: Any) -> Any:
+            return pool.submit(fn, *args).result()
+
+        manager = call(factory)
+        opened = call(manager.__enter__)
+        try:
+            yield opened, call
+        finally:
+            call(manager.__exit__, None, None, None)
+
+
+@contextmanager
+def backoffice(ctx: Context, name: str) -> Iterator[Settings]:
+    """A demo back office on a fresh database; rekey settings pointing at it."""
+    folder = ctx.work / name
+    folder.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(16)
+    with running_backoffice(folder / "backoffice.db", {USER: password}) as url:
+        yield with_overrides(
+            ctx.settings,
+            data_dir=folder / "var",
+            backoffice_url=url,
+            backoffice_user=USER,
+            backoffice_password=SecretStr(password),
+            policies_csv=ctx.corpus / "policies.csv",  # the corpus's claims are on it
+        )
+
+
+def require_chromium(settings: Settings) -> None:
+    if not Path(settings.chromium_path).is_file():
+        raise Missing(f"no Chromium at {settings.chromium_path}")
+
+
+def keyable(truth: Truth) -> bool:
+    """A clean claim the demo back office accepts as it is (its payout account takes IBANs;
+    a quarter of the corpus's claimants are paid to a Chinese bank card, which it refuses)."""
+    account = str(truth.fields.get("bank_account", ""))
+    return truth.doc_type == "claim" and truth.planted_error is None and account[:2].isalpha()
+
+
+def claim_values(ctx: Context, count: int) -> list[dict[str, str]]:
+    """Values of ``count`` keyable claims from the corpus truth (any rendition): the text
+    fields, and the expense lines as the JSON list rekey keys them from."""
+    claims = ctx.pick(lambda d: keyable(d.truth))
+    if not claims:
+        raise Missing("no clean claim with an IBAN payout account in the corpus")
+    values = []
+    for i in range(count):
+        fields = claims[i % len(claims)].truth.fields
+        text = {k: v for k, v in fields.items() if isinstance(v, str)}
+        if isinstance(fields.get("expenses"), list):
+            text["expenses"] = json.dumps(fields["expenses"])
+        values.append(text)
+    return values
+
+
+def new_case(values: dict[str, str]) -> Case:
+    """A claim case with a fresh content hash, so its external reference is new."""
+    return Case(
+        document=Document(original_name="bench.pdf", sha256=secrets.token_hex(32), size=0),
+        doc_type="claim",
+        fields={
+            name: Field(name=name, value=value, confidence=1.0) for name, value in values.items()
+        },
+    )
+
+
+def per_case(
+    a: Callable[[dict[str, str]], Any],
+    b: Callable[[dict[str, str]], Any],
+    values: list[dict[str, str]],
+    repeat: int,
+) -> dict[str, list[float]]:
+    """Seconds per case for ``a`` and ``b``, interleaved case by case, alternating order."""
+    times: dict[str, list[float]] = {"rekey": [], "baseline": []}
+    turn = 0
+    for _ in range(max(1, min(repeat, MAX_REPEATS))):
+        for case_values in values:
+            order = [("rekey", a), ("baseline", b)]
+            for name, fn in order if turn % 2 == 0 else reversed(order):
+                times[name].append(timing.timed(lambda fn=fn, v=case_values: fn(v))[0])
+            turn += 1
+    return times
+
+
+def _summary(times: dict[str, list[float]], repeat: int) -> dict[str, Any]:
+    detail = timing.summary(times)
+    detail["repeats"] = max(1, min(repeat, MAX_REPEATS))
+    detail["cases_per_side"] = len(times["rekey"])
+    detail["rekey_seconds_per_case"] = round(statistics.median(times["rekey"]), 3)
+    detail["baseline_seconds_per_case"] = round(statistics.median(times["baseline"]), 3)
+    return detail
+
+
+@figure("speed.keying_vs_script")
+def keying_vs_script(ctx: Context) -> float:
+    from connectors.backoffice import BackOfficeSession
+
+    require_chromium(ctx.settings)
+    values = claim_values(ctx, ctx.cases)
+    with backoffice(ctx, "keying") as settings:
+        password = settings.backoffice_password.get_secret_value()  # type: ignore[union-attr]
+        evidence = settings.data_path / "evidence"
+        script = lambda: ScriptKeyer(  # noqa: E731
+            settings.backoffice_url,
+            USER,
+            password,
+            settings.chromium_path,
+            settings.browser_timeout_ms,
+        )
+        with (
+            on_own_thread(lambda: BackOfficeSession(settings)) as (office, in_office),
+            on_own_thread(script) as (keyer, in_script),
+        ):
+            times = per_case(
+                lambda v: in_office(office.key_case, new_case(v), evidence),
+                lambda v: in_script(
+                    keyer.key, v | {"external_reference": new_case(v).external_reference}
+                ),
+                values,
+                ctx.repeat,
+            )
+    detail = _summary(times, ctx.repeat)
+    ctx.extra.setdefault("speed_details", {})["keying_vs_script"] = detail
+    if detail["ratio"] is None:
+        raise Missing("the script took no measurable time")
+    return detail["ratio"]
+
+
+def fast_mode_setting() -> str | None:
+    return next((name for name in MODE_SETTINGS if name in Settings.model_fields), None)
+
+
+@figure("speed.keying_fast_vs_trusted")
+def keying_fast_vs_trusted(ctx: Context) -> float:
+    from connectors.backoffice import BackOfficeSession
+
+    name = fast_mode_setting()
+    if name is None:
+        raise Missing(
+            "the fast input mode does not exist yet "
+            f"(looked for a Settings field named {' / '.join(MODE_SETTINGS)})"
+        )
+    require_chromium(ctx.settings)
+    values = claim_values(ctx, ctx.cases)
+    with backoffice(ctx, "keying-modes") as settings:
+        fast = with_overrides(settings, data_dir=settings.data_path / "fast", **{name: "fast"})
+        trusted = with_overrides(
+            settings, data_dir=settings.data_path / "trusted", **{name: "trusted"}
+        )
+        evidence = settings.data_path / "evidence"
+        with (
+            on_own_thread(lambda: BackOfficeSession(fast)) as (quick, in_quick),
+            on_own_thread(lambda: BackOfficeSession(trusted)) as (careful, in_careful),
+        ):
+            times = per_case(
+                lambda v: in_quick(quick.key_case, new_case(v), evidence),
+                lambda v: in_careful(careful.key_case, new_case(v), evidence),
+                values,
+                ctx.repeat,
+            )
+    detail = _summary(times, ctx.repeat) | {"setting": name}
+    ctx.extra.setdefault("speed_details", {})["keying_fast_vs_trusted"] = detail
+    if detail["ratio"] is None:
+        raise Missing("trusted mode took no measurable time")
+    return detail["ratio"]

@@ -1,0 +1,333 @@
+"""The result file's shape, its consistency checks, and its Markdown rendering."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+ROW_KEYS = (
+    "documents",
+    "field_accuracy",
+    "confident_precision",
+    "stp_rate",
+    "classification",
+    "wrong_auto_keyed",
+)
+REQUIRED = (
+    "rules.planted_errors",
+    "rules.recall",
+    "rules.false_alarm_rate",
+    "speed.ocr_vs_tesseract",
+    "speed.zonal_vs_fullpage",
+    "speed.digital_vs_pdfplumber",
+    "speed.vs_invoice2data.time_ratio",
+    "speed.vs_invoice2data.our_field_accuracy",
+    "speed.vs_invoice2data.their_field_accuracy",
+    "speed.keying_vs_script",
+    "speed.keying_fast_vs_trusted",
+    "speed.orchestration_overhead",
+    "speed.scan_pages_per_minute",
+    "speed.digital_pages_per_minute",
+    "memory.batch_peak_rss_mb",
+    "memory.batch_documents",
+)
+FRACTIONS = {
+    "field_accuracy",
+    "confident_precision",
+    "stp_rate",
+    "classification",
+    "recall",
+    "false_alarm_rate",
+    "our_field_accuracy",
+    "their_field_accuracy",
+}
+RATIOS = {
+    "ocr_vs_tesseract",
+    "zonal_vs_fullpage",
+    "digital_vs_pdfplumber",
+    "time_ratio",
+    "keying_vs_script",
+    "keying_fast_vs_trusted",
+    "orchestration_overhead",
+}
+DETAILS_MARK = "<!-- details -->"
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def get_path(result: dict[str, Any], path: str) -> Any:
+    node: Any = result
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def covered(missing: Iterable[str], path: str) -> bool:
+    """Whether a ``missing`` entry names ``path`` or a figure that contains it."""
+    for entry in missing:
+        named = entry.split(": ", 1)[0]
+        if path == named or path.startswith(named + "."):
+            return True
+    return False
+
+
+def fill_gaps(result: dict[str, Any], reason: str) -> None:
+    """Give every required key a place (null when absent) and a ``missing`` entry."""
+    missing = result.setdefault("missing", [])
+    if not isinstance(result.get("accuracy"), dict):
+        if result.get("accuracy") is None and not covered(missing, "accuracy"):
+            missing.append(f"accuracy: {reason}")
+        result["accuracy"] = {}
+    for path in REQUIRED:
+        parts = path.split(".")
+        node = result
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node.setdefault(parts[-1], None)
+        if node[parts[-1]] is None and not covered(missing, path):
+            missing.append(f"{path}: {reason}")
+
+
+def problems(result: dict[str, Any], corpus_size: int | None = None) -> list[str]:
+    """What is inconsistent in a result: absent keys, counts that do not add up, fractions
+    outside [0, 1], ratios that are not positive, nulls not named in ``missing``."""
+    found = []
+    missing = result.get("missing")
+    if not isinstance(missing, list):
+        return ["no missing list"]
+    for key in ("machine", "versions", "accuracy", "rules", "speed", "memory"):
+        if not isinstance(result.get(key), dict):
+            found.append(f"{key} absent")
+    rows = result.get("accuracy") or {}
+    for row, values in rows.items():
+        for key in ROW_KEYS:
+            if key not in values:
+                found.append(f"accuracy.{row}.{key} absent")
+            elif values[key] is None and not covered(missing, f"accuracy.{row}.{key}"):
+                found.append(f"accuracy.{row}.{key} is null but not in missing")
+    if corpus_size is not None and "accuracy" not in {m.split(": ")[0] for m in missing}:
+        unmeasured = (result.get("coverage") or {}).get("unmeasured", {})
+        counted = sum(v.get("documents", 0) for v in rows.values()) + sum(unmeasured.values())
+        if counted != corpus_size:
+            found.append(f"documents add up to {counted}, corpus has {corpus_size}")
+        for kind in unmeasured:
+            if not covered(missing, f"accuracy.{kind}/*"):
+                found.append(f"unmeasured kind {kind} not in missing")
+    for path in REQUIRED:
+        if get_path(result, path.rsplit(".", 1)[0]) is None and "." in path:
+            found.append(f"{path.rsplit('.', 1)[0]} absent")
+        elif get_path(result, path) is None and not covered(missing, path):
+            found.append(f"{path} is null but not in missing")
+    for path, value in walk(result, skip={"machine", "versions", "run"}):
+        last = path.rsplit(".", 1)[-1]
+        if value is None or not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        if last in FRACTIONS and not 0 <= value <= 1:
+            found.append(f"{path} = {value} is not a fraction")
+        if last in RATIOS and not value > 0:
+            found.append(f"{path} = {value} is not a positive ratio")
+    return found
+
+
+def walk(node: Any, prefix: str = "", skip: set[str] | None = None):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if skip and not prefix and key in skip:
+                continue
+            yield from walk(value, f"{prefix}.{key}" if prefix else key)
+    else:
+        yield prefix, node
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_results(result: dict[str, Any], out: Path, stamp: str) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n"
+    markdown = render(result)
+    written = []
+    for name, body in (
+        ("latest.json", text),
+        (f"{stamp}.json", text),
+        ("latest.md", markdown),
+        (f"{stamp}.md", markdown),
+    ):
+        write_atomic(out / name, body)
+        written.append(out / name)
+    return written
+
+
+def update_readme(readme: Path, latest_md: Path) -> None:
+    """Rewrite the README section between the bench markers from latest.md's summary."""
+    summary = latest_md.read_text(encoding="utf-8").split(DETAILS_MARK, 1)[0].strip()
+    summary = re.sub(r"^# .*\n+", "", summary)  # the README section has its own heading
+    summary = re.sub(r"^(#+) ", r"#\1 ", summary, flags=re.MULTILINE)  # one level down
+    text = readme.read_text(encoding="utf-8")
+    block = f"{README_START}\n{summary}\n{README_END}"
+    if README_START in text and README_END in text:
+        head, rest = text.split(README_START, 1)
+        tail = rest.split(README_END, 1)[1]
+        text = head + block + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    write_atomic(readme, text)
+
+
+# -- Markdown ---------------------------------------------------------------------------------
+
+
+def pct(value: Any) -> str:
+    return "—" if value is None else f"{value * 100:.1f} %"
+
+
+def num(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    return str(value) if isinstance(value, int) else f"{value:.{digits}f}"
+
+
+def cell(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def render(result: dict[str, Any]) -> str:
+    run = result.get("run", {})
+    machine, versions = result.get("machine", {}), result.get("versions", {})
+    git = versions.get("git") or {}
+    overall = result.get("accuracy_overall") or {}
+    rules, speed, memory = result["rules"], result["speed"], result["memory"]
+    details = result.get("speed_details", {})
+    dirty = " (uncommitted changes)" if git.get("dirty") else ""
+    lines = [
+        f"# rekey benchmarks — {run.get('started', '?')}",
+        "",
+        f"Commit `{(git.get('commit') or '?')[:12]}`{dirty}"
+        f" · corpus seed {run.get('seed')}, {run.get('n')} documents · timing repeats "
+        f"{run.get('repeat')} · run wall time {num(run.get('wall_s'), 0)} s",
+        "",
+        f"Machine: {machine.get('cores')} cores ({machine.get('cpu_model')}), "
+        f"{num((machine.get('memory_mb') or 0) / 1024, 1)} GB, {machine.get('os')}. "
+        f"{versions.get('tesseract')}, {versions.get('chromium')}, "
+        f"Prefect {versions.get('prefect')}, pdfplumber {versions.get('pdfplumber')}, "
+        f"Playwright {versions.get('playwright')}, rekey {versions.get('rekey')}.",
+        "",
+        "## Headline",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| precision of fields marked confident | {pct(overall.get('confident_precision'))} |",
+        f"| wrong values keyed automatically | {num(overall.get('wrong_auto_keyed'))} |",
+        f"| straight-through rate | {pct(overall.get('stp_rate'))} |",
+        f"| field accuracy | {pct(overall.get('field_accuracy'))} |",
+        f"| classification | {pct(overall.get('classification'))} |",
+        f"| rule recall on planted errors | {pct(rules.get('recall'))} |",
+        f"| false-alarm rate (clean documents) | {pct(rules.get('false_alarm_rate'))} |",
+        f"| peak memory, {num(memory.get('batch_documents'))}-document batch "
+        f"| {num(memory.get('batch_peak_rss_mb'), 0)} MB |",
+        "",
+        "Accuracy figures cover the document kinds that have a template; the others are "
+        "listed under Missing.",
+        "",
+        "## Accuracy by kind / rendition",
+        "",
+        "| kind/rendition | documents | field accuracy | confident precision | "
+        "straight-through | classification | wrong auto-keyed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row, v in (result.get("accuracy") or {}).items():
+        lines.append(
+            f"| {row} | {v['documents']} | {pct(v['field_accuracy'])} | "
+            f"{pct(v['confident_precision'])} | {pct(v['stp_rate'])} | "
+            f"{pct(v['classification'])} | {v['wrong_auto_keyed']} |"
+        )
+    lines += [
+        "",
+        "## Speed",
+        "",
+        "Ratios are rekey's time / the baseline's on the same inputs in the same run "
+        "(medians, runs interleaved): lower is better.",
+        "",
+        "| figure | value | rekey | baseline |",
+        "|---|---|---|---|",
+    ]
+    for name in (
+        "ocr_vs_tesseract",
+        "zonal_vs_fullpage",
+        "digital_vs_pdfplumber",
+        "keying_vs_script",
+        "keying_fast_vs_trusted",
+        "orchestration_overhead",
+    ):
+        d = details.get(name, {})
+        per_case = "rekey_seconds_per_case" in d
+        a = d.get("rekey_seconds_per_case") if per_case else d.get("rekey_median_s")
+        b = d.get("baseline_seconds_per_case") if per_case else d.get("baseline_median_s")
+        unit = " s/case" if per_case else " s"
+        lines.append(
+            f"| {name} | {num(speed.get(name))} | "
+            f"{num(a, 3) + unit if a is not None else '—'} | "
+            f"{num(b, 3) + unit if b is not None else '—'} |"
+        )
+    rival = speed.get("vs_invoice2data") or {}
+    d = details.get("vs_invoice2data", {})
+    lines += [
+        f"| vs_invoice2data (time) | {num(rival.get('time_ratio'))} | "
+        f"{num(d.get('rekey_median_s'), 3)} s | {num(d.get('baseline_median_s'), 3)} s |",
+        f"| vs_invoice2data (field accuracy) | — | {pct(rival.get('our_field_accuracy'))} | "
+        f"{pct(rival.get('their_field_accuracy'))} |",
+        f"| scan pages per minute (one core) | {num(speed.get('scan_pages_per_minute'), 1)} | | |",
+        f"| digital pages per minute (one core) | "
+        f"{num(speed.get('digital_pages_per_minute'), 1)} | | |",
+        "",
+        "## Missing",
+        "",
+        *[f"- {m}" for m in result.get("missing", [])],
+        "",
+        DETAILS_MARK,
+        "",
+        "## Field errors",
+        "",
+        "Up to three examples per field and kind/rendition; crops in `crops/` "
+        "(not committed; `make bench` writes them).",
+        "",
+        "| field | kind/rendition | errors/total | document | truth | extracted | "
+        "confidence | crop |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for group in result.get("field_errors", []):
+        for i, e in enumerate(group["examples"]):
+            head = (
+                f"| {group['field']} | {group['row']} | {group['errors']}/{group['total']} "
+                if i == 0
+                else "| | | "
+            )
+            crop = (
+                f"`crops/{e['crop']}`"
+                if e["crop"] and e["crop"] != "not found"
+                else (e["crop"] or "—")
+            )
+            lines.append(
+                f"{head}| {e['document']} | {cell(e['truth'])} | {cell(e['extracted'])} | "
+                f"{e['confidence']:.2f} | {crop} |"
+            )
+    not_read = result.get("not_read") or []
+    if not_read:
+        lines += ["", "## Documents not read", ""]
+        lines += [f"- {r['file']}: {r['error']}" for r in not_read]
+    return "\n".join(lines) + "\n"
