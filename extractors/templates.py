@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from rekey.config import load_folder
+from rekey.config import Regex, load_folder
 
 FieldTypeName = Literal["text", "date", "money", "identifier"]
 
@@ -34,18 +33,9 @@ class RegexLocator(_Strict):
     """The first match of a pattern in the page text."""
 
     kind: Literal["regex"] = "regex"
-    pattern: str
+    pattern: Regex
     group: int | str = 0
     page: int | None = None
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, pattern: str) -> str:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"bad regular expression: {exc}") from exc
-        return pattern
 
 
 class AcroformLocator(_Strict):
@@ -194,17 +184,7 @@ class FieldSpec(_Strict):
     decimal: Literal["auto", ".", ",", " "] = "auto"  # money: the mark before the cents
     surname_first: bool = False  # a name printed "SURNAME, Given" is stored "Given Surname"
     verify: bool = False  # on scans, read again with the Latin-script model; differ: review
-    pattern: str | None = None  # keep only this regex's first group (or match) of the text
-
-    @field_validator("pattern")
-    @classmethod
-    def _pattern_compiles(cls, pattern: str | None) -> str | None:
-        if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"bad regular expression: {exc}") from exc
-        return pattern
+    pattern: Regex | None = None  # keep only this regex's first group (or match) of the text
 
 
 class Template(_Strict):

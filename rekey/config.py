@@ -6,26 +6,47 @@ Every error names the file and the key, e.g.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 
 from rekey.errors import ConfigError
+from rekey.settings import PROJECT_ROOT
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression: {exc}") from exc
+    return pattern
+
+
+Regex = Annotated[str, AfterValidator(_compiles)]  # a str that must compile as a regex
+
+
+def shown(path: Path) -> str:
+    """``path`` as a person reads it in an error: relative to the project when inside it."""
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def read_yaml(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot read the file ({exc.strerror})", file=path) from exc
+        raise ConfigError(f"cannot read the file ({exc.strerror})", file=shown(path)) from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML ({exc})", file=path) from exc
+        raise ConfigError(f"not valid YAML ({exc})", file=shown(path)) from exc
     if not isinstance(data, dict):
-        raise ConfigError("the file must hold a mapping at the top level", file=path)
+        raise ConfigError("the file must hold a mapping at the top level", file=shown(path))
     return data
 
 
@@ -33,7 +54,7 @@ def validation_to_config_error(path: Path, exc: ValidationError) -> ConfigError:
     first = exc.errors()[0]
     key = ".".join(str(part) for part in first["loc"]) or "(top level)"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return ConfigError(f"{first['msg']}{more}", file=path, key=key)
+    return ConfigError(f"{first['msg']}{more}", file=shown(path), key=key)
 
 
 def load_model(path: Path, model: type[M], **defaults: object) -> M:

@@ -19,17 +19,15 @@ fires input and change events and submits) or ``type`` (key by key); a field may
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from connectors.backoffice.formats import TextFormat, ValueFormat
+from rekey.config import Regex, load_model, shown
 from rekey.errors import ConfigError
-from rekey.settings import PROJECT_ROOT
 
 InputMode = Literal["trusted", "fast", "type"]
 INPUT_MODES: tuple[str, ...] = ("trusted", "fast", "type")
@@ -133,16 +131,7 @@ class EntryScreen(Screen):
     dialog: Dialog | None = None
     errors: Locator  # validation messages shown by the back office
     reference: Locator | None = None  # where the new reference appears (last step)
-    reference_pattern: str = r"\S+"
-
-    @field_validator("reference_pattern")
-    @classmethod
-    def _compiles(cls, pattern: str) -> str:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"not a regular expression: {exc}") from exc
-        return pattern
+    reference_pattern: Regex = r"\S+"
 
 
 class RecordScreen(Screen):
@@ -181,29 +170,9 @@ class BackOfficeSpec(Spec):
 S = TypeVar("S", bound=Spec)
 
 
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)
-
-
 def load_screen(path: Path, model: type[S]) -> S:
     """Read one screen map; raise ConfigError naming the file and the key on any problem."""
-    where = _shown(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read screen map: {exc.strerror}", file=where) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML: {exc}", file=where) from exc
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or None
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(first["msg"] + more, file=where, key=key) from exc
+    return load_model(path, model)
 
 
 @dataclass(frozen=True)
@@ -247,7 +216,7 @@ def load_screens(directory: Path) -> ScreenMaps:
         path = directory / name
         if not path.is_file():
             raise ConfigError(
-                f"no screen map {name} in {_shown(directory)}", file=_shown(main_path), key=key
+                f"no screen map {name} in {shown(directory)}", file=shown(main_path), key=key
             )
         return load_screen(path, model)
 
@@ -260,7 +229,7 @@ def load_screens(directory: Path) -> ScreenMaps:
         if steps[-1].reference is None:
             raise ConfigError(
                 "the last entry screen must say where the new reference appears",
-                file=_shown(directory / spec.entry[-1]),
+                file=shown(directory / spec.entry[-1]),
                 key="reference",
             )
         routes[doc_type] = Route(
