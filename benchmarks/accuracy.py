@@ -260,8 +260,8 @@ def score(
         truth = doc.truth
         has_template = truth.doc_type in templated
         fired = {f["rule"] for f in run.get("findings", [])}
-        error_fired = any(f["severity"] == "error" for f in run.get("findings", []))
-        rules.add(truth.planted_error, fired, error_fired, registered, has_template and run["read"])
+        errors = {f["rule"] for f in run.get("findings", []) if f["severity"] == "error"}
+        rules.add(truth.planted_error, fired, errors, registered, has_template and run["read"])
         if not has_template:
             entry = unmeasured.setdefault(truth.kind, {"doc_type": truth.doc_type, "documents": 0})
             entry["documents"] += 1
@@ -348,6 +348,8 @@ def rules(ctx: Context) -> dict[str, Any]:
         "clean_documents": totals.clean,
         "false_alarms": totals.false_alarms,
         "false_alarm_rate": false_alarm,
+        "false_alarms_by_rule": dict(sorted(totals.alarm_rules.items(), key=lambda kv: -kv[1])),
+        "missed_by_rule": totals.missed,
     }
 
 

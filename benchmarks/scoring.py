@@ -48,7 +48,11 @@ def normalise(value: Any, kind: str = "text") -> Any:
             return " ".join(value.split()).casefold()
     if isinstance(value, Mapping):  # keys starting with "_" are the truth's own notes
         return tuple(
-            sorted((str(k), normalise(v)) for k, v in value.items() if not str(k).startswith("_"))
+            sorted(
+                (str(k), normalise("" if v is None else v))
+                for k, v in value.items()
+                if not str(k).startswith("_")
+            )
         )
     if isinstance(value, list | tuple):
         return tuple(normalise(v) for v in value)
@@ -167,12 +171,14 @@ class RulesTotals:
     clean: int = 0
     false_alarms: int = 0
     unregistered: dict[str, int] = field(default_factory=dict)
+    alarm_rules: dict[str, int] = field(default_factory=dict)  # error rules on clean documents
+    missed: dict[str, int] = field(default_factory=dict)  # planted errors not caught, by rule
 
     def add(
         self,
         planted_error: str | None,
         fired: set[str],
-        error_fired: bool,
+        error_rules: set[str],
         registered: set[str],
         clean_counts: bool,
     ) -> None:
@@ -183,8 +189,12 @@ class RulesTotals:
             if planted_error in registered:
                 self.planted_measured += 1
                 self.caught += planted_error in fired
+                if planted_error not in fired:
+                    self.missed[planted_error] = self.missed.get(planted_error, 0) + 1
             else:
                 self.unregistered[planted_error] = self.unregistered.get(planted_error, 0) + 1
         elif clean_counts:
             self.clean += 1
-            self.false_alarms += error_fired
+            self.false_alarms += bool(error_rules)
+            for rule in error_rules:
+                self.alarm_rules[rule] = self.alarm_rules.get(rule, 0) + 1
