@@ -212,6 +212,7 @@ def render(result: dict[str, Any]) -> str:
     git = versions.get("git") or {}
     overall = result.get("accuracy_overall") or {}
     rules, speed, memory = result["rules"], result["speed"], result["memory"]
+    end = rules.get("end_to_end") or {}
     details = result.get("speed_details", {})
     dirty = " (uncommitted changes)" if git.get("dirty") else ""
     lines = [
@@ -236,8 +237,12 @@ def render(result: dict[str, Any]) -> str:
         f"| straight-through rate | {pct(overall.get('stp_rate'))} |",
         f"| field accuracy | {pct(overall.get('field_accuracy'))} |",
         f"| classification | {pct(overall.get('classification'))} |",
-        f"| rule recall on planted errors | {pct(rules.get('recall'))} |",
-        f"| false-alarm rate (clean documents) | {pct(rules.get('false_alarm_rate'))} |",
+        f"| rule recall on planted errors (true values) | {pct(rules.get('recall'))} |",
+        f"| false-alarm rate, clean documents (true values) | "
+        f"{pct(rules.get('false_alarm_rate'))} |",
+        f"| rule recall end to end (values as read) | {pct(end.get('recall'))} |",
+        f"| error findings on clean documents end to end (as read) | "
+        f"{pct(end.get('false_alarm_rate'))} |",
         f"| peak memory, {num(memory.get('batch_documents'))}-document batch "
         f"| {num(memory.get('batch_peak_rss_mb'), 0)} MB |",
         "",
