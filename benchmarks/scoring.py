@@ -41,7 +41,7 @@ def normalise(value: Any, kind: str = "text") -> Any:
     if kind == "checkbox":
         text = " ".join(str(value).split()).casefold()
         return "true" if text in TICKED else "false" if text in UNTICKED else text
-    if kind == "table" and isinstance(value, str):
+    if kind in ("table", "list") and isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError:
