@@ -38,8 +38,7 @@ INVALID_REASONS = {
 
 @pytest.fixture(scope="module")
 def vectors() -> dict:
-    if not VECTORS_FILE.is_file():
-        pytest.skip(f"no RIC test vectors at {VECTORS_FILE} (set REKEY_SHARED_DIR)")
+    assert VECTORS_FILE.is_file(), f"no RIC test vectors at {VECTORS_FILE} (set REKEY_SHARED_DIR)"
     return json.loads(VECTORS_FILE.read_text(encoding="utf-8"))
 
 
