@@ -17,7 +17,7 @@ from faker import Faker
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from samples.corpus.claim_form import LABEL_X, LINE, VALUE_X, _checkbox, _header, _signature
+from samples.corpus.claim_form import LABEL_X, LINE, VALUE_X, _checkbox, _header, sign_off
 from samples.corpus.fonts import BOLD, REGULAR, register_pdf_fonts
 from samples.corpus.values import (
     DATE_FORMATS,
@@ -154,16 +154,14 @@ def render_account_pdf(path: Path, values: Mapping[str, str], ticks: Mapping[str
     canvas.setFont(REGULAR, 10)
     _checkbox(canvas, LABEL_X + 10, y, ticks.get("pep", False))
     canvas.drawString(LABEL_X + 26, y, "I am a politically exposed person (PEP)")
-    y -= LINE * 2
-    canvas.setFont(BOLD, 10)
-    canvas.drawString(LABEL_X + 10, y, "Signature:")
-    if ticks.get("signed", True):
-        _signature(canvas, VALUE_X, y + 2, values.get("full_name", ""))
-    canvas.line(VALUE_X, y - 4, VALUE_X + 150, y - 4)
-    y -= LINE * 1.5
-    canvas.drawString(LABEL_X + 10, y, "Date signed:")
-    canvas.setFont(REGULAR, 11)
-    canvas.drawString(VALUE_X, y, values.get("date_signed", ""))
+    sign_off(
+        canvas,
+        y - LINE * 2,
+        ("Signature:", "Date signed:"),
+        values.get("full_name", ""),
+        values.get("date_signed", ""),
+        ticks.get("signed", True),
+    )
     canvas.showPage()
     canvas.save()
     return path

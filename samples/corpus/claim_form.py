@@ -80,6 +80,39 @@ def _signature(canvas: Canvas, x: float, y: float, seed: str) -> None:
     canvas.setLineWidth(1)
 
 
+def tick_row(
+    canvas: Canvas, y: float, boxes: Sequence[tuple[str, str]], ticks: Mapping[str, bool]
+) -> None:
+    """Tick boxes side by side, each with its caption, in the current font."""
+    x = LABEL_X + 10
+    for label, name in boxes:
+        _checkbox(canvas, x, y, ticks.get(name, False))
+        canvas.drawString(x + 16, y, label)
+        x += 180
+
+
+def sign_off(
+    canvas: Canvas,
+    y: float,
+    captions: tuple[str, str],
+    signer: str,
+    date_signed: str,
+    signed: bool,
+    fonts: tuple[tuple[str, int], tuple[str, int]] = ((BOLD, 10), (REGULAR, 11)),
+) -> None:
+    """The signature line (a scribble on it when signed) and the date signed below it."""
+    (caption_font, caption_size), (value_font, value_size) = fonts
+    canvas.setFont(caption_font, caption_size)
+    canvas.drawString(LABEL_X + 10, y, captions[0])
+    if signed:
+        _signature(canvas, VALUE_X, y + 2, signer)
+    canvas.line(VALUE_X, y - 4, VALUE_X + 150, y - 4)
+    y -= LINE * 1.5
+    canvas.drawString(LABEL_X + 10, y, captions[1])
+    canvas.setFont(value_font, value_size)
+    canvas.drawString(VALUE_X, y, date_signed)
+
+
 def _header(
     canvas: Canvas, page: int, pages: int, title: str = TITLE, form_id: str = FORM_ID
 ) -> float:
@@ -122,22 +155,16 @@ def _page1(canvas: Canvas, values: Mapping[str, str], ticks: Mapping[str, bool])
     canvas.setFont(BOLD, 11)
     canvas.drawString(LABEL_X, y, "4. Declarations")
     y -= LINE
-    x = LABEL_X + 10
     canvas.setFont(REGULAR, 10)
-    for label, name in CHECKBOXES:
-        _checkbox(canvas, x, y, ticks.get(name, False))
-        canvas.drawString(x + 16, y, label)
-        x += 180
-    y -= LINE * 2
-    canvas.setFont(BOLD, 10)
-    canvas.drawString(LABEL_X + 10, y, "Signature:")
-    if ticks.get("signed", True):
-        _signature(canvas, VALUE_X, y + 2, values.get("claimant_name", ""))
-    canvas.line(VALUE_X, y - 4, VALUE_X + 150, y - 4)
-    y -= LINE * 1.5
-    canvas.drawString(LABEL_X + 10, y, "Date signed:")
-    canvas.setFont(REGULAR, 11)
-    canvas.drawString(VALUE_X, y, values.get("date_signed", ""))
+    tick_row(canvas, y, CHECKBOXES, ticks)
+    sign_off(
+        canvas,
+        y - LINE * 2,
+        ("Signature:", "Date signed:"),
+        values.get("claimant_name", ""),
+        values.get("date_signed", ""),
+        ticks.get("signed", True),
+    )
 
 
 def _page2(canvas: Canvas, expenses: Sequence[Sequence[str]], total: str) -> None:

@@ -21,7 +21,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from stdnum.cn import ric
 
-from samples.corpus.claim_form import LABEL_X, LINE, VALUE_X, _checkbox, _signature
+from samples.corpus.claim_form import LABEL_X, LINE, VALUE_X, sign_off, tick_row
 from samples.corpus.values import FormValues, cn_bank_card, date_between, format_amount
 
 FONT = "STSong-Light"
@@ -187,20 +187,17 @@ def render_cn_claim_pdf(path: Path, values: Mapping[str, str], ticks: Mapping[st
     canvas.setFont(font, 12)
     canvas.drawString(LABEL_X, y, "四、声明")
     y -= LINE
-    x = LABEL_X + 10
     canvas.setFont(font, 11)
-    for label, name in CHECKBOXES:
-        _checkbox(canvas, x, y, ticks.get(name, False))
-        canvas.drawString(x + 16, y, label)
-        x += 180
-    y -= LINE * 2
-    canvas.drawString(LABEL_X + 10, y, "申请人签名：")
-    if ticks.get("signed", True):
-        _signature(canvas, VALUE_X, y + 2, values.get("claimant_name", ""))
-    canvas.line(VALUE_X, y - 4, VALUE_X + 150, y - 4)
-    y -= LINE * 1.5
-    canvas.drawString(LABEL_X + 10, y, "签署日期：")
-    canvas.drawString(VALUE_X, y, values.get("date_signed", ""))
+    tick_row(canvas, y, CHECKBOXES, ticks)
+    sign_off(
+        canvas,
+        y - LINE * 2,
+        ("申请人签名：", "签署日期："),
+        values.get("claimant_name", ""),
+        values.get("date_signed", ""),
+        ticks.get("signed", True),
+        ((font, 11), (font, 11)),
+    )
     canvas.showPage()
     canvas.save()
     return path
