@@ -120,16 +120,6 @@ def ink_centroid(gray: np.ndarray) -> tuple[float, float]:
     return float(xs.mean() / mask.shape[1]), float(ys.mean() / mask.shape[0])
 
 
-def text_band(gray: np.ndarray, height_share: float = 0.12) -> np.ndarray:
-    """The horizontal band of the page with the most ink: a cheap sample of its text."""
-    mask = ink_mask(cv2.resize(gray, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA))
-    rows = mask.sum(axis=1, dtype=np.float64)
-    band = max(1, int(len(rows) * height_share))
-    sums = np.convolve(rows, np.ones(band), mode="valid")
-    top = int(np.argmax(sums)) * 4
-    return gray[top : top + band * 4, :]
-
-
 def straighten(gray: np.ndarray) -> tuple[np.ndarray, float]:
     skew = estimate_skew(gray)
     if abs(skew) < 0.1:

@@ -1,4 +1,4 @@
-"""Openers by media type. Contract: ``(path) -> Source``, raising BadDocument."""
+"""Openers by media type. Contract: ``(path, media_type) -> Source``, raising BadDocument."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from extractors.sniff import media_type
 from extractors.source import Source, open_source
 from rekey.errors import BadDocument
 
-Opener = Callable[[Path], Source]
+Opener = Callable[[Path, str], Source]
 
 OPENERS: dict[str, Opener] = {
     "application/pdf": open_source,
@@ -25,4 +25,4 @@ def read_document(path: Path, kind: str | None = None) -> Source:
         opener = OPENERS[kind]
     except KeyError:
         raise BadDocument(f"rekey cannot read {kind} files") from None
-    return opener(path)
+    return opener(path, kind)

@@ -75,9 +75,10 @@ class Source:
         return "\n".join(page.text for page in self.text.values())
 
 
-def open_source(path: Path) -> Source:
-    """Open a PDF or image for extraction; BadDocument when it cannot be read."""
-    kind = media_type(path)
+def open_source(path: Path, kind: str | None = None) -> Source:
+    """Open a PDF or image for extraction (``kind`` if already sniffed); BadDocument when it
+    cannot be read."""
+    kind = kind or media_type(path)
     if kind == "application/pdf":
         pages, count, missing = text_pages(path)
         scanned = (

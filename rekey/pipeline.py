@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import cv2
@@ -96,6 +96,12 @@ def intake(path: Path, settings: Settings) -> tuple[Case, bool]:
     return store.save(case, action="stored", path=str(stored)), True
 
 
+@lru_cache(maxsize=8)
+def batch_rows(path: Path, kind: str, modified_ns: int) -> tuple[dict[str, str], ...]:
+    """A batch's rows, read once for all of its row cases (the row cases share the file)."""
+    return tuple(read_rows(path, kind))
+
+
 def row_sha256(file_sha256: str, row: int) -> str:
     return hashlib.sha256(f"{file_sha256}:row:{row}".encode()).hexdigest()
 
@@ -114,7 +120,7 @@ def split_batch(case: Case, settings: Settings) -> list[Case]:
     path = Path(case.document.stored_path or "")
     try:
         kind = media_type(path)
-        rows = read_rows(path, kind)
+        rows = batch_rows(path, kind, path.stat().st_mtime_ns)
     except BadDocument as exc:
         send_to_quarantine(case, str(exc), settings)
         return []
@@ -233,7 +239,7 @@ def extract_document(case: Case, settings: Settings) -> tuple[str, int, Extracti
     path = Path(case.document.stored_path or "")
     if case.document.row is not None:
         kind = media_type(path)
-        row = read_rows(path, kind)[case.document.row - 1]
+        row = dict(batch_rows(path, kind, path.stat().st_mtime_ns)[case.document.row - 1])
         template, fields = extract_row(row, templates.values())
         return kind, 1, Extraction(template, Layout(cells=row), fields)
     kind, source = read(path)

@@ -79,7 +79,3 @@ class Settings(BaseSettings):
     @property
     def prefect_home(self) -> Path:
         return self.data_path / "prefect"
-
-
-def get_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)
