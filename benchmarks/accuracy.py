@@ -452,19 +452,19 @@ def basis(ctx: Context) -> dict[str, Any]:
     )
 
 
+def pages_figure(ctx: Context, source: str, what: str, key: str) -> float:
+    value, pages = pages_per_minute(the_pass(ctx).runs, source)
+    if value is None:
+        raise Missing(f"no {what} page was read in the accuracy pass")
+    basis(ctx)[key] = pages
+    return value
+
+
 @figure("speed.scan_pages_per_minute")
 def scan_pages_per_minute(ctx: Context) -> float:
-    value, pages = pages_per_minute(the_pass(ctx).runs, "ocr")
-    if value is None:
-        raise Missing("no scanned (OCR) page was read in the accuracy pass")
-    basis(ctx)["scan_pages"] = pages
-    return value
+    return pages_figure(ctx, "ocr", "scanned (OCR)", "scan_pages")
 
 
 @figure("speed.digital_pages_per_minute")
 def digital_pages_per_minute(ctx: Context) -> float:
-    value, pages = pages_per_minute(the_pass(ctx).runs, "text")
-    if value is None:
-        raise Missing("no digital (text-layer) page was read in the accuracy pass")
-    basis(ctx)["digital_pages"] = pages
-    return value
+    return pages_figure(ctx, "text", "digital (text-layer)", "digital_pages")

@@ -128,6 +128,14 @@ def create_app(
             raise NotSignedIn
         return user
 
+    async def submitted(
+        request: Request, fields: tuple[forms.FormField, ...]
+    ) -> tuple[dict, dict, list[str]]:
+        """The posted form read for ``fields``: (as typed, as stored, validation errors)."""
+        raw = forms.read_form(fields, await posted(request))
+        clean, errors = forms.validate(fields, raw)
+        return raw, clean, errors
+
     async def posted(request: Request) -> dict[str, str]:
         form = {k: str(v) for k, v in (await request.form()).items()}
         expected = session_of(request).csrf
@@ -299,8 +307,7 @@ def create_app(
     @app.post("/claims/new")
     async def claim_step1_post(request: Request) -> Response:
         user = require_user(request)
-        raw = forms.read_form(forms.CLAIM_FIELDS, await posted(request))
-        clean, errors = forms.validate(forms.CLAIM_FIELDS, raw)
+        raw, clean, errors = await submitted(request, forms.CLAIM_FIELDS)
         if errors:
             return claim_form1(request, raw, errors)
         draft = secrets.token_urlsafe(12)
@@ -370,8 +377,7 @@ def create_app(
     @app.post("/customers/new")
     async def customer_save(request: Request) -> Response:
         user = require_user(request)
-        raw = forms.read_form(forms.CUSTOMER_FIELDS, await posted(request))
-        clean, errors = forms.validate(forms.CUSTOMER_FIELDS, raw)
+        raw, clean, errors = await submitted(request, forms.CUSTOMER_FIELDS)
         if errors:
             return customer_form(request, raw, errors)
         reference = store.add("customers", clean, user)
