@@ -65,6 +65,28 @@ def event_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+CHAIN_LOCK = 7_362_539  # the PostgreSQL advisory lock that serialises appends to the trail
+
+
+def serialise_sqlite_writers(engine: sa.Engine) -> None:
+    """Make every SQLite transaction take the write lock when it begins.
+
+    Several processes (watchers, workers) share one file: a transaction that read the
+    trail's last hash must still hold it when it appends, or the chain would fork. The
+    recipe is SQLAlchemy's: let pysqlite stop managing transactions, then ``BEGIN IMMEDIATE``.
+    """
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA busy_timeout=60000")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def migrate(engine: sa.Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -93,6 +115,8 @@ class Store:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine = sa.create_engine(url, future=True)
+            if self.engine.dialect.name == "sqlite":
+                serialise_sqlite_writers(self.engine)
             migrate(self.engine)
         except sa.exc.ArgumentError as exc:
             raise ConfigError(f"not a usable database URL ({exc})", key="database_url") from exc
@@ -165,6 +189,8 @@ class Store:
 
     # -- audit trail -------------------------------------------------------------------
     def _append(self, tx: sa.Connection, event: AuditEvent) -> None:
+        if tx.dialect.name == "postgresql":  # SQLite writers are serialised at BEGIN
+            tx.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
         last = tx.execute(
             sa.select(audit_events.c.hash).order_by(audit_events.c.id.desc()).limit(1)
         ).scalar()

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import multiprocessing
+import secrets
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -62,3 +65,27 @@ def test_reopening_keeps_data(tmp_path: Path) -> None:
 def test_bad_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="database_url"):
         Store("not a url")
+
+
+def _write_cases(url: str, count: int) -> None:
+    store = Store(url)
+    for _ in range(count):
+        store.save(store.add(make_case(secrets.token_hex(32))), "touched")
+
+
+def test_writers_in_several_processes_keep_one_unbroken_chain(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'rekey.db'}"
+    Store(url)  # migrate once up front, as a deployment does
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_cases, args=(url, 15)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    with sa.create_engine(url).connect() as connection:
+        links = connection.execute(
+            sa.text("SELECT prev_hash, hash FROM audit_events ORDER BY id")
+        ).all()
+    assert len(links) == 3 * 15 * 2
+    assert all(link.prev_hash == before.hash for before, link in pairwise(links))
