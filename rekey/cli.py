@@ -225,6 +225,7 @@ def backoffice(
         users={settings.backoffice_user: settings.backoffice_password.get_secret_value()},
         idle_timeout_s=pick(idle_timeout, settings.backoffice_idle_timeout_s),
         chaos=chaos,
+        **({"policies_csv": settings.policies_csv} if settings.policies_csv else {}),
     )
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import cache, lru_cache
@@ -200,13 +202,29 @@ def check(
     if case.doc_type is None:
         return [UNKNOWN_FORM], Decision(route="review", reasons=[UNKNOWN_FORM.message])
     ruleset = load_rulesets(settings.rules_dir).get(case.doc_type)
-    context = RuleContext(
-        today=today or date.today(),
-        history=StoreCaseHistory(store_for(settings)),
-        reference=reference_overrides(settings.policies_csv, settings.watchlist_csv),
-    )
-    findings = run_rules(case, ruleset, context) if ruleset else []
+    if ruleset is None:
+        return [], decide([], None)
+    with reference_sources(settings) as reference:
+        context = RuleContext(
+            today=today or date.today(),
+            history=StoreCaseHistory(store_for(settings)),
+            reference=reference,
+        )
+        findings = run_rules(case, ruleset, context)
     return findings, decide(findings, ruleset)
+
+
+@contextmanager
+def reference_sources(settings: Settings) -> Iterator[dict[str, object]]:
+    """The reference sources settings name; the policy register may be the back office's."""
+    found = reference_overrides(settings.policies_csv, settings.watchlist_csv)
+    if settings.policy_register != "backoffice":
+        yield found
+        return
+    from connectors.backoffice.policies import BackOfficePolicyRegister
+
+    with BackOfficePolicyRegister(settings) as register:
+        yield found | {"policies": register}
 
 
 ROUTE_STATE = {

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     keying_retry_delay_s: float = 1.0
 
     # reference data for the rules; when unset, the paths in the rule sets apply
+    policy_register: Literal["csv", "backoffice"] = "csv"  # backoffice: its inquiry screen
     policies_csv: Path | None = None
     watchlist_csv: Path | None = None
 

@@ -1,9 +1,11 @@
 """Reference data: the policy register, behind a small Protocol.
 
-Production looks policies up on the back office's search screen; tests and the demo read a
-CSV in the corpus's ``policies.csv`` layout (policy_number, holder, status, coverage,
-currency). Rules find the register by name in ``RuleContext.reference`` (param ``policies``,
-default ``policies``); a rule set names its sources under ``reference:``.
+Production looks policies up on the back office's policy inquiry screen
+(:class:`connectors.backoffice.policies.BackOfficePolicyRegister`, chosen by the setting
+``REKEY_POLICY_REGISTER=backoffice``); tests and the demo read a CSV in the corpus's
+``policies.csv`` layout (policy_number, holder, status, coverage, currency). Rules find the
+register by name in ``RuleContext.reference`` (param ``policies``, default ``policies``); a
+rule set names its sources under ``reference:``.
 """
 
 from __future__ import annotations
@@ -57,22 +59,35 @@ class CsvPolicyRegister:
             ) from exc
         policies = {}
         for line, row in enumerate(rows, start=2):
-            missing = [c for c in cls.COLUMNS if not (row.get(c) or "").strip()]
-            coverage = as_amount((row.get("coverage") or "").strip())
-            if missing or coverage is None:
-                what = f"missing {', '.join(missing)}" if missing else "coverage is not an amount"
-                raise ConfigError(f"{what}", file=path, key=f"line {line}")
-            policies[normalise_number(row["policy_number"])] = Policy(
-                policy_number=row["policy_number"].strip(),
-                holder=row["holder"].strip(),
-                status=row["status"].strip().casefold(),
-                coverage=coverage,
-                currency=row["currency"].strip().upper(),
-            )
+            try:
+                policy = policy_from_row(row)
+            except ValueError as exc:
+                raise ConfigError(str(exc), file=path, key=f"line {line}") from exc
+            policies[normalise_number(policy.policy_number)] = policy
         return cls(policies)
 
     def lookup(self, policy_number: str) -> Policy | None:
         return self.policies.get(normalise_number(policy_number))
+
+
+def policy_from_row(row: dict[str, str]) -> Policy:
+    """A policy from one register row (CSV line or screen row); ValueError says what is wrong.
+
+    Coverage may carry thousands separators (``25,000.00``), as screens show it."""
+    cells = {c: (row.get(c) or "").strip() for c in CsvPolicyRegister.COLUMNS}
+    missing = [c for c, v in cells.items() if not v]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    coverage = as_amount(cells["coverage"].replace(",", ""))
+    if coverage is None:
+        raise ValueError(f"coverage {cells['coverage']!r} is not an amount")
+    return Policy(
+        policy_number=cells["policy_number"],
+        holder=cells["holder"],
+        status=cells["status"].casefold(),
+        coverage=coverage,
+        currency=cells["currency"].upper(),
+    )
 
 
 def normalise_number(policy_number: str) -> str:

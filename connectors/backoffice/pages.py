@@ -33,6 +33,8 @@ from connectors.backoffice.screenmap import (
     Lines,
     Locator,
     LoginScreen,
+    LookupScreen,
+    QueryScreen,
     RecordScreen,
     Screen,
     SearchScreen,
@@ -283,15 +285,15 @@ class LoginPage(ScreenPage):
             control(frame, self.spec.submit).click()
 
 
-class SearchPage(ScreenPage):
-    spec: SearchScreen
+class QueryPage(ScreenPage):
+    """A search form; its results are read as one dict of cell texts per table row."""
 
-    def find(self, external_ref: str, what: str = "search") -> str | None:
-        """The reference of the record carrying *external_ref*, or None if there is none."""
+    spec: QueryScreen
+
+    def results(self, query: str, cells: dict[str, Locator], what: str) -> list[dict[str, str]]:
         if self.mode == "fast" and self.spec.results_path:
-            path = self.spec.results_path.format(query=quote(external_ref))
-            scope = self.nav.open(self.spec, what, path=path)
-            return self._only(self._rows(scope), external_ref)
+            path = self.spec.results_path.format(query=quote(query))
+            return self._rows(self.nav.open(self.spec, what, path=path), cells)
         scope = self.nav.open(self.spec, what)
         if self.mode == "fast":
             fields = [
@@ -299,18 +301,38 @@ class SearchPage(ScreenPage):
                     "name": "query",
                     "target": script_target(scope, self.spec.query, is_control=True),
                     "action": "fill",
-                    "value": external_ref,
+                    "value": query,
                 }
             ]
             submit = script_target(scope, self.spec.submit, is_control=False)
             self.nav.submit(scope, lambda: _run_fill(scope, fields, None, submit), what)
         else:
-            ACTIONS["fill"](control(scope, self.spec.query), external_ref, self.mode)
+            ACTIONS["fill"](control(scope, self.spec.query), query, self.mode)
             self.nav.submit(scope, control(scope, self.spec.submit).click, what)
-        return self._only(self._rows(scope), external_ref)
+        return self._rows(scope, cells)
 
-    @staticmethod
-    def _only(rows: list[dict[str, str]], external_ref: str) -> str | None:
+    def _rows(self, scope: Frame, cells: dict[str, Locator]) -> list[dict[str, str]]:
+        if self.spec.rows.css and not any(c.role for c in cells.values()):
+            targets = {k: script_target(scope, c, is_control=False) for k, c in cells.items()}
+            rows = scope.evaluate(scripts.ROWS, [self.spec.rows.css, targets])
+        else:
+            rows = [
+                {k: locate(row, c).inner_text() for k, c in cells.items()}
+                for row in locate(scope, self.spec.rows).all()
+            ]
+        return [{k: squash(v) for k, v in row.items()} for row in rows]
+
+
+class SearchPage(QueryPage):
+    spec: SearchScreen
+
+    def find(self, external_ref: str, what: str = "search") -> str | None:
+        """The reference of the record carrying *external_ref*, or None if there is none."""
+        cells = {
+            "reference": self.spec.reference,
+            "external_reference": self.spec.external_reference,
+        }
+        rows = self.results(external_ref, cells, what)
         found = [r["reference"] for r in rows if r["external_reference"] == external_ref]
         if len(found) > 1:
             raise BusinessRuleError(
@@ -318,25 +340,22 @@ class SearchPage(ScreenPage):
             )
         return found[0] if found else None
 
-    def _rows(self, scope: Frame) -> list[dict[str, str]]:
-        spec = self.spec
-        if spec.rows.css and not (spec.reference.role or spec.external_reference.role):
-            cells = {
-                "reference": script_target(scope, spec.reference, is_control=False),
-                "external_reference": script_target(
-                    scope, spec.external_reference, is_control=False
-                ),
-            }
-            rows = scope.evaluate(scripts.ROWS, [spec.rows.css, cells])
-        else:
-            rows = [
-                {
-                    "reference": locate(row, spec.reference).inner_text(),
-                    "external_reference": locate(row, spec.external_reference).inner_text(),
-                }
-                for row in locate(scope, spec.rows).all()
-            ]
-        return [{k: squash(v) for k, v in row.items()} for row in rows]
+
+class LookupPage(QueryPage):
+    spec: LookupScreen
+
+    def lookup(self, key: str, what: str = "look up") -> dict[str, str] | None:
+        """The row whose key column equals *key* (ignoring spaces and case), or None."""
+        wanted = normalise_key(key)
+        rows = self.results(key, dict(self.spec.columns), what)
+        found = [r for r in rows if normalise_key(r[self.spec.key]) == wanted]
+        if len(found) > 1:
+            raise BusinessRuleError(f"{what}: {key} is on several rows of the back office")
+        return found[0] if found else None
+
+
+def normalise_key(value: str) -> str:
+    return "".join(value.split()).casefold()
 
 
 def _run_fill(scope: Frame, fields: list[dict], lines: dict | None, submit: Any) -> None:

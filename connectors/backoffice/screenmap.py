@@ -3,7 +3,8 @@
 ``backoffice.yaml`` in ``settings.screens_dir`` ties them together: the shell (home page,
 menu frame, content frame), the sign-in screen, and per document type a *route*: the search
 screen, the entry screens in order (one per step), and the record screen read back after
-saving. Every other file describes one screen. All are validated by pydantic at load time;
+saving; and under ``lookups`` the screens reference data is read from (the policy register).
+Every other file describes one screen. All are validated by pydantic at load time;
 any problem raises :class:`~rekey.errors.ConfigError` naming the file and the key, e.g.
 ``samples/screens/claim_entry.yaml: fields.policy_number.locator.bogus: Extra inputs ...``.
 
@@ -107,15 +108,35 @@ class LoginScreen(Screen):
     error: Locator  # where a refusal is shown
 
 
-class SearchScreen(Screen):
-    query: Locator  # the search box for the external reference
+class QueryScreen(Screen):
+    """A search form whose results are the rows of a table."""
+
+    query: Locator  # the search box
     submit: Locator
     # for a GET search form: the results page itself, e.g. /claims?ext_ref={query}; the fast
     # input method opens it directly instead of filling the form
     results_path: str | None = None
-    rows: Locator  # one per result; the two below are looked up inside a row
+    rows: Locator  # one per result; the cells below are looked up inside a row
+
+
+class SearchScreen(QueryScreen):
+    """Finds a record by rekey's external reference (before keying, to never key twice)."""
+
     reference: Locator
     external_reference: Locator
+
+
+class LookupScreen(QueryScreen):
+    """Reference data read from the back office, e.g. the policy register for the rules."""
+
+    key: str  # the column that must equal the query, e.g. policy_number
+    columns: dict[str, Locator]  # column name → its cell in a result row
+
+    @model_validator(mode="after")
+    def _key_is_a_column(self) -> LookupScreen:
+        if self.key not in self.columns:
+            raise ValueError(f"key {self.key!r} is not one of the columns")
+        return self
 
 
 class Dialog(Spec):
@@ -165,6 +186,7 @@ class BackOfficeSpec(Spec):
     content_frame: str | None = None  # name of the frame menu links open screens in
     login: str
     routes: dict[str, RouteSpec]
+    lookups: dict[str, str] = {}  # reference data name → its lookup screen map
 
 
 S = TypeVar("S", bound=Spec)
@@ -190,6 +212,7 @@ class ScreenMaps:
     shell: BackOfficeSpec
     login: LoginScreen
     routes: dict[str, Route]
+    lookups: dict[str, LookupScreen]
 
     def route(self, doc_type: str | None) -> Route:
         try:
@@ -200,6 +223,17 @@ class ScreenMaps:
                 f"no back-office route for document type {doc_type!r} (routes: {known})",
                 file="backoffice.yaml",
                 key=f"routes.{doc_type}",
+            ) from None
+
+    def lookup(self, name: str) -> LookupScreen:
+        try:
+            return self.lookups[name]
+        except KeyError:
+            known = ", ".join(sorted(self.lookups)) or "none"
+            raise ConfigError(
+                f"no back-office lookup screen for {name!r} (lookups: {known})",
+                file=MAIN_FILE,
+                key=f"lookups.{name}",
             ) from None
 
 
@@ -238,4 +272,12 @@ def load_screens(directory: Path) -> ScreenMaps:
             entry=steps,
             record=screen(spec.record, RecordScreen, f"{at}.record"),
         )
-    return ScreenMaps(shell=shell, login=screen(shell.login, LoginScreen, "login"), routes=routes)
+    lookups = {
+        name: screen(file, LookupScreen, f"lookups.{name}") for name, file in shell.lookups.items()
+    }
+    return ScreenMaps(
+        shell=shell,
+        login=screen(shell.login, LoginScreen, "login"),
+        routes=routes,
+        lookups=lookups,
+    )

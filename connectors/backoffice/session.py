@@ -43,6 +43,7 @@ from pydantic import SecretStr
 from connectors.backoffice.pages import (
     EntryPage,
     LoginPage,
+    LookupPage,
     Navigator,
     RecordPage,
     SearchPage,
@@ -282,6 +283,20 @@ class BackOfficeSession:
             return RecordPage(self.nav, route.record, self.mode).read(
                 reference, f"read {route.doc_type}"
             )
+
+    def lookup(self, name: str, key: str) -> dict[str, str] | None:
+        """One row of reference data (``lookups`` in backoffice.yaml), e.g. a policy."""
+        screen = self.screens.lookup(name)
+
+        def once() -> dict[str, str] | None:
+            with translated(f"look up {name}"):
+                return LookupPage(self.nav, screen, self.mode).lookup(key, f"look up {name}")
+
+        try:
+            return once()
+        except SessionLost:
+            self.login()
+            return once()
 
     def screenshot(self, folder: Path, name: str) -> str:
         assert self.page is not None

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from samples.backoffice.app import serve
+from samples.backoffice.app import DEFAULT_POLICIES, serve
 from samples.backoffice.chaos import Chaos
 
 
@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fd", type=int, default=None)
     parser.add_argument("--db", type=Path, default=Path("var/backoffice.db"))
     parser.add_argument("--idle-timeout", type=float, default=900)
+    parser.add_argument("--policies", type=Path, default=DEFAULT_POLICIES)
     add_chaos_arguments(parser)
     args = parser.parse_args(argv)
     user = os.environ.get("REKEY_BACKOFFICE_USER", "clerk")
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         users={user: password},
         idle_timeout_s=args.idle_timeout,
         chaos=chaos_from(args),
+        policies_csv=args.policies,
         fd=args.fd,
         log_level="warning" if args.fd is not None else "info",
     )

@@ -11,6 +11,7 @@ Routes::
     /customers?name=&ext_ref=             customer search
     /customers/new                        customer (account) entry, one step
     /customers/{reference}[/saved]        the read-only record, and the save confirmation
+    /policies?number=                     policy inquiry (the policy register, read-only)
 
 Legacy habits on purpose: meaningless input names (``f_0031``), captions in plain table
 cells, dates as DD/MM/YYYY, amounts with separators, select boxes posting numeric codes,
@@ -22,7 +23,9 @@ adds latency, HTTP 500s, dropped sessions, shuffled fields and saves that commit
 from __future__ import annotations
 
 import asyncio
+import csv
 import secrets
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
@@ -37,6 +40,7 @@ from samples.backoffice.sessions import COOKIE, Session, Sessions
 from samples.backoffice.store import BackOfficeStore
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+DEFAULT_POLICIES = Path(__file__).parent.parent / "reference" / "policies.csv"
 ERROR_PAGE = (
     "<!doctype html><html><head><title>500 Internal Server Error</title></head>"
     "<body><h1>Internal Server Error</h1><p>ClaimBase 2000 could not complete the request."
@@ -91,12 +95,16 @@ def create_app(
     *,
     idle_timeout_s: float = 900,
     chaos: Chaos | None = None,
+    policies_csv: Path = DEFAULT_POLICIES,
 ) -> FastAPI:
-    """Build the back office over the SQLite database at *db_path* for these *users*."""
+    """Build the back office over the SQLite database at *db_path* for these *users*; its
+    policy register is loaded from *policies_csv*."""
     if not users:
         raise ValueError("the back office needs at least one user")
     chaos = chaos or Chaos()
     store = BackOfficeStore(db_path)
+    with Path(policies_csv).open(encoding="utf-8", newline="") as handle:
+        store.load_policies(list(csv.DictReader(handle)))
     sessions = Sessions(idle_timeout_s, chaos.session_ttl_s)
     drafts: dict[str, dict] = {}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
@@ -250,6 +258,15 @@ def create_app(
     @app.get("/customers", response_class=HTMLResponse)
     def customer_search(request: Request) -> Response:
         return search_page(request, "customers")
+
+    @app.get("/policies", response_class=HTMLResponse)
+    def policy_inquiry(request: Request, number: str = "") -> Response:
+        require_user(request)
+        policy = store.policy(number) if number.strip() else None
+        if policy is not None:
+            policy["coverage"] = f"{Decimal(policy['coverage']):,.2f}"
+            policy["status"] = policy["status"].capitalize()
+        return render(request, "policies.html", number=number, policy=policy)
 
     # entry forms -------------------------------------------------------------------------
 
@@ -412,13 +429,16 @@ def serve(
     *,
     idle_timeout_s: float = 900,
     chaos: Chaos | None = None,
+    policies_csv: Path = DEFAULT_POLICIES,
     fd: int | None = None,
     log_level: str = "info",
 ) -> None:
     """Run the back office with uvicorn until interrupted (on socket *fd* if given)."""
     import uvicorn
 
-    app = create_app(db_path, users or {}, idle_timeout_s=idle_timeout_s, chaos=chaos)
+    app = create_app(
+        db_path, users or {}, idle_timeout_s=idle_timeout_s, chaos=chaos, policies_csv=policies_csv
+    )
     if fd is not None:
         uvicorn.run(app, fd=fd, log_level=log_level)
     else:

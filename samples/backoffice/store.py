@@ -1,4 +1,5 @@
-"""The back office's own SQLite database: ``claims`` with ``claim_lines``, and ``customers``."""
+"""The back office's own SQLite database: ``claims`` with ``claim_lines``, ``customers``,
+and the ``policies`` register (loaded from a CSV when the app starts)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,15 @@ CREATE TABLE IF NOT EXISTS customers (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS customers_external_ref ON customers (external_ref);
+CREATE TABLE IF NOT EXISTS policies (
+    policy_number TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    status TEXT NOT NULL,
+    coverage TEXT NOT NULL,
+    currency TEXT NOT NULL
+);
 """
+POLICY_COLUMNS = ("policy_number", "holder", "status", "coverage", "currency")
 
 PREFIX = {"claims": "CLM", "customers": "CUS"}
 LINE_COLUMNS = ("date", "description", "amount")
@@ -115,6 +124,23 @@ class BackOfficeStore:
                     )
                 ]
         return record
+
+    def load_policies(self, rows: list[dict[str, str]]) -> None:
+        """Replace the policy register with *rows* (the corpus's policies.csv layout)."""
+        with self._connect() as con:
+            con.execute("DELETE FROM policies")
+            con.executemany(
+                "INSERT INTO policies VALUES (?, ?, ?, ?, ?)",
+                [tuple(row[c].strip() for c in POLICY_COLUMNS) for row in rows],
+            )
+
+    def policy(self, policy_number: str) -> dict[str, str] | None:
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT * FROM policies WHERE upper(policy_number) = upper(?)",
+                ("".join(policy_number.split()),),
+            ).fetchone()
+        return dict(row) if row else None
 
     def search(self, table: str, **where: str) -> list[dict[str, str]]:
         """Records whose columns equal every non-empty value in *where*."""
