@@ -29,6 +29,7 @@ REQUIRED = (
     "speed.vs_invoice2data.their_field_accuracy",
     "speed.keying_vs_script",
     "speed.keying_fast_vs_trusted",
+    "speed.keying_fast_vs_trusted_entry",
     "speed.orchestration_overhead",
     "speed.scan_pages_per_minute",
     "speed.digital_pages_per_minute",
@@ -52,6 +53,7 @@ RATIOS = {
     "time_ratio",
     "keying_vs_script",
     "keying_fast_vs_trusted",
+    "keying_fast_vs_trusted_entry",
     "orchestration_overhead",
 }
 DETAILS_MARK = "<!-- details -->"
@@ -277,6 +279,7 @@ def render(result: dict[str, Any]) -> str:
         "digital_vs_pdfplumber",
         "keying_vs_script",
         "keying_fast_vs_trusted",
+        "keying_fast_vs_trusted_entry",
         "orchestration_overhead",
     ):
         d = details.get(name, {})

@@ -388,12 +388,15 @@ class EntryPage(ScreenPage):
                 self._fast(scope, texts, rows, what)
             else:
                 self._trusted(scope, texts, rows, what)
-        messages = [squash(m) for m in locate(scope, spec.errors).all_inner_texts()]
+        errors = script_target(scope, spec.errors, is_control=False)
+        shows = script_target(scope, spec.reference, is_control=False) if spec.reference else None
+        outcome = scope.evaluate(scripts.OUTCOME, [errors, shows])
+        messages = [squash(m) for m in outcome["errors"]]
         if any(messages):
             raise BackOfficeRefused([m for m in messages if m])
         if spec.reference is None:
             return None
-        reference = squash(locate(scope, spec.reference).inner_text())
+        reference = squash(outcome["reference"] or "")
         if not re.fullmatch(spec.reference_pattern, reference):
             raise ApplicationError(f"{what}: unexpected reference {reference!r}")
         return reference

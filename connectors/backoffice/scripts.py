@@ -145,3 +145,19 @@ ROWS = (
   });
 }"""
 )
+
+# After a step is submitted: the validation messages shown, and the new reference (if asked).
+OUTCOME = (
+    "([errors, reference]) => {"
+    + _PRELUDE
+    + r"""
+  const shown = errors.css
+    ? [...document.querySelectorAll(errors.css)]
+    : [find(document, errors)].filter(Boolean);
+  const ref = reference ? find(document, reference) : null;
+  return {
+    errors: shown.map((el) => el.innerText),
+    reference: reference ? (ref ? ref.innerText : null) : null,
+  };
+}"""
+)
