@@ -1,9 +1,14 @@
-"""The business process as Prefect flows: ``process_folder`` calls ``process_document``
-once per file; each document runs as three coarse tasks (intake, understand, key).
+"""The business process as Prefect flows.
+
+- ``process_document``: one file, as coarse tasks (intake, understand, key);
+- ``process_folder``: every file of a folder, ``folder_workers`` documents at a time (one
+  ``document`` task each), then a table artifact summarising the batch;
+- ``key_approved``: keys the cases reviewers approved (and those whose keying failed).
 
 The stages themselves are plain functions in :mod:`rekey.pipeline`; this module only wires
-them, adds retries to keying (for :class:`ApplicationError` only) and guarantees that every
-document ends in a recorded state whatever goes wrong.
+them, retries keying (for :class:`ApplicationError` only, with exponential backoff), caps
+the back-office sessions open at once with a Prefect global concurrency limit, and
+guarantees that every document ends in a recorded state whatever goes wrong.
 """
 
 from __future__ import annotations
@@ -11,14 +16,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from prefect import flow, task
+from prefect import flow, task, unmapped
+from prefect.artifacts import create_table_artifact
+from prefect.concurrency.sync import concurrency
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
 from connectors.inbox import list_documents
+from flows.limits import ensure_session_limit
 from rekey import pipeline
 from rekey.errors import ApplicationError
 from rekey.models import CaseState
-from rekey.pipeline import Outcome
+from rekey.pipeline import Outcome, store_for
 from rekey.settings import Settings
 
 Listener = Callable[[Outcome], None]
@@ -61,7 +70,9 @@ def understand_task(case, settings: Settings):
 
 @task(name="key", retry_condition_fn=only_application_errors)
 def key_task(case, settings: Settings):
-    return pipeline.key(case, settings)
+    """Key one case, holding one of the ``backoffice_sessions`` slots while it does."""
+    with concurrency(settings.session_limit_name, occupy=1, strict=True):
+        return pipeline.key(case, settings)
 
 
 def keying(settings: Settings):
@@ -90,10 +101,8 @@ def split_task(case, settings: Settings):
     return pipeline.split_batch(case, settings)
 
 
-@flow(name="process_document", validate_parameters=False)
-def process_document(path: Path, settings: Settings | None = None) -> list[Outcome]:
+def handle_document(path: Path, settings: Settings) -> list[Outcome]:
     """One file: a document, or a CSV/XLSX batch whose rows each become a case."""
-    settings = settings or Settings()
     case, new = intake_task(path, settings)
     if not new:
         return [_publish(Outcome.of(case, note=f"{pipeline.DONE_ALREADY} ({case.state.value})"))]
@@ -103,11 +112,63 @@ def process_document(path: Path, settings: Settings | None = None) -> list[Outco
     return [*(process_case(row, settings) for row in rows), _publish(Outcome.of(case))]
 
 
+@task(name="document")
+def document_task(path: Path, settings: Settings) -> list[Outcome]:
+    return handle_document(path, settings)
+
+
+@flow(name="process_document", validate_parameters=False)
+def process_document(path: Path, settings: Settings | None = None) -> list[Outcome]:
+    """One file, on its own."""
+    settings = settings or Settings()
+    ensure_session_limit(settings)
+    return handle_document(path, settings)
+
+
 @flow(name="process_folder", validate_parameters=False)
 def process_folder(folder: Path, settings: Settings | None = None) -> list[Outcome]:
+    """Every file in *folder*, ``folder_workers`` at a time; publishes a batch summary."""
     settings = settings or Settings()
-    return [
-        outcome
-        for path in list_documents(folder, settings.ignore_patterns)
-        for outcome in process_document(path, settings)
-    ]
+    ensure_session_limit(settings)
+    paths = list_documents(folder, settings.ignore_patterns)
+    runner = ThreadPoolTaskRunner(max_workers=max(1, settings.folder_workers))
+    with runner:
+        futures = runner.map(document_task, {"path": paths, "settings": unmapped(settings)})
+        outcomes = [outcome for future in futures for outcome in future.result()]
+    publish_summary(f"batch of {folder.name}", outcomes)
+    return outcomes
+
+
+@task(name="case")
+def case_task(case, settings: Settings) -> Outcome:
+    return process_case(case, settings)
+
+
+@flow(name="key_approved", validate_parameters=False)
+def key_approved(settings: Settings | None = None) -> list[Outcome]:
+    """Key every approved case, and every case whose keying failed, oldest first."""
+    settings = settings or Settings()
+    ensure_session_limit(settings)
+    waiting = store_for(settings).list([CaseState.approved, CaseState.failed])
+    cases = [case for case in waiting if ready_to_key(case)]
+    runner = ThreadPoolTaskRunner(max_workers=max(1, settings.folder_workers))
+    with runner:
+        futures = runner.map(case_task, {"case": cases, "settings": unmapped(settings)})
+        outcomes = [future.result() for future in futures]
+    publish_summary("approved cases keyed", outcomes)
+    return outcomes
+
+
+def summary_line(outcomes: list[Outcome]) -> str:
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.state] = counts.get(o.state, 0) + 1
+    return ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing to do"
+
+
+def publish_summary(title: str, outcomes: list[Outcome]) -> None:
+    create_table_artifact(
+        key="rekey-batch",
+        table=[o.as_dict() for o in outcomes],
+        description=f"**rekey: {title}**: {summary_line(outcomes)}",
+    )

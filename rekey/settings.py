@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     ignore_patterns: list[str] = Field(
         default_factory=lambda: [".*", "*.truth.json", "*.reason.txt", "*.part"]
     )
+    folder_workers: int = 2  # documents of a folder processed at once
+    backoffice_sessions: int = 2  # back-office sessions open at once (all workers together)
+    session_limit_name: str = "rekey-backoffice-sessions"  # its Prefect concurrency limit
     keying_retries: int = 3
     keying_retry_delay_s: float = 1.0
 
