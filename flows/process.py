@@ -28,6 +28,7 @@ from rekey import pipeline
 from rekey.errors import ApplicationError
 from rekey.models import CaseState
 from rekey.pipeline import Outcome, store_for
+from rekey.runtime import runtime_settings
 from rekey.settings import Settings
 
 Listener = Callable[[Outcome], None]
@@ -120,7 +121,7 @@ def document_task(path: Path, settings: Settings) -> list[Outcome]:
 @flow(name="process_document", validate_parameters=False)
 def process_document(path: Path, settings: Settings | None = None) -> list[Outcome]:
     """One file, on its own."""
-    settings = settings or Settings()
+    settings = settings or runtime_settings()
     ensure_session_limit(settings)
     return handle_document(path, settings)
 
@@ -128,7 +129,7 @@ def process_document(path: Path, settings: Settings | None = None) -> list[Outco
 @flow(name="process_folder", validate_parameters=False)
 def process_folder(folder: Path, settings: Settings | None = None) -> list[Outcome]:
     """Every file in *folder*, ``folder_workers`` at a time; publishes a batch summary."""
-    settings = settings or Settings()
+    settings = settings or runtime_settings()
     ensure_session_limit(settings)
     paths = list_documents(folder, settings.ignore_patterns)
     runner = ThreadPoolTaskRunner(max_workers=max(1, settings.folder_workers))
@@ -147,7 +148,7 @@ def case_task(case, settings: Settings) -> Outcome:
 @flow(name="key_approved", validate_parameters=False)
 def key_approved(settings: Settings | None = None) -> list[Outcome]:
     """Key every approved case, and every case whose keying failed, oldest first."""
-    settings = settings or Settings()
+    settings = settings or runtime_settings()
     ensure_session_limit(settings)
     waiting = store_for(settings).list([CaseState.approved, CaseState.failed])
     cases = [case for case in waiting if ready_to_key(case)]

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import typer
-from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rekey.errors import RekeyError
 from rekey.models import CaseState
-from rekey.runtime import configure_prefect
+from rekey.runtime import configure_prefect, with_password
 from rekey.settings import Settings
 
 app = typer.Typer(
@@ -31,24 +29,6 @@ STATE_STYLE = {
     "quarantined": "magenta",
     "failed": "red",
 }
-
-
-def with_password(settings: Settings) -> Settings:
-    """The settings with a back-office password: from the environment, or the demo's own.
-
-    The demo back office's password is generated once and kept in the data folder
-    (``backoffice/password``, readable by its owner only).
-    """
-    if settings.backoffice_password is not None:
-        return settings
-    secret = settings.data_path / "backoffice" / "password"
-    if not secret.exists():
-        secret.parent.mkdir(parents=True, exist_ok=True)
-        secret.touch(mode=0o600)
-        secret.write_text(secrets.token_urlsafe(18))
-    return settings.model_copy(
-        update={"backoffice_password": SecretStr(secret.read_text().strip())}
-    )
 
 
 def outcome_table(outcomes: Iterable) -> Table:
@@ -227,6 +207,23 @@ def backoffice(
         chaos=chaos,
         **({"policies_csv": settings.policies_csv} if settings.policies_csv else {}),
     )
+
+
+@app.command()
+def serve() -> None:
+    """Run the deployments in prefect.yaml (scheduled batch, key_approved) until interrupted;
+    starts a local Prefect server on 127.0.0.1 when PREFECT_API_URL is not set."""
+    settings = with_password(Settings())
+    configure_prefect(settings)
+    from flows.deployments import load_deployments, serve_deployments
+    from flows.server import prefect_api
+
+    for spec in load_deployments(settings):  # fail on a bad prefect.yaml before starting
+        when = ", ".join(s.cron or f"every {s.interval:g} s" for s in spec.schedules)
+        console.print(f"deployment [bold]{spec.name}[/]: {when or 'on demand'}")
+    with prefect_api(settings) as api_url:
+        console.print(f"Prefect API: {api_url}")
+        serve_deployments(settings)
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""Process-wide setup that must happen before Prefect is imported.
+"""Process-wide setup: Prefect's environment (before Prefect is imported) and the settings
+a flow run starts from.
 
 Prefect keeps its local database and logs under ``PREFECT_HOME``: rekey puts it inside the
 data folder so the embedded default leaves nothing outside ``./var``.
@@ -7,6 +8,9 @@ data folder so the embedded default leaves nothing outside ``./var``.
 from __future__ import annotations
 
 import os
+import secrets
+
+from pydantic import SecretStr
 
 from rekey.settings import Settings
 
@@ -18,3 +22,27 @@ def configure_prefect(settings: Settings) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+
+def with_password(settings: Settings) -> Settings:
+    """The settings with a back-office password: from the environment, or the demo's own.
+
+    The demo back office's password is generated once and kept in the data folder
+    (``backoffice/password``, readable by its owner only).
+    """
+    if settings.backoffice_password is not None:
+        return settings
+    secret = settings.data_path / "backoffice" / "password"
+    if not secret.exists():
+        secret.parent.mkdir(parents=True, exist_ok=True)
+        secret.touch(mode=0o600)
+        secret.write_text(secrets.token_urlsafe(18))
+    return settings.model_copy(
+        update={"backoffice_password": SecretStr(secret.read_text().strip())}
+    )
+
+
+def runtime_settings() -> Settings:
+    """The settings a flow run started by a deployment works with: the environment's, with
+    the demo back office's password when none is set."""
+    return with_password(Settings())

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     ignore_patterns: list[str] = Field(
         default_factory=lambda: [".*", "*.truth.json", "*.reason.txt", "*.part"]
     )
+    # operations: the scheduled batch and the deployments `rekey serve` runs (prefect.yaml)
+    batch_inbox: Path | None = None  # the folder the scheduled batch processes; default data/inbox
+    batch_cron: str = "0 7 * * 1-5"  # when the scheduled batch runs (cron, in batch_timezone)
+    batch_timezone: str = "UTC"
+    key_approved_every_s: int = 300  # how often approved cases are keyed
+    prefect_server_timeout_s: float = 90  # how long `rekey serve` waits for a local server
     folder_workers: int = 2  # documents of a folder processed at once
     backoffice_sessions: int = 2  # back-office sessions open at once (all workers together)
     session_limit_name: str = "rekey-backoffice-sessions"  # its Prefect concurrency limit
@@ -71,6 +77,10 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_path / 'rekey.db'}"
+
+    @property
+    def batch_inbox_path(self) -> Path:
+        return (self.batch_inbox or self.data_path / "inbox").resolve()
 
     @property
     def cases_dir(self) -> Path:

@@ -1,0 +1,93 @@
+"""`rekey serve` as operations run it: a local Prefect server is started, the deployments in
+prefect.yaml are served, and the scheduled batch fires on its cron (shortened to every
+minute) and keys the batch inbox into the back office."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rekey.models import CaseState
+from rekey.pipeline import store_for
+
+DEADLINE_S = 180  # server start + at most a minute to the next cron tick + the batch
+
+
+def wait_for(predicate, timeout_s: float, what: str, proc: subprocess.Popen):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        try:
+            proc.wait(timeout=1)  # also notices a serve that died
+        except subprocess.TimeoutExpired:
+            continue
+        raise AssertionError(f"rekey serve exited ({proc.returncode}) before {what}")
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_the_scheduled_batch_fires_under_rekey_serve(backoffice, inbox: Path, tmp_path: Path):
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    claim = sorted(inbox.glob("claim-*.pdf"))[0]
+    shutil.copy2(claim, batch / claim.name)
+    settings = backoffice.settings_for(tmp_path, batch_inbox=batch)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "REKEY_"))}
+    env |= {
+        "REKEY_DATA_DIR": str(settings.data_dir),
+        "REKEY_BATCH_INBOX": str(batch),
+        "REKEY_BATCH_CRON": "* * * * *",
+        "REKEY_BACKOFFICE_URL": backoffice.url,
+        "REKEY_BACKOFFICE_USER": backoffice.user,
+        "REKEY_BACKOFFICE_PASSWORD": backoffice.password,
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    log = (tmp_path / "serve.log").open("w+")
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "rekey.cli", "serve"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+
+        def api_url() -> str | None:
+            found = re.search(r"Prefect API: (\S+)", (tmp_path / "serve.log").read_text())
+            return found.group(1) if found else None
+
+        api = wait_for(api_url, DEADLINE_S, "the local Prefect server", serve)
+        assert api.startswith("http://127.0.0.1:")
+
+        def keyed() -> bool:
+            return bool(store_for(settings).list([CaseState.done]))
+
+        wait_for(keyed, DEADLINE_S, "the scheduled batch to key the claim", serve)
+        runs = httpx.post(f"{api}/flow_runs/filter", json={}, timeout=10).json()
+        assert any(r["auto_scheduled"] for r in runs), "no flow run came from a schedule"
+        deployments = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
+        assert {d["name"] for d in deployments} == {"scheduled-batch", "key-approved"}
+        (case,) = store_for(settings).list()
+        assert backoffice.claims(external_ref=case.external_reference)[0]["reference"] == (
+            case.receipt.reference
+        )
+    finally:
+        os.killpg(serve.pid, signal.SIGINT)
+        try:
+            serve.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(serve.pid, signal.SIGKILL)
+            serve.wait()
+    with pytest.raises(httpx.HTTPError):  # the local Prefect server stopped with it
+        httpx.get(f"{api}/health", timeout=2)
