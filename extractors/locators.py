@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz
 
+from extractors.normalise import join_words
 from extractors.templates import (
     AcroformLocator,
     ColumnLocator,
@@ -57,7 +58,9 @@ def _squash(text: str) -> str:
 def find_label(page: Page, text: str, longest: int = 8) -> tuple[list[Word], float] | None:
     """The run of words on ``page`` that best spells ``text``, and how well (0..1).
 
-    Spaces are ignored, so a caption OCR split into pieces (common for CJK) still matches.
+    Spaces are ignored, so a caption OCR split into pieces (common for CJK) still matches;
+    the pieces must share one line (OCR may read a column of captions as one block, and a
+    run across two captions would anchor the value to the wrong line).
     """
     target = _squash(text)
     words = page.words
@@ -65,6 +68,8 @@ def find_label(page: Page, text: str, longest: int = 8) -> tuple[list[Word], flo
     for start in range(len(words)):
         joined = ""
         for end in range(start, min(start + longest, len(words))):
+            if end > start and not _same_line(words[end], words[start].box):
+                break
             joined += _squash(words[end].text)
             if len(joined) > len(target) * 1.5 + 2:
                 break
@@ -145,7 +150,7 @@ def locate_label(doc: Doc, loc: LabelLocator) -> Hit | None:
         if not words:
             continue
         return Hit(
-            text=" ".join(w.text for w in words),
+            text=join_words(w.text for w in words),
             match=match,
             how=f"label {loc.text!r} {loc.direction}",
             page=page.number,
@@ -206,7 +211,7 @@ def locate_region(doc: Doc, loc: RegionLocator) -> Hit | None:
     if not pages:
         return None
     parts = [words_in(pages[0], box, loc.pad) for box in loc.boxes]
-    texts = [" ".join(w.text for w in part) for part in parts]
+    texts = [join_words(w.text for w in part) for part in parts]
     if not any(texts):
         return None
     text = loc.format.format(*texts) if loc.format else " ".join(t for t in texts if t)

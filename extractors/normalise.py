@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -33,8 +34,20 @@ DATE_PATTERNS = [
 AMOUNT_PATTERN = r"-?\d[\d.,' \u00a0]*\d|\d"
 
 
+# Han, kana, CJK punctuation and full-width forms: written without spaces between them
+CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+CJK_GAP = re.compile(f"(?<=[{CJK}]) +(?=[{CJK}])")
+
+
 def whitespace(text: str) -> str:
-    return " ".join(text.split())
+    """Runs of whitespace as one space, and none between two CJK characters (OCR reads
+    Chinese one character per word: ``林 玉 珍`` is ``林玉珍``)."""
+    return CJK_GAP.sub("", " ".join(text.split()))
+
+
+def join_words(texts: Iterable[str]) -> str:
+    """Word texts as a line reads: spaced, except between CJK characters."""
+    return whitespace(" ".join(texts))
 
 
 def strip_noise(text: str) -> str:

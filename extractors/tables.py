@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from extractors.locators import Doc, Hit, find_label, pages_of, union
-from extractors.normalise import NormaliseError, normalise
+from extractors.normalise import NormaliseError, join_words, normalise
 from extractors.templates import TableLocator
 from rekey.models import Page, Word
 
@@ -67,7 +67,7 @@ def locate_table(doc: Doc, loc: TableLocator) -> Hit | None:
             cells = _cells(line, starts)
             row = {}
             for key, kind, cell in zip(loc.columns, types, cells, strict=True):
-                text = " ".join(w.text for w in cell)
+                text = join_words(w.text for w in cell)
                 try:
                     row[key] = normalise(kind, text) if text else ""
                 except NormaliseError:

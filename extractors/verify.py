@@ -13,7 +13,7 @@ from functools import cache
 
 import pytesseract
 
-from extractors.normalise import strip_noise, whitespace
+from extractors.normalise import join_words, strip_noise, whitespace
 from extractors.source import Source
 from extractors.templates import Template
 from extractors.zonal import read_zones
@@ -69,7 +69,7 @@ def verify_fields(source: Source, template: Template, fields: dict[str, Field]) 
             inside = [
                 w for w in words if box.x0 <= w.box.cx <= box.x1 and box.y0 <= w.box.cy <= box.y1
             ]
-            second = whitespace(strip_noise(" ".join(w.text for w in inside)))
+            second = whitespace(strip_noise(join_words(w.text for w in inside)))
             if second.casefold() != (field.value or "").casefold():
                 checked[name] = field.model_copy(
                     update={
