@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +55,14 @@ audit_events = sa.Table(
 )
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored time in UTC: SQLite hands it back without a zone, PostgreSQL in the
+    session's zone; both mean the same instant."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def event_hash(prev_hash: str, event: AuditEvent) -> str:
-    at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)  # SQLite drops the zone
+    at = as_utc(event.at)
     body = json.dumps(
         [prev_hash, event.case_id, at.isoformat(), event.actor, event.action, event.detail],
         sort_keys=True,
@@ -66,6 +72,7 @@ def event_hash(prev_hash: str, event: AuditEvent) -> str:
 
 
 CHAIN_LOCK = 7_362_539  # the PostgreSQL advisory lock that serialises appends to the trail
+MIGRATION_LOCK = 7_362_540  # ... and the one that lets one process at a time migrate
 
 
 def serialise_sqlite_writers(engine: sa.Engine) -> None:
@@ -91,6 +98,10 @@ def migrate(engine: sa.Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # workers starting together: one migrates
+            connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+            )
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -177,9 +188,15 @@ class Store:
         return Case.model_validate(row.data) if row else None
 
     def list(
-        self, states: Iterable[CaseState] | None = None, doc_types: Iterable[str] | None = None
+        self,
+        states: Iterable[CaseState] | None = None,
+        doc_types: Iterable[str] | None = None,
+        since: datetime | None = None,
     ) -> list[Case]:
-        query = sa.select(cases.c.data).order_by(cases.c.created_at)
+        """Cases, oldest first; ``since``: only those created at or after it."""
+        query = sa.select(cases.c.data).order_by(cases.c.created_at, cases.c.id)
+        if since is not None:
+            query = query.where(cases.c.created_at >= since)
         if states is not None:
             query = query.where(cases.c.state.in_([s.value for s in states]))
         if doc_types is not None:
@@ -201,14 +218,21 @@ class Store:
             )
         )
 
-    def events(self, case_id: str | None = None) -> list[AuditEvent]:
+    def events(self, case_id: str | None = None, since: datetime | None = None) -> list[AuditEvent]:
+        """The trail in the order it was written, times in UTC; ``since``: from that time on."""
         query = sa.select(audit_events).order_by(audit_events.c.id)
         if case_id is not None:
             query = query.where(audit_events.c.case_id == case_id)
+        if since is not None:
+            query = query.where(audit_events.c.at >= since)
         with self._tx() as tx:
             return [
                 AuditEvent(
-                    case_id=r.case_id, at=r.at, actor=r.actor, action=r.action, detail=r.detail
+                    case_id=r.case_id,
+                    at=as_utc(r.at),
+                    actor=r.actor,
+                    action=r.action,
+                    detail=r.detail,
                 )
                 for r in tx.execute(query)
             ]

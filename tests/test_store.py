@@ -1,25 +1,46 @@
+"""The case store on both of its back ends: SQLite (the embedded default) and a real
+PostgreSQL server (tests.conftest_postgres). Every test taking ``store_url`` runs on each."""
+
 from __future__ import annotations
 
 import multiprocessing
 import secrets
+from datetime import UTC, datetime, timedelta, timezone
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from rekey.errors import ConfigError, DuplicateDocument
-from rekey.models import Case, CaseState, Document
-from rekey.store import Store
+from rekey.models import Case, CaseState, Document, Field, Finding
+from rekey.store import GENESIS, Store, event_hash
 
 
-def make_case(sha: str = "ab" * 32) -> Case:
-    return Case(document=Document(original_name="claim.pdf", sha256=sha, size=10))
+def make_case(sha: str = "ab" * 32, **changes: object) -> Case:
+    document = Document(original_name="claim.pdf", sha256=sha, size=10)
+    return Case(document=document).model_copy(update=changes)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path / 'store' / 'rekey.db'}")
+def store(store_url: str) -> Store:
+    return Store(store_url)
+
+
+def stored_links(url: str) -> list[sa.Row]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                sa.text("SELECT prev_hash, hash FROM audit_events ORDER BY id")
+            ).all()
+    finally:
+        engine.dispose()
+
+
+def assert_one_chain(links: list[sa.Row]) -> None:
+    assert links[0].prev_hash == GENESIS
+    assert all(link.prev_hash == before.hash for before, link in pairwise(links))
+    assert len({link.hash for link in links}) == len(links)
 
 
 def test_migrations_are_applied_on_open(store: Store) -> None:
@@ -45,6 +66,7 @@ def test_same_content_is_refused(store: Store) -> None:
     store.add(make_case())
     with pytest.raises(DuplicateDocument):
         store.add(make_case())
+    assert len(store.list()) == 1 and len(store.events()) == 1  # the refused one left nothing
 
 
 def test_every_change_is_an_audit_event(store: Store) -> None:
@@ -56,15 +78,71 @@ def test_every_change_is_an_audit_event(store: Store) -> None:
     assert store.events(case.id)[1].detail["before"] == "received"
 
 
-def test_reopening_keeps_data(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'rekey.db'}"
-    case = Store(url).add(make_case())
-    assert Store(url).get(case.id) is not None
+def test_reopening_keeps_data(store_url: str) -> None:
+    case = Store(store_url).add(make_case())
+    assert Store(store_url).get(case.id) == case
 
 
 def test_bad_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="database_url"):
         Store("not a url")
+
+
+def test_json_columns_keep_every_value(store: Store) -> None:
+    case = make_case(
+        doc_type="claim_cn",
+        fields={
+            "name": Field(name="name", value="张伟 Łukasz Müller", confidence=0.875),
+            "amount": Field(name="amount", value="1234.50", confidence=1.0, required=True),
+            "empty": Field(name="empty"),
+        },
+        findings=[Finding(rule="dup", fields=["name", "amount"], message='quote " and \\ ok')],
+    )
+    store.add(case, note={"nested": [1, 2.5, None, True, "ü"]})
+    again = store.get(case.id)
+    assert again == case
+    assert again.model_dump(mode="json") == case.model_dump(mode="json")
+    assert store.events(case.id)[0].detail == {
+        "file": "claim.pdf",
+        "note": {"nested": [1, 2.5, None, True, "ü"]},
+    }
+
+
+def test_times_come_back_as_the_same_instant_in_utc(store: Store) -> None:
+    """The PostgreSQL test server runs in +05:30: times read back must still be UTC."""
+    written = datetime(2026, 3, 1, 23, 30, tzinfo=timezone(timedelta(hours=-5)))
+    case = store.add(make_case(created_at=written, updated_at=written))
+    store.transition(case, CaseState.extracted)
+    events = store.events(case.id)
+    assert all(e.at.tzinfo is not None and e.at.utcoffset() == timedelta(0) for e in events)
+    assert store.get(case.id).created_at == written  # kept whole, as JSON
+    assert store.list(since=written)[0].id == case.id
+    assert store.list(since=written + timedelta(seconds=1)) == []
+
+
+def test_the_chain_verifies_from_what_is_read_back(store: Store, store_url: str) -> None:
+    case = store.add(make_case())
+    for state in (CaseState.extracted, CaseState.validated, CaseState.keying):
+        store.transition(case, state, note="ü")
+    links = stored_links(store_url)
+    prev = GENESIS
+    for event, link in zip(store.events(), links, strict=True):
+        assert link.hash == event_hash(prev, event)
+        prev = link.hash
+
+
+def test_cases_are_listed_oldest_first(store: Store) -> None:
+    base = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
+    order = [3, 0, 2, 1]
+    for n in order:
+        moment = base + timedelta(minutes=n)
+        store.add(make_case(f"{n:064d}", id=f"case{n}", created_at=moment, updated_at=moment))
+    tie = make_case("f" * 64, id="case0b", created_at=base, updated_at=base)  # same instant
+    store.add(tie)
+    assert [c.id for c in store.list()] == ["case0", "case0b", "case1", "case2", "case3"]
+    later = store.list(since=base + timedelta(minutes=2))
+    assert [c.id for c in later] == ["case2", "case3"]
+    assert [e.case_id for e in store.events()] == [f"case{n}" for n in order] + ["case0b"]
 
 
 def _write_cases(url: str, count: int) -> None:
@@ -73,19 +151,27 @@ def _write_cases(url: str, count: int) -> None:
         store.save(store.add(make_case(secrets.token_hex(32))), "touched")
 
 
-def test_writers_in_several_processes_keep_one_unbroken_chain(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'rekey.db'}"
-    Store(url)  # migrate once up front, as a deployment does
+def run_writers(url: str, processes: int, count: int) -> None:
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_write_cases, args=(url, 15)) for _ in range(3)]
+    workers = [context.Process(target=_write_cases, args=(url, count)) for _ in range(processes)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(timeout=120)
-    assert [w.exitcode for w in workers] == [0, 0, 0]
-    with sa.create_engine(url).connect() as connection:
-        links = connection.execute(
-            sa.text("SELECT prev_hash, hash FROM audit_events ORDER BY id")
-        ).all()
+    assert [w.exitcode for w in workers] == [0] * processes
+
+
+def test_writers_in_several_processes_keep_one_unbroken_chain(store_url: str) -> None:
+    Store(store_url)  # migrate once up front, as a deployment does
+    run_writers(store_url, processes=3, count=15)
+    links = stored_links(store_url)
     assert len(links) == 3 * 15 * 2
-    assert all(link.prev_hash == before.hash for before, link in pairwise(links))
+    assert_one_chain(links)
+
+
+def test_workers_starting_together_on_an_empty_database(postgres_url: str) -> None:
+    """No migration up front: every worker opens the store at once, one migrates."""
+    run_writers(postgres_url, processes=3, count=5)
+    links = stored_links(postgres_url)
+    assert len(links) == 3 * 5 * 2
+    assert_one_chain(links)
