@@ -125,7 +125,8 @@ class Store:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.engine = sa.create_engine(url, future=True)
+            # a worker's pooled connection may outlive a database restart: test it on checkout
+            self.engine = sa.create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
             if self.engine.dialect.name == "sqlite":
                 serialise_sqlite_writers(self.engine)
             migrate(self.engine)

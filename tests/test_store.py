@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import multiprocessing
 import secrets
+import socket
 from datetime import UTC, datetime, timedelta, timezone
 from itertools import pairwise
 
 import pytest
 import sqlalchemy as sa
 
-from rekey.errors import ConfigError, DuplicateDocument
+from rekey.errors import ConfigError, DuplicateDocument, StoreError
 from rekey.models import Case, CaseState, Document, Field, Finding
 from rekey.store import GENESIS, Store, event_hash
 
@@ -86,6 +87,32 @@ def test_reopening_keeps_data(store_url: str) -> None:
 def test_bad_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="database_url"):
         Store("not a url")
+
+
+def test_an_unreachable_server_is_a_store_error_without_the_password() -> None:
+    with socket.socket() as closed:  # bound, never listening: nothing answers on it
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        with pytest.raises(StoreError, match="cannot open the case store") as caught:
+            Store(f"postgresql+psycopg://rekey:s3cret-pw@127.0.0.1:{port}/rekey")
+    assert "s3cret-pw" not in str(caught.value)
+
+
+def test_a_restarted_database_server_is_reconnected(postgres_url: str) -> None:
+    store = Store(postgres_url)
+    first = store.add(make_case())
+    outsider = sa.create_engine(postgres_url, poolclass=sa.pool.NullPool)
+    with outsider.connect() as connection:  # the store's pooled connection is cut off
+        ended = connection.execute(
+            sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    assert ended >= 1
+    assert store.get(first.id) == first
+    store.transition(first, CaseState.extracted)
+    assert [e.action for e in store.events(first.id)] == ["received", "state:extracted"]
 
 
 def test_json_columns_keep_every_value(store: Store) -> None:
