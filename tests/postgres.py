@@ -73,8 +73,14 @@ def start(folder: Path | None = None) -> PostgresServer:
     _run([*initdb, "--no-sync", "--locale=C.UTF-8"])
     port = free_port()
     options = " ".join(f"-c {key}={value}" for key, value in OPTIONS.items())
-    pg_ctl = [str(BIN / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-w"]
-    _run([*pg_ctl, "-t", "60", "-o", f"-p {port} -k {folder} {options}", "start"])
+    log = folder / "server.log"
+    pg_ctl = [str(BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-w"]
+    try:
+        _run([*pg_ctl, "-t", "60", "-o", f"-p {port} -k {folder} {options}", "start"])
+    except RuntimeError as exc:
+        said = log.read_text(errors="replace") if log.exists() else ""
+        shutil.rmtree(folder, ignore_errors=True)
+        raise RuntimeError(f"{exc}\n{said}") from exc
     return PostgresServer(f"postgresql+psycopg://{USER}@127.0.0.1:{port}/postgres", folder)
 
 

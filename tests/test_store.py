@@ -98,7 +98,7 @@ def test_an_unreachable_server_is_a_store_error_without_the_password() -> None:
     assert "s3cret-pw" not in str(caught.value)
 
 
-def test_a_restarted_database_server_is_reconnected(postgres_url: str) -> None:
+def test_connections_the_server_cut_are_replaced(postgres_url: str) -> None:
     store = Store(postgres_url)
     first = store.add(make_case())
     outsider = sa.create_engine(postgres_url, poolclass=sa.pool.NullPool)
