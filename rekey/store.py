@@ -115,8 +115,8 @@ def _case_row(case: Case) -> dict[str, Any]:
         "original_name": case.document.original_name,
         "reference": case.receipt.reference if case.receipt else None,
         "data": case.model_dump(mode="json"),
-        "created_at": case.created_at,
-        "updated_at": case.updated_at,
+        "created_at": as_utc(case.created_at),  # SQLite keeps no zone: always write UTC
+        "updated_at": as_utc(case.updated_at),
     }
 
 
@@ -197,7 +197,7 @@ class Store:
         """Cases, oldest first; ``since``: only those created at or after it."""
         query = sa.select(cases.c.data).order_by(cases.c.created_at, cases.c.id)
         if since is not None:
-            query = query.where(cases.c.created_at >= since)
+            query = query.where(cases.c.created_at >= as_utc(since))
         if states is not None:
             query = query.where(cases.c.state.in_([s.value for s in states]))
         if doc_types is not None:
@@ -215,7 +215,9 @@ class Store:
         prev = last or GENESIS
         tx.execute(
             audit_events.insert().values(
-                **event.model_dump(), prev_hash=prev, hash=event_hash(prev, event)
+                **(event.model_dump() | {"at": as_utc(event.at)}),
+                prev_hash=prev,
+                hash=event_hash(prev, event),
             )
         )
 
@@ -225,7 +227,7 @@ class Store:
         if case_id is not None:
             query = query.where(audit_events.c.case_id == case_id)
         if since is not None:
-            query = query.where(audit_events.c.at >= since)
+            query = query.where(audit_events.c.at >= as_utc(since))
         with self._tx() as tx:
             return [
                 AuditEvent(

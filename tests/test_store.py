@@ -147,6 +147,25 @@ def test_times_come_back_as_the_same_instant_in_utc(store: Store) -> None:
     assert store.list(since=written + timedelta(seconds=1)) == []
 
 
+def test_times_in_different_zones_compare_as_instants(store: Store) -> None:
+    """SQLite keeps no zone: the store must write every time as UTC for ``since`` and the
+    order to mean the same on both back ends."""
+    new_york = timezone(timedelta(hours=-5))
+    early = datetime(2026, 3, 1, 23, 30, tzinfo=new_york)  # 04:30 UTC on the 2nd
+    late = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+    store.add(make_case("1" * 64, id="late", created_at=late, updated_at=late))
+    store.add(make_case("2" * 64, id="early", created_at=early, updated_at=early))
+    assert [c.id for c in store.list()] == ["early", "late"]
+    assert [c.id for c in store.list(since=datetime(2026, 3, 2, 5, 0, tzinfo=UTC))] == ["late"]
+    assert [c.id for c in store.list(since=datetime(2026, 3, 2, 4, 30, tzinfo=UTC))] == [
+        "early",
+        "late",
+    ]
+    moment = store.events()[0].at
+    assert len(store.events(since=moment.astimezone(new_york))) == 2
+    assert store.events(since=moment + timedelta(hours=1)) == []
+
+
 def test_the_chain_verifies_from_what_is_read_back(store: Store, store_url: str) -> None:
     case = store.add(make_case())
     for state in (CaseState.extracted, CaseState.validated, CaseState.keying):
