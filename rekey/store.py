@@ -106,18 +106,34 @@ def migrate(engine: sa.Engine) -> None:
         command.upgrade(config, "head")
 
 
+def fitting(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` unchanged when every text fits its column; a StoreError on both back ends
+    otherwise (PostgreSQL would refuse it, SQLite would keep it whole)."""
+    for name, value in row.items():
+        length = getattr(table.c[name].type, "length", None)
+        if length is not None and isinstance(value, str) and len(value) > length:
+            raise StoreError(
+                f"{table.name}.{name} holds at most {length} characters, got {len(value)}: "
+                f"{value[:40]!r}…"
+            )
+    return row
+
+
 def _case_row(case: Case) -> dict[str, Any]:
-    return {
-        "id": case.id,
-        "sha256": case.document.sha256,
-        "state": case.state.value,
-        "doc_type": case.doc_type,
-        "original_name": case.document.original_name,
-        "reference": case.receipt.reference if case.receipt else None,
-        "data": case.model_dump(mode="json"),
-        "created_at": as_utc(case.created_at),  # SQLite keeps no zone: always write UTC
-        "updated_at": as_utc(case.updated_at),
-    }
+    return fitting(
+        cases,
+        {
+            "id": case.id,
+            "sha256": case.document.sha256,
+            "state": case.state.value,
+            "doc_type": case.doc_type,
+            "original_name": case.document.original_name,
+            "reference": case.receipt.reference if case.receipt else None,
+            "data": case.model_dump(mode="json"),
+            "created_at": as_utc(case.created_at),  # SQLite keeps no zone: always write UTC
+            "updated_at": as_utc(case.updated_at),
+        },
+    )
 
 
 class Store:
@@ -215,9 +231,11 @@ class Store:
         prev = last or GENESIS
         tx.execute(
             audit_events.insert().values(
-                **(event.model_dump() | {"at": as_utc(event.at)}),
-                prev_hash=prev,
-                hash=event_hash(prev, event),
+                **fitting(
+                    audit_events,
+                    event.model_dump()
+                    | {"at": as_utc(event.at), "prev_hash": prev, "hash": event_hash(prev, event)},
+                )
             )
         )
 

@@ -115,6 +115,16 @@ def test_connections_the_server_cut_are_replaced(postgres_url: str) -> None:
     assert [e.action for e in store.events(first.id)] == ["received", "state:extracted"]
 
 
+def test_text_longer_than_its_column_is_refused_on_both(store: Store) -> None:
+    with pytest.raises(StoreError, match=r"cases\.doc_type holds at most 40 characters"):
+        store.add(make_case(doc_type="d" * 41))
+    case = store.add(make_case())
+    with pytest.raises(StoreError, match=r"audit_events\.actor holds at most 80"):
+        store.transition(case, CaseState.extracted, actor="a" * 81)
+    assert [e.action for e in store.events()] == ["received"]  # nothing half-written
+    assert store.get(case.id).state is CaseState.received
+
+
 def test_json_columns_keep_every_value(store: Store) -> None:
     case = make_case(
         doc_type="claim_cn",
