@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from rekey.report import html
-from rekey.report.figures import Figures, as_utc, figures
+from rekey.report.figures import Figures, figures
 from rekey.settings import Settings
+from rekey.store import as_utc
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]
 

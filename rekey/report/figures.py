@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from rekey.models import AuditEvent, Case, CaseState
+from rekey.store import as_utc
 
 KEYED_STATES = frozenset({CaseState.keyed, CaseState.done})
 UNCLASSIFIED = "(unclassified)"
@@ -100,10 +101,6 @@ class Figures:
     @property
     def review_rate(self) -> float | None:
         return self.reviewed / self.cases if self.cases else None
-
-
-def as_utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def batch_ids(events: Iterable[AuditEvent]) -> frozenset[str]:
