@@ -371,3 +371,6 @@ def test_report_command_prints_the_figures_and_writes_the_html(
 
     refused = CliRunner().invoke(app, ["report", "--since", "yesterday"])
     assert refused.exit_code == 2 and "yesterday" in refused.output
+    backwards = ["report", "--since", "2026-02-02", "--until", "2026-02-01"]
+    refused = CliRunner().invoke(app, backwards)
+    assert refused.exit_code == 2 and "--until must be later than --since" in refused.output
