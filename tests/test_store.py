@@ -225,9 +225,9 @@ def test_writers_in_several_processes_keep_one_unbroken_chain(store_url: str) ->
     assert_one_chain(links)
 
 
-def test_workers_starting_together_on_an_empty_database(postgres_url: str) -> None:
+def test_workers_starting_together_on_an_empty_database(store_url: str) -> None:
     """No migration up front: every worker opens the store at once, one migrates."""
-    run_writers(postgres_url, processes=3, count=5)
-    links = stored_links(postgres_url)
+    run_writers(store_url, processes=3, count=5)
+    links = stored_links(store_url)
     assert len(links) == 3 * 5 * 2
     assert_one_chain(links)
