@@ -13,6 +13,7 @@ from rich.table import Table
 
 from rekey.errors import RekeyError
 from rekey.models import CaseState
+from rekey.report.command import report
 from rekey.runtime import configure_prefect, with_password
 from rekey.settings import Settings
 
@@ -103,6 +104,9 @@ def cases(state: list[CaseState] = typer.Option(None, help="Only cases in these 
             case.reason or "",
         )
     console.print(table)
+
+
+app.command()(report)
 
 
 @app.command()

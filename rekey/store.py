@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +55,14 @@ audit_events = sa.Table(
 )
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored time in UTC: SQLite hands it back without a zone, PostgreSQL in the
+    session's zone; both mean the same instant."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def event_hash(prev_hash: str, event: AuditEvent) -> str:
-    at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)  # SQLite drops the zone
+    at = as_utc(event.at)
     body = json.dumps(
         [prev_hash, event.case_id, at.isoformat(), event.actor, event.action, event.detail],
         sort_keys=True,
@@ -66,6 +72,7 @@ def event_hash(prev_hash: str, event: AuditEvent) -> str:
 
 
 CHAIN_LOCK = 7_362_539  # the PostgreSQL advisory lock that serialises appends to the trail
+MIGRATION_LOCK = 7_362_540  # ... and the one that lets one process at a time migrate
 
 
 def serialise_sqlite_writers(engine: sa.Engine) -> None:
@@ -91,22 +98,42 @@ def migrate(engine: sa.Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # workers starting together: one migrates
+            connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+            )
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
+def fitting(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` unchanged when every text fits its column; a StoreError on both back ends
+    otherwise (PostgreSQL would refuse it, SQLite would keep it whole)."""
+    for name, value in row.items():
+        length = getattr(table.c[name].type, "length", None)
+        if length is not None and isinstance(value, str) and len(value) > length:
+            raise StoreError(
+                f"{table.name}.{name} holds at most {length} characters, got {len(value)}: "
+                f"{value[:40]!r}…"
+            )
+    return row
+
+
 def _case_row(case: Case) -> dict[str, Any]:
-    return {
-        "id": case.id,
-        "sha256": case.document.sha256,
-        "state": case.state.value,
-        "doc_type": case.doc_type,
-        "original_name": case.document.original_name,
-        "reference": case.receipt.reference if case.receipt else None,
-        "data": case.model_dump(mode="json"),
-        "created_at": case.created_at,
-        "updated_at": case.updated_at,
-    }
+    return fitting(
+        cases,
+        {
+            "id": case.id,
+            "sha256": case.document.sha256,
+            "state": case.state.value,
+            "doc_type": case.doc_type,
+            "original_name": case.document.original_name,
+            "reference": case.receipt.reference if case.receipt else None,
+            "data": case.model_dump(mode="json"),
+            "created_at": as_utc(case.created_at),  # SQLite keeps no zone: always write UTC
+            "updated_at": as_utc(case.updated_at),
+        },
+    )
 
 
 class Store:
@@ -114,7 +141,8 @@ class Store:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.engine = sa.create_engine(url, future=True)
+            # a worker's pooled connection may outlive a database restart: test it on checkout
+            self.engine = sa.create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
             if self.engine.dialect.name == "sqlite":
                 serialise_sqlite_writers(self.engine)
             migrate(self.engine)
@@ -177,9 +205,15 @@ class Store:
         return Case.model_validate(row.data) if row else None
 
     def list(
-        self, states: Iterable[CaseState] | None = None, doc_types: Iterable[str] | None = None
+        self,
+        states: Iterable[CaseState] | None = None,
+        doc_types: Iterable[str] | None = None,
+        since: datetime | None = None,
     ) -> list[Case]:
-        query = sa.select(cases.c.data).order_by(cases.c.created_at)
+        """Cases, oldest first; ``since``: only those created at or after it."""
+        query = sa.select(cases.c.data).order_by(cases.c.created_at, cases.c.id)
+        if since is not None:
+            query = query.where(cases.c.created_at >= as_utc(since))
         if states is not None:
             query = query.where(cases.c.state.in_([s.value for s in states]))
         if doc_types is not None:
@@ -197,18 +231,29 @@ class Store:
         prev = last or GENESIS
         tx.execute(
             audit_events.insert().values(
-                **event.model_dump(), prev_hash=prev, hash=event_hash(prev, event)
+                **fitting(
+                    audit_events,
+                    event.model_dump()
+                    | {"at": as_utc(event.at), "prev_hash": prev, "hash": event_hash(prev, event)},
+                )
             )
         )
 
-    def events(self, case_id: str | None = None) -> list[AuditEvent]:
+    def events(self, case_id: str | None = None, since: datetime | None = None) -> list[AuditEvent]:
+        """The trail in the order it was written, times in UTC; ``since``: from that time on."""
         query = sa.select(audit_events).order_by(audit_events.c.id)
         if case_id is not None:
             query = query.where(audit_events.c.case_id == case_id)
+        if since is not None:
+            query = query.where(audit_events.c.at >= as_utc(since))
         with self._tx() as tx:
             return [
                 AuditEvent(
-                    case_id=r.case_id, at=r.at, actor=r.actor, action=r.action, detail=r.detail
+                    case_id=r.case_id,
+                    at=as_utc(r.at),
+                    actor=r.actor,
+                    action=r.action,
+                    detail=r.detail,
                 )
                 for r in tx.execute(query)
             ]

@@ -11,7 +11,7 @@ import pytest
 
 from rekey.settings import PROJECT_ROOT
 
-pytest_plugins = ["tests.conftest_backoffice"]
+pytest_plugins = ["tests.conftest_backoffice", "tests.conftest_postgres"]
 
 SAMPLE_INBOX = PROJECT_ROOT / "samples" / "inbox"
 
