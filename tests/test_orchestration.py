@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
+import time
 from itertools import pairwise
 from pathlib import Path
 
@@ -16,7 +18,9 @@ from prefect.client.schemas.filters import (
     FlowRunFilter,
     FlowRunFilterId,
 )
+from prefect.concurrency.sync import concurrency
 
+from flows.limits import ensure_session_limit
 from flows.process import key_approved, process_folder
 from rekey.models import CaseState
 from rekey.pipeline import store_for
@@ -47,28 +51,32 @@ def overlapping(spans: list[tuple]) -> bool:
     return any(later[0] < earlier[1] for earlier, later in pairwise(spans))
 
 
-def test_one_session_slot_keys_one_case_at_a_time(inbox, backoffice, tmp_path: Path):
-    folder = claims_only(inbox, tmp_path)
-    capped = backoffice.settings_for(
-        tmp_path / "capped",
-        folder_workers=3,
-        backoffice_sessions=1,
-        session_limit_name="test-one-session",
-    )
-    assert {o.state for o in process_folder(folder, capped)} == {"done"}
-    spans = keying_spans(capped)
-    assert len(spans) == 3 and all(end is not None for _, end in spans)
-    assert not overlapping(spans)
+def wait_until(predicate, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        threading.Event().wait(0.2)  # poll interval
 
-    # the same batch with three slots keys in parallel: the limit is what serialised it
-    free = backoffice.settings_for(
-        tmp_path / "free",
-        folder_workers=3,
-        backoffice_sessions=3,
-        session_limit_name="test-three-sessions",
+
+def test_keying_waits_for_a_free_session_slot(inbox, backoffice, tmp_path: Path):
+    folder = claims_only(inbox, tmp_path)
+    settings = backoffice.settings_for(
+        tmp_path, folder_workers=3, backoffice_sessions=1, session_limit_name="test-one-session"
     )
-    assert {o.state for o in process_folder(folder, free)} == {"done"}
-    assert overlapping(keying_spans(free))
+    ensure_session_limit(settings)
+    outcomes: list = []
+    batch = threading.Thread(target=lambda: outcomes.extend(process_folder(folder, settings)))
+    store = store_for(settings)
+    with concurrency(settings.session_limit_name, occupy=1, strict=True):  # the only slot
+        batch.start()
+        wait_until(lambda: len(store.list([CaseState.validated])) == 3, 120, "three cases to wait")
+        assert keying_spans(settings) == []  # all three ready, none may open a session
+    batch.join(timeout=300)
+    assert not batch.is_alive() and {o.state for o in outcomes} == {"done"}
+    spans = keying_spans(settings)
+    assert len(spans) == 3 and all(end is not None for _, end in spans)
+    assert not overlapping(spans)  # one slot: one session at a time
 
 
 def test_a_batch_publishes_a_table_artifact(inbox, backoffice, tmp_path: Path):
