@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rapidfuzz import fuzz
+
 from extractors.templates import Template
 from rekey.models import Layout
 
 
+def contains(folded: str, keyword: str, score: float) -> bool:
+    """``keyword`` appears in ``folded`` text, exactly or within ``score`` (0-100)."""
+    keyword = keyword.casefold()
+    return keyword in folded or (score < 100 and fuzz.partial_ratio(keyword, folded) >= score)
+
+
 def matches(text: str, template: Template) -> bool:
+    """Every keyword appears (allowing OCR slips) and no exclusion does (exactly)."""
     folded = text.casefold()
-    return all(k.casefold() in folded for k in template.keywords) and not any(
+    return all(contains(folded, k, template.keyword_match) for k in template.keywords) and not any(
         k.casefold() in folded for k in template.exclude_keywords
     )
 

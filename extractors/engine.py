@@ -30,6 +30,9 @@ class Extraction:
     fields: dict[str, Field]
 
 
+RETRY_TURNS = (180, 90, 180)  # relative: upside down, then a quarter turn either way
+
+
 def header_page(source: Source, number: int = 1) -> Page:
     gray = source.image(number)
     height, width = gray.shape
@@ -55,11 +58,16 @@ def classify_source(
     found = classify(Layout(pages=[header_page(source, first)]), templates)
     if found or first not in source.scanned:
         return found, {}
-    source.turn_over(first)  # upside down? the header would then read at the bottom
-    found = classify(Layout(pages=[header_page(source, first)]), templates)
-    if found:
-        return found, {}
-    source.turn_over(first)
+    # not upright after all? Upside down, the header reads at the bottom; a quarter turn
+    # the orientation check missed (faint or CJK text) puts it at a side
+    turned = 0
+    for turn in RETRY_TURNS:
+        source.turn(first, turn)
+        turned += turn
+        found = classify(Layout(pages=[header_page(source, first)]), templates)
+        if found:
+            return found, {}
+    source.turn(first, -turned)
     page = ocr_page(first, source.image(first))
     return classify(Layout(pages=[page]), templates), {first: page}
 

@@ -63,11 +63,15 @@ class Source:
                 pdf.close()
         return self._rendered[number]
 
-    def turn_over(self, number: int) -> None:
-        """Turn a scanned page by 180° (its first reading showed it upside down)."""
+    def turn(self, number: int, degrees: int) -> None:
+        """Turn a scanned page clockwise by a multiple of 90° (its first reading showed it
+        was not upright after all)."""
         page = self.scanned[number]
         self.scanned[number] = ScannedPage(
-            number, preprocess.quarter_turn(page.gray, 180), (page.rotation + 180) % 360, page.skew
+            number,
+            preprocess.quarter_turn(page.gray, degrees % 360),
+            (page.rotation + degrees) % 360,
+            page.skew,
         )
 
     @cached_property

@@ -194,6 +194,9 @@ class Template(_Strict):
     language: str = "eng"
     keywords: list[str] = Field(min_length=1)
     exclude_keywords: list[str] = Field(default_factory=list)
+    # how closely a keyword must appear (rapidfuzz partial ratio, 0-100; 100: exactly), so
+    # a scan that reads "RK-CLM-CN-T" for "RK-CLM-CN-1" is still recognised
+    keyword_match: float = Field(default=90.0, ge=50, le=100)
     priority: int = 0
     fields: dict[str, FieldSpec]
 

@@ -5,13 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from extractors.engine import extract_source
+from extractors.classify import matches
+from extractors.engine import classify_source, extract_source
 from extractors.normalise import NormaliseError, date_iso, money
 from extractors.registry import read_document
 from extractors.sniff import media_type
 from extractors.templates import load_templates
 from rekey.errors import BadDocument, ConfigError
 from rekey.settings import PROJECT_ROOT
+
+SMALL = PROJECT_ROOT / "samples" / "corpus" / "small"
 
 TEMPLATES = PROJECT_ROOT / "samples" / "templates"
 
@@ -155,3 +158,25 @@ def test_explain_with_forced_template_and_unknown_template(
     assert forced.exit_code == 0, forced.output
     unknown = runner.invoke(app, ["explain", str(sample_pdfs[0]), "--template", "nope"])
     assert unknown.exit_code != 0 and "no template 'nope'" in unknown.output
+
+
+def test_keywords_are_found_through_ocr_slips() -> None:
+    templates = load_templates(PROJECT_ROOT / "samples" / "templates")
+    chinese = templates["claim_cn"]
+    assert matches("表 FRK-CLM-CN-T 第 1 页", chinese)  # a "1" read as "T"
+    assert not matches("Insurance Claim Form RK-CLM-1", chinese)
+    exact = chinese.model_copy(update={"keyword_match": 100.0})
+    assert not matches("表 FRK-CLM-CN-T 第 1 页", exact)
+    passport = templates["passport"]
+    assert not matches("PASSPORT attached to the Insurance Claim Form", passport)  # excluded
+
+
+def test_a_sideways_scan_the_orientation_check_missed_is_still_classified() -> None:
+    path = SMALL / "0006-claim_cn-clean_scan.tiff"
+    templates = load_templates(PROJECT_ROOT / "samples" / "templates").values()
+    source = read_document(path, media_type(path))
+    upright = source.scanned[1].rotation
+    source.turn(1, 90)  # as if the page had been left a quarter turn off
+    template, _ = classify_source(source, templates)
+    assert template is not None and template.doc_type == "claim_cn"
+    assert source.scanned[1].rotation % 180 == upright % 180  # read the right way up
