@@ -12,9 +12,9 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from alembic import command
@@ -40,6 +40,15 @@ cases = sa.Table(
     sa.Column("data", sa.JSON(), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finding_rules", sa.Text()),  # " rule_a rule_b ": the review queue's filter
+)
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("username", sa.String(80), primary_key=True),
+    sa.Column("password_hash", sa.Text(), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 audit_events = sa.Table(
     "audit_events",
@@ -84,7 +93,19 @@ def _case_row(case: Case) -> dict[str, Any]:
         "data": case.model_dump(mode="json"),
         "created_at": case.created_at,
         "updated_at": case.updated_at,
+        "finding_rules": finding_rules(case),
     }
+
+
+def finding_rules(case: Case) -> str:
+    """The rules with findings on the case, space-delimited on both ends for a LIKE."""
+    return " " + " ".join(sorted({f.rule for f in case.findings})) + " "
+
+
+class User(NamedTuple):
+    username: str
+    password_hash: str
+    role: str
 
 
 class Store:
@@ -162,6 +183,80 @@ class Store:
             query = query.where(cases.c.doc_type.in_(list(doc_types)))
         with self._tx() as tx:
             return [Case.model_validate(row.data) for row in tx.execute(query)]
+
+    def page(
+        self,
+        states: Iterable[CaseState],
+        *,
+        doc_type: str | None = None,
+        rule: str | None = None,
+        created_before: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[int, list[Case]]:
+        """One page of the cases in ``states``, oldest first, and how many match in all."""
+        where = [cases.c.state.in_([s.value for s in states])]
+        if doc_type:
+            where.append(cases.c.doc_type == doc_type)
+        if rule:
+            where.append(cases.c.finding_rules.contains(f" {rule} ", autoescape=True))
+        if created_before is not None:
+            where.append(cases.c.created_at <= created_before)
+        count = sa.select(sa.func.count()).select_from(cases).where(*where)
+        query = (
+            sa.select(cases.c.data)
+            .where(*where)
+            .order_by(cases.c.created_at, cases.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        with self._tx() as tx:
+            total = tx.execute(count).scalar_one()
+            return total, [Case.model_validate(row.data) for row in tx.execute(query)]
+
+    def facets(self, states: Iterable[CaseState]) -> tuple[list[str], list[str]]:
+        """The document types and finding rules among the cases in ``states``."""
+        where = cases.c.state.in_([s.value for s in states])
+        with self._tx() as tx:
+            types = tx.execute(sa.select(cases.c.doc_type).where(where).distinct()).scalars()
+            rules = tx.execute(sa.select(cases.c.finding_rules).where(where).distinct()).scalars()
+            return sorted(t for t in types if t), sorted(
+                {r for line in rules for r in (line or "").split()}
+            )
+
+    # -- users -------------------------------------------------------------------------
+    def add_user(self, username: str, password_hash: str, role: str) -> User:
+        """A new user; StoreError when the name is taken."""
+        try:
+            with self._tx() as tx:
+                tx.execute(
+                    users.insert().values(
+                        username=username,
+                        password_hash=password_hash,
+                        role=role,
+                        created_at=utcnow(),
+                    )
+                )
+                self._append(
+                    tx, AuditEvent(action="user:added", detail={"user": username, "role": role})
+                )
+        except IntegrityError as exc:
+            raise StoreError(f"a user named {username!r} exists already") from exc
+        return User(username, password_hash, role)
+
+    def user(self, username: str) -> User | None:
+        with self._tx() as tx:
+            row = tx.execute(
+                sa.select(users.c.username, users.c.password_hash, users.c.role).where(
+                    users.c.username == username
+                )
+            ).first()
+        return User(*row) if row else None
+
+    def users(self) -> list[User]:
+        query = sa.select(users.c.username, users.c.password_hash, users.c.role)
+        with self._tx() as tx:
+            return [User(*row) for row in tx.execute(query.order_by(users.c.username))]
 
     # -- audit trail -------------------------------------------------------------------
     def _append(self, tx: sa.Connection, event: AuditEvent) -> None:
