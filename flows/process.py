@@ -111,3 +111,12 @@ def process_folder(folder: Path, settings: Settings | None = None) -> list[Outco
         for path in list_documents(folder, settings.ignore_patterns)
         for outcome in process_document(path, settings)
     ]
+
+
+@flow(name="key_approved", validate_parameters=False)
+def key_approved(settings: Settings | None = None) -> list[Outcome]:
+    """Key every case a reviewer approved; one the back office refuses goes back to review,
+    one it fails on is parked as failed and picked up by the next run."""
+    settings = settings or Settings()
+    approved = pipeline.store_for(settings).list([CaseState.approved])
+    return [process_case(case, settings) for case in approved]

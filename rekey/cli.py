@@ -15,6 +15,7 @@ from rich.table import Table
 
 from rekey.errors import RekeyError
 from rekey.models import CaseState
+from rekey.review.cli import register as register_review
 from rekey.runtime import configure_prefect
 from rekey.settings import Settings
 
@@ -247,6 +248,9 @@ def demo(inbox: Path = typer.Option(Path("samples/inbox"), exists=True, file_oka
     )
     keyed = sum(o.state == CaseState.done for o in outcomes)
     console.print(f"{keyed} of {len(outcomes)} documents keyed.")
+
+
+register_review(app)
 
 
 def main() -> None:
