@@ -162,7 +162,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/")
     def queue(
         request: Request,
-        session: Annotated[Session, Depends(reviewer)],
+        session: Session = Depends(reviewer),
         doc_type: str = "",
         rule: str = "",
         min_age: float | None = None,
@@ -222,25 +222,21 @@ def create_app(settings: Settings) -> FastAPI:
     def show_case(
         request: Request,
         case_id: str,
-        session: Annotated[Session, Depends(reviewer)],
+        session: Session = Depends(reviewer),
         page: int = 1,
         notice: str | None = None,
     ) -> Response:
         return case_page(request, load_case(case_id), page, notice)
 
     @app.get("/cases/{case_id}/pages/{number}")
-    def page_image(
-        case_id: str, number: int, session: Annotated[Session, Depends(reviewer)]
-    ) -> Response:
+    def page_image(case_id: str, number: int, session: Session = Depends(reviewer)) -> Response:
         path = case_dir(settings, load_case(case_id)) / f"page-{number}.png"
         if not path.is_file():
             raise HTTPException(404, "no such page")
         return FileResponse(path, media_type="image/png")
 
     @app.get("/cases/{case_id}/evidence/{index}")
-    def evidence(
-        case_id: str, index: int, session: Annotated[Session, Depends(reviewer)]
-    ) -> Response:
+    def evidence(case_id: str, index: int, session: Session = Depends(reviewer)) -> Response:
         case = load_case(case_id)
         shots = case.receipt.screenshots if case.receipt else []
         if not 0 <= index < len(shots) or not Path(shots[index]).is_file():
@@ -250,12 +246,14 @@ def create_app(settings: Settings) -> FastAPI:
     def refused(request: Request, case: Case, page: int, exc: RekeyError) -> Response:
         return case_page(request, case, page, error=str(exc), status_code=409)
 
-    @app.post("/cases/{case_id}/fields/{name}", dependencies=[Depends(csrf_checked)])
+    @app.post(
+        "/cases/{case_id}/fields/{name}", dependencies=[Depends(reviewer), Depends(csrf_checked)]
+    )
     def correct(
         request: Request,
         case_id: str,
         name: str,
-        session: Annotated[Session, Depends(reviewer)],
+        session: Session = Depends(reviewer),
         value: Annotated[str, Form()] = "",
         page: Annotated[int, Form()] = 1,
     ) -> Response:
@@ -268,11 +266,11 @@ def create_app(settings: Settings) -> FastAPI:
             f"/cases/{case_id}?page={page}&notice=corrected#field-{quote(name)}", status_code=303
         )
 
-    @app.post("/cases/{case_id}/approve", dependencies=[Depends(csrf_checked)])
+    @app.post("/cases/{case_id}/approve", dependencies=[Depends(reviewer), Depends(csrf_checked)])
     def approve(
         request: Request,
         case_id: str,
-        session: Annotated[Session, Depends(reviewer)],
+        session: Session = Depends(reviewer),
         page: Annotated[int, Form()] = 1,
     ) -> Response:
         case = load_case(case_id)
@@ -286,11 +284,11 @@ def create_app(settings: Settings) -> FastAPI:
             notice = "keyed" if keyed.state is CaseState.done else "failed"
         return RedirectResponse(f"/cases/{case_id}?notice={notice}", status_code=303)
 
-    @app.post("/cases/{case_id}/reject", dependencies=[Depends(csrf_checked)])
+    @app.post("/cases/{case_id}/reject", dependencies=[Depends(reviewer), Depends(csrf_checked)])
     def reject(
         request: Request,
         case_id: str,
-        session: Annotated[Session, Depends(reviewer)],
+        session: Session = Depends(reviewer),
         reason: Annotated[str, Form()] = "",
         page: Annotated[int, Form()] = 1,
     ) -> Response:
@@ -303,22 +301,22 @@ def create_app(settings: Settings) -> FastAPI:
 
     # -- supervisor and admin ------------------------------------------------------------
     @app.get("/audit")
-    def audit(request: Request, session: Annotated[Session, Depends(supervisor)]) -> Response:
+    def audit(request: Request, session: Session = Depends(supervisor)) -> Response:
         events = [e for e in store.events() if e.action.startswith(("review:", "user:"))]
         return render(request, "audit.html", events=events[-200:][::-1])
 
     @app.get("/admin/users")
     def users_page(
-        request: Request, session: Annotated[Session, Depends(admin)], notice: str | None = None
+        request: Request, session: Session = Depends(admin), notice: str | None = None
     ) -> Response:
         return render(
             request, "users.html", users=store.users(), notice=NOTICES.get(notice or ""), error=None
         )
 
-    @app.post("/admin/users", dependencies=[Depends(csrf_checked)])
+    @app.post("/admin/users", dependencies=[Depends(admin), Depends(csrf_checked)])
     def add_user(
         request: Request,
-        session: Annotated[Session, Depends(admin)],
+        session: Session = Depends(admin),
         username: Annotated[str, Form()] = "",
         password: Annotated[str, Form()] = "",
         role: Annotated[str, Form()] = "reviewer",

@@ -6,12 +6,13 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from rekey.errors import ConfigError
 from rekey.settings import Settings
@@ -72,18 +73,29 @@ def anonymous() -> Session:
     return Session(csrf=secrets.token_urlsafe(24))
 
 
-def signed_in(user: str, role: Role) -> Session:
+def signed_in(user: str, role: Role, at: float | None = None) -> Session:
     """A fresh session (new CSRF token) for a user who just proved who they are."""
-    return Session(csrf=secrets.token_urlsafe(24), user=user, role=role, signed_in_at=time.time())
+    return Session(
+        csrf=secrets.token_urlsafe(24),
+        user=user,
+        role=role,
+        signed_in_at=time.time() if at is None else at,
+    )
 
 
 class SessionCodec:
     """Sessions as signed cookie values; one unused for ``idle_s`` (or older than
     ``max_s``) reads as no session at all. Each response re-signs it, so use keeps it alive."""
 
-    def __init__(self, secret: str, idle_s: float, max_s: float):
-        self.serializer = URLSafeTimedSerializer(secret, salt="rekey-review-session")
-        self.idle_s, self.max_s = idle_s, max_s
+    def __init__(
+        self, secret: str, idle_s: float, max_s: float, clock: Callable[[], float] = time.time
+    ):
+        class Signer(TimestampSigner):
+            def get_timestamp(self) -> int:
+                return int(clock())
+
+        self.serializer = URLSafeTimedSerializer(secret, salt="rekey-review-session", signer=Signer)
+        self.idle_s, self.max_s, self.clock = idle_s, max_s, clock
 
     def dump(self, session: Session) -> str:
         role = session.role.name if session.role else None
@@ -96,7 +108,7 @@ class SessionCodec:
             csrf, user, role, since = self.serializer.loads(value, max_age=self.idle_s)
         except (BadSignature, SignatureExpired, ValueError, TypeError):
             return None
-        if user is not None and time.time() - since > self.max_s:
+        if user is not None and self.clock() - since > self.max_s:
             return None
         return Session(csrf, user, Role[role] if role else None, since)
 
