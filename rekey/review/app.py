@@ -50,6 +50,31 @@ class SignInNeeded(Exception):
     """No valid session: answered with a redirect to the sign-in page."""
 
 
+def require(role: Role) -> Callable[[Request], Session]:
+    def dependency(request: Request) -> Session:
+        session: Session = request.state.session
+        if session.user is None:
+            raise SignInNeeded
+        if not session.may(role):
+            raise HTTPException(403, f"this page is for the {role.name} role and above")
+        return session
+
+    return dependency
+
+
+reviewer, supervisor, admin = (require(r) for r in Role)
+AnyReviewer = Annotated[Session, Depends(reviewer)]
+Supervisor = Annotated[Session, Depends(supervisor)]
+Admin = Annotated[Session, Depends(admin)]
+
+
+async def csrf_checked(request: Request) -> None:
+    form = await request.form()
+    token = form.get("csrf")
+    if not request.state.session.csrf_ok(token if isinstance(token, str) else None):
+        raise HTTPException(403, "the form has expired or did not come from this site")
+
+
 def create_app(settings: Settings) -> FastAPI:
     store = store_for(settings)
     codec = auth.SessionCodec(
@@ -100,25 +125,6 @@ def create_app(settings: Settings) -> FastAPI:
         )
         return HTMLResponse(html, status_code=status_code)
 
-    def require(role: Role) -> Callable[[Request], Session]:
-        def dependency(request: Request) -> Session:
-            session: Session = request.state.session
-            if session.user is None:
-                raise SignInNeeded
-            if not session.may(role):
-                raise HTTPException(403, f"this page is for the {role.name} role and above")
-            return session
-
-        return dependency
-
-    reviewer, supervisor, admin = (require(r) for r in Role)
-
-    async def csrf_checked(request: Request) -> None:
-        form = await request.form()
-        token = form.get("csrf")
-        if not request.state.session.csrf_ok(token if isinstance(token, str) else None):
-            raise HTTPException(403, "the form has expired or did not come from this site")
-
     @app.exception_handler(HTTPException)
     async def error_page(request: Request, exc: HTTPException) -> Response:
         return render(request, "error.html", status_code=exc.status_code, message=str(exc.detail))
@@ -162,7 +168,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/")
     def queue(
         request: Request,
-        session: Session = Depends(reviewer),
+        session: AnyReviewer,
         doc_type: str = "",
         rule: str = "",
         min_age: float | None = None,
@@ -222,21 +228,21 @@ def create_app(settings: Settings) -> FastAPI:
     def show_case(
         request: Request,
         case_id: str,
-        session: Session = Depends(reviewer),
+        session: AnyReviewer,
         page: int = 1,
         notice: str | None = None,
     ) -> Response:
         return case_page(request, load_case(case_id), page, notice)
 
     @app.get("/cases/{case_id}/pages/{number}")
-    def page_image(case_id: str, number: int, session: Session = Depends(reviewer)) -> Response:
+    def page_image(case_id: str, number: int, session: AnyReviewer) -> Response:
         path = case_dir(settings, load_case(case_id)) / f"page-{number}.png"
         if not path.is_file():
             raise HTTPException(404, "no such page")
         return FileResponse(path, media_type="image/png")
 
     @app.get("/cases/{case_id}/evidence/{index}")
-    def evidence(case_id: str, index: int, session: Session = Depends(reviewer)) -> Response:
+    def evidence(case_id: str, index: int, session: AnyReviewer) -> Response:
         case = load_case(case_id)
         shots = case.receipt.screenshots if case.receipt else []
         if not 0 <= index < len(shots) or not Path(shots[index]).is_file():
@@ -253,7 +259,7 @@ def create_app(settings: Settings) -> FastAPI:
         request: Request,
         case_id: str,
         name: str,
-        session: Session = Depends(reviewer),
+        session: AnyReviewer,
         value: Annotated[str, Form()] = "",
         page: Annotated[int, Form()] = 1,
     ) -> Response:
@@ -270,7 +276,7 @@ def create_app(settings: Settings) -> FastAPI:
     def approve(
         request: Request,
         case_id: str,
-        session: Session = Depends(reviewer),
+        session: AnyReviewer,
         page: Annotated[int, Form()] = 1,
     ) -> Response:
         case = load_case(case_id)
@@ -288,7 +294,7 @@ def create_app(settings: Settings) -> FastAPI:
     def reject(
         request: Request,
         case_id: str,
-        session: Session = Depends(reviewer),
+        session: AnyReviewer,
         reason: Annotated[str, Form()] = "",
         page: Annotated[int, Form()] = 1,
     ) -> Response:
@@ -301,14 +307,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     # -- supervisor and admin ------------------------------------------------------------
     @app.get("/audit")
-    def audit(request: Request, session: Session = Depends(supervisor)) -> Response:
+    def audit(request: Request, session: Supervisor) -> Response:
         events = [e for e in store.events() if e.action.startswith(("review:", "user:"))]
         return render(request, "audit.html", events=events[-200:][::-1])
 
     @app.get("/admin/users")
-    def users_page(
-        request: Request, session: Session = Depends(admin), notice: str | None = None
-    ) -> Response:
+    def users_page(request: Request, session: Admin, notice: str | None = None) -> Response:
         return render(
             request, "users.html", users=store.users(), notice=NOTICES.get(notice or ""), error=None
         )
@@ -316,7 +320,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/admin/users", dependencies=[Depends(admin), Depends(csrf_checked)])
     def add_user(
         request: Request,
-        session: Session = Depends(admin),
+        session: Admin,
         username: Annotated[str, Form()] = "",
         password: Annotated[str, Form()] = "",
         role: Annotated[str, Form()] = "reviewer",
