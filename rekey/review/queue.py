@@ -53,6 +53,7 @@ class Row:
     case: Case
     age: Age
     identifiers: list[tuple[str, str]]  # (field, masked value)
+    findings: list[tuple[str, str, str]]  # (rule, severity, message with identifiers masked)
 
 
 def identifier_fields(settings: Settings, template: str | None) -> list[str]:
@@ -64,6 +65,24 @@ def identifier_fields(settings: Settings, template: str | None) -> list[str]:
 def masked_identifiers(case: Case, names: list[str]) -> list[tuple[str, str]]:
     fields: dict[str, Field] = case.fields
     return [(n, mask(fields[n].value)) for n in names if n in fields and fields[n].value]
+
+
+def masked_text(text: str, values: list[str]) -> str:
+    """``text`` with each of the identifier ``values`` in it masked, longest first."""
+    for value in sorted({v for v in values if len(v) > 4}, key=len, reverse=True):
+        text = text.replace(value, mask(value))
+    return text
+
+
+def row_of(case: Case, settings: Settings, now: datetime) -> Row:
+    names = identifier_fields(settings, case.template)
+    values = [case.fields[n].value or "" for n in names if n in case.fields]
+    return Row(
+        case,
+        age_of(case, now, settings.review_sla_hours),
+        masked_identifiers(case, names),
+        [(f.rule, f.severity, masked_text(f.message, values)) for f in case.findings],
+    )
 
 
 def queue_page(
@@ -82,12 +101,4 @@ def queue_page(
         limit=size,
         offset=(max(filters.page, 1) - 1) * size,
     )
-    rows = [
-        Row(
-            case,
-            age_of(case, now, settings.review_sla_hours),
-            masked_identifiers(case, identifier_fields(settings, case.template)),
-        )
-        for case in cases
-    ]
-    return total, rows
+    return total, [row_of(case, settings, now) for case in cases]
