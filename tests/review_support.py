@@ -25,7 +25,7 @@ def claim_pdf(folder: Path, seed: int, **display: str) -> Path:
     values = claim_values(seed, INBOX_TODAY)
     values.display.update(display)
     return render_claim_pdf(
-        folder / f"claim-{seed}-{secrets.token_hex(3)}.pdf",
+        folder / f"claim-{seed}.pdf",
         values.display,
         values.ticks,
         values.expenses,
