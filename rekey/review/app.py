@@ -31,7 +31,7 @@ from rekey.models import Case, CaseState, utcnow
 from rekey.pipeline import case_dir, store_for
 from rekey.review import actions, auth
 from rekey.review.auth import Role, Session
-from rekey.review.queue import WAITING, Filters, age_of, queue_page
+from rekey.review.queue import Filters, age_of, facets, queue_page
 from rekey.settings import Settings
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -176,7 +176,7 @@ def create_app(settings: Settings) -> FastAPI:
     ) -> Response:
         filters = Filters(doc_type or None, rule or None, min_age, max(page, 1))
         total, rows = queue_page(store, settings, filters, utcnow())
-        doc_types, rules = store.facets(WAITING)
+        doc_types, rules = facets(settings)
         pages = max(1, -(-total // settings.review_page_size))
         return render(
             request,

@@ -67,6 +67,20 @@ def masked_identifiers(case: Case, names: list[str]) -> list[tuple[str, str]]:
     return [(n, mask(fields[n].value)) for n in names if n in fields and fields[n].value]
 
 
+def facets(settings: Settings) -> tuple[list[str], list[str]]:
+    """The document types and rules a queue can be filtered by, from the templates and
+    rule sets (plus the findings rekey makes itself)."""
+    from validators.rulesets import load_rulesets
+
+    rulesets = load_rulesets(settings.rules_dir)
+    types = {t.doc_type for t in load_templates(settings.templates_dir).values()}
+    rules = {use.rule for rs in rulesets.values() for use in rs.rules}
+    return sorted(types | set(rulesets)), sorted(rules | SELF_FINDINGS)
+
+
+SELF_FINDINGS = {"classification", "confidence", "backoffice"}
+
+
 def masked_text(text: str, values: list[str]) -> str:
     """``text`` with each of the identifier ``values`` in it masked, longest first."""
     for value in sorted({v for v in values if len(v) > 4}, key=len, reverse=True):

@@ -26,6 +26,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("finding_rules", sa.Text(), nullable=True))
+    op.create_index(
+        "ix_cases_queue", "cases", ["state", "created_at", "id", "doc_type", "finding_rules"]
+    )
     cases = sa.table("cases", sa.column("id", sa.String), sa.column("data", sa.JSON))
     connection = op.get_bind()
     for case_id, data in connection.execute(sa.select(cases.c.id, cases.c.data)).all():
@@ -38,6 +41,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cases_queue", table_name="cases")
     with op.batch_alter_table("cases") as batch:
         batch.drop_column("finding_rules")
     op.drop_table("users")
