@@ -204,7 +204,9 @@ def measure(work: Path, reviewers: int = 20, seconds: float = 60, cases: int = 5
                 *(reviewer(n, url, views, values, until, tally) for n in range(reviewers))
             )
 
+        load_before = os.getloadavg()[0]
         asyncio.run(crowd())
+        load_after = os.getloadavg()[0]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -223,6 +225,8 @@ def measure(work: Path, reviewers: int = 20, seconds: float = 60, cases: int = 5
         "target_p95_ms": TARGET_P95_MS,
         "think_s": list(THINK_S),
         "store_build_s": round(build_s, 1),
+        "machine_load_1m": [round(load_before, 1), round(load_after, 1)],  # other work too
+        "cores": os.cpu_count(),
     }
 
 

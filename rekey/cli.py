@@ -230,21 +230,27 @@ def backoffice(
 
 
 @app.command()
-def demo(inbox: Path = typer.Option(Path("samples/inbox"), exists=True, file_okay=False)) -> None:
-    """Start the demo back office, process the sample inbox end to end, and say where to look."""
+def demo(
+    inbox: Path = typer.Option(Path("samples/inbox"), exists=True, file_okay=False),
+    review_inbox: Path = typer.Option(Path("samples/review"), exists=True, file_okay=False),
+) -> None:
+    """Start the demo back office, process the sample inbox end to end (and claims that need
+    a reviewer), and say where to look."""
+    from rekey.review.cli import demo_message
     from samples.backoffice.server import running_backoffice
 
     settings = with_password(Settings())
     users = {settings.backoffice_user: settings.backoffice_password.get_secret_value()}
     with running_backoffice(backoffice_db(settings), users) as url:
-        outcomes = run_folder(inbox, settings.model_copy(update={"backoffice_url": url}))
+        online = settings.model_copy(update={"backoffice_url": url})
+        outcomes = run_folder(inbox, online) + run_folder(review_inbox, online)
     console.print(
         f"\n[bold]Where to look[/]\n"
         f"  cases:        {settings.cases_dir}  (rekey cases)\n"
         f"  quarantine:   {settings.quarantine_dir}\n"
         f"  back office:  run `rekey backoffice`, then open {settings.backoffice_url}/claims\n"
         f"                (user {settings.backoffice_user}, password in "
-        f"{settings.data_path / 'backoffice' / 'password'})"
+        f"{settings.data_path / 'backoffice' / 'password'})\n" + demo_message(settings)
     )
     keyed = sum(o.state == CaseState.done for o in outcomes)
     console.print(f"{keyed} of {len(outcomes)} documents keyed.")

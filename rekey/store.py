@@ -215,9 +215,10 @@ class Store:
         with self._tx() as tx:
             total = tx.execute(count).scalar_one()
             wanted = list(tx.execute(ids).scalars())
-            rows = tx.execute(sa.select(cases.c.id, cases.c.data).where(cases.c.id.in_(wanted)))
-            found = {row.id: row.data for row in rows}
-        return total, [Case.model_validate(found[i]) for i in wanted if i in found]
+            text = sa.cast(cases.c.data, sa.Text)  # parsed by pydantic straight from JSON
+            rows = tx.execute(sa.select(cases.c.id, text).where(cases.c.id.in_(wanted)))
+            found = {case_id: data for case_id, data in rows}
+        return total, [Case.model_validate_json(found[i]) for i in wanted if i in found]
 
     # -- users -------------------------------------------------------------------------
     def add_user(self, username: str, password_hash: str, role: str) -> User:

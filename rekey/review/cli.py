@@ -67,3 +67,46 @@ def key_approved() -> None:
     with quiet_flows():
         outcomes = flow(settings)
     console.print(outcome_table(outcomes))
+
+
+DEMO_USERS = (("reviewer", "reviewer"), ("supervisor", "supervisor"))
+
+
+def demo_users(settings: Settings) -> list[tuple[str, str]]:
+    """The demo's review station users (two, for four-eyes approvals), each with a password
+    generated once into the data folder (``review/NAME.password``, owner-only); returns
+    (user, password file) pairs."""
+    import secrets
+
+    from rekey.pipeline import store_for
+    from rekey.review.app import create_user
+
+    store = store_for(settings)
+    made = []
+    for name, role in DEMO_USERS:
+        path = settings.review_dir / f"{name}.password"
+        if store.user(name) is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.unlink(missing_ok=True)
+            path.touch(mode=0o600)
+            password = secrets.token_urlsafe(12)
+            path.write_text(password)
+            create_user(store, name, password, role)
+        made.append((name, str(path)))
+    return made
+
+
+def demo_message(settings: Settings) -> str:
+    """How to open the review station on the demo's cases."""
+    from rekey.models import CaseState
+    from rekey.pipeline import store_for
+
+    users = demo_users(settings)
+    waiting = len(store_for(settings).list([CaseState.review]))
+    names = " and ".join(name for name, _ in users)
+    return (
+        f"  review:       run `rekey review`, then open "
+        f"http://{settings.review_host}:{settings.review_port}/\n"
+        f"                ({waiting} cases waiting; users {names}, passwords in "
+        f"{settings.review_dir}/NAME.password)"
+    )

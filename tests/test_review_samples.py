@@ -1,0 +1,33 @@
+"""The demo's review claims (samples/review) wait for review, and the corrections their
+truth files name clear every error, the larger one needing two approvers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rekey import pipeline
+from rekey.models import CaseState
+from rekey.review import actions
+from rekey.settings import PROJECT_ROOT, Settings
+
+REVIEW_INBOX = PROJECT_ROOT / "samples" / "review"
+
+
+def test_review_samples_wait_for_review_and_corrections_clear_them(tmp_path: Path):
+    settings = Settings(_env_file=None, data_dir=tmp_path / "var")  # type: ignore[call-arg]
+    store = pipeline.store_for(settings)
+    pdfs = sorted(REVIEW_INBOX.glob("*.pdf"))
+    assert len(pdfs) == 2
+    needed = []
+    for pdf in pdfs:
+        truth = json.loads(pdf.with_suffix(".truth.json").read_text())
+        case, _ = pipeline.intake(pdf, settings)
+        case = pipeline.understand(case, settings)
+        assert case.state is CaseState.review, (pdf.name, case.findings)
+        assert actions.blocking(case)
+        for key, value in truth["formats"].items():
+            case = actions.correct(store, settings, case, key.removeprefix("correct:"), value, "t")
+        assert actions.blocking(case) == [], (pdf.name, case.findings)
+        needed.append(actions.approvals_needed(case, settings))
+    assert sorted(needed) == [1, 2]
