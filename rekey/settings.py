@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     # the review station (`rekey review`; rekey/review)
     review_host: str = "127.0.0.1"
     review_port: int = 8780
+    review_workers: int = 2  # server processes
     review_sla_hours: float = 24.0  # a case waiting longer is overdue
     review_four_eyes_amount: float = 10_000.0  # claims above it need a second approver
     review_amount_fields: list[str] = Field(default_factory=lambda: ["amount_claimed"])

@@ -166,9 +166,10 @@ class Store:
         )
 
     def get(self, case_id: str) -> Case | None:
+        query = sa.select(sa.cast(cases.c.data, sa.Text)).where(cases.c.id == case_id)
         with self._tx() as tx:
-            row = tx.execute(sa.select(cases.c.data).where(cases.c.id == case_id)).first()
-        return Case.model_validate(row.data) if row else None
+            data = tx.execute(query).scalar()
+        return Case.model_validate_json(data) if data else None
 
     def by_sha256(self, sha256: str) -> Case | None:
         with self._tx() as tx:

@@ -341,6 +341,11 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """The app for settings from the environment (what each worker process builds)."""
+    return create_app(Settings())
+
+
 def create_user(store, username: str, password: str, role: str):
     """A new user with an argon2-hashed password; ConfigError or StoreError when refused."""
     from rekey.errors import ConfigError

@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
 def review(
     host: str | None = typer.Option(None, help="Address (default: REKEY_REVIEW_HOST)."),
     port: int | None = typer.Option(None, help="Port (default: REKEY_REVIEW_PORT)."),
+    workers: int | None = typer.Option(None, help="Processes (default: REKEY_REVIEW_WORKERS)."),
 ) -> None:
     """Serve the review station until interrupted."""
     from rekey.cli import console
@@ -29,7 +30,7 @@ def review(
         f"review station: http://{host or settings.review_host}:{port or settings.review_port}/"
         "  (add users with `rekey users add NAME --role reviewer`)"
     )
-    serve(settings, host, port)
+    serve(settings, host, port, workers)
 
 
 @users_app.command("add")

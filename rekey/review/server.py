@@ -12,19 +12,34 @@ import uvicorn
 
 from rekey.errors import ApplicationError
 from rekey.review.app import create_app
+from rekey.review.auth import session_secret
 from rekey.settings import Settings
 
 START_TIMEOUT_S = 15
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.review_host,
-        port=port or settings.review_port,
-        log_level="warning",
-        lifespan="off",
-    )
+def serve(
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    workers: int | None = None,
+) -> None:
+    """Serve until interrupted; with several workers, each is a process of its own (the
+    sessions are signed cookies, so any worker serves any request)."""
+    session_secret(settings)  # made once here, before workers could race to make it
+    workers = workers or settings.review_workers
+    where = {"host": host or settings.review_host, "port": port or settings.review_port}
+    if workers > 1:
+        uvicorn.run(
+            "rekey.review.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            log_level="warning",
+            lifespan="off",
+            **where,
+        )
+    else:
+        uvicorn.run(create_app(settings), log_level="warning", lifespan="off", **where)
 
 
 @contextmanager
