@@ -31,3 +31,21 @@ def test_review_samples_wait_for_review_and_corrections_clear_them(tmp_path: Pat
         assert actions.blocking(case) == [], (pdf.name, case.findings)
         needed.append(actions.approvals_needed(case, settings))
     assert sorted(needed) == [1, 2]
+
+
+def test_the_demo_says_how_to_open_the_review_station(tmp_path: Path):
+    from rekey.review.auth import password_matches
+    from rekey.review.cli import demo_message
+
+    settings = Settings(_env_file=None, data_dir=tmp_path / "var")  # type: ignore[call-arg]
+    case, _ = pipeline.intake(sorted(REVIEW_INBOX.glob("*.pdf"))[0], settings)
+    pipeline.understand(case, settings)
+    message = demo_message(settings)
+    assert "rekey review" in message and "http://127.0.0.1:8780/" in message
+    assert "1 cases waiting" in message and "reviewer and supervisor" in message
+    store = pipeline.store_for(settings)
+    for name in ("reviewer", "supervisor"):
+        secret = settings.review_dir / f"{name}.password"
+        assert secret.stat().st_mode & 0o077 == 0
+        assert password_matches(store.user(name).password_hash, secret.read_text())
+    assert demo_message(settings) == message  # a second demo keeps the users and passwords
