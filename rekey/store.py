@@ -14,17 +14,19 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from rekey.errors import ConfigError, DuplicateDocument, StoreError
 from rekey.models import AuditEvent, Case, CaseState, utcnow
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+M = TypeVar("M", bound=BaseModel)
 GENESIS = "0" * 64
 
 metadata = sa.MetaData()
@@ -196,8 +198,10 @@ class Store:
         created_before: datetime | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> tuple[int, list[Case]]:
-        """One page of the cases in ``states``, oldest first, and how many match in all."""
+        model: type[M] = Case,
+    ) -> tuple[int, list[M]]:
+        """One page of the cases in ``states``, oldest first, and how many match in all;
+        each read as ``model`` (a lighter view of a case, for lists, or the whole case)."""
         where = [cases.c.state.in_([s.value for s in states])]
         if doc_type:
             where.append(cases.c.doc_type == doc_type)
@@ -219,7 +223,7 @@ class Store:
             text = sa.cast(cases.c.data, sa.Text)  # parsed by pydantic straight from JSON
             rows = tx.execute(sa.select(cases.c.id, text).where(cases.c.id.in_(wanted)))
             found = {case_id: data for case_id, data in rows}
-        return total, [Case.model_validate_json(found[i]) for i in wanted if i in found]
+        return total, [model.model_validate_json(found[i]) for i in wanted if i in found]
 
     # -- users -------------------------------------------------------------------------
     def add_user(self, username: str, password_hash: str, role: str) -> User:

@@ -5,13 +5,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pydantic import BaseModel, ConfigDict
+
 from extractors.templates import load_templates
-from rekey.models import Case, CaseState, Field
+from rekey.models import Case, CaseState, Finding
 from rekey.settings import Settings
 from rekey.store import Store
 from validators.masking import mask
 
 WAITING = (CaseState.review,)
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class ListedValue(_View):
+    value: str | None = None
+
+
+class ListedDocument(_View):
+    original_name: str
+
+
+class ListedCase(_View):
+    """What the queue shows of a case (read without the rest of it)."""
+
+    id: str
+    doc_type: str | None = None
+    template: str | None = None
+    document: ListedDocument
+    fields: dict[str, ListedValue] = {}
+    findings: list[Finding] = []
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -44,13 +70,13 @@ class Age:
         return f"{self.hours / 24:.1f} days"
 
 
-def age_of(case: Case, now: datetime, sla_hours: float) -> Age:
+def age_of(case: ListedCase | Case, now: datetime, sla_hours: float) -> Age:
     return Age(max(0.0, (now - case.created_at).total_seconds() / 3600), sla_hours)
 
 
 @dataclass(frozen=True)
 class Row:
-    case: Case
+    case: ListedCase
     age: Age
     identifiers: list[tuple[str, str]]  # (field, masked value)
     findings: list[tuple[str, str, str]]  # (rule, severity, message with identifiers masked)
@@ -62,8 +88,8 @@ def identifier_fields(settings: Settings, template: str | None) -> list[str]:
     return [name for name, f in spec.fields.items() if f.type == "identifier"] if spec else []
 
 
-def masked_identifiers(case: Case, names: list[str]) -> list[tuple[str, str]]:
-    fields: dict[str, Field] = case.fields
+def masked_identifiers(case: ListedCase, names: list[str]) -> list[tuple[str, str]]:
+    fields = case.fields
     return [(n, mask(fields[n].value)) for n in names if n in fields and fields[n].value]
 
 
@@ -81,21 +107,28 @@ def facets(settings: Settings) -> tuple[list[str], list[str]]:
 SELF_FINDINGS = {"classification", "confidence", "backoffice"}
 
 
-def masked_text(text: str, values: list[str]) -> str:
-    """``text`` with each of the identifier ``values`` in it masked, longest first."""
-    for value in sorted({v for v in values if len(v) > 4}, key=len, reverse=True):
-        text = text.replace(value, mask(value))
+def masks(values: list[str]) -> list[tuple[str, str]]:
+    """Each identifier value worth masking with its mask, longest first."""
+    unique = sorted({v for v in values if len(v) > 4}, key=len, reverse=True)
+    return [(v, mask(v)) for v in unique]
+
+
+def masked_text(text: str, pairs: list[tuple[str, str]]) -> str:
+    """``text`` with each identifier value in it replaced by its mask."""
+    for value, masked in pairs:
+        if value in text:
+            text = text.replace(value, masked)
     return text
 
 
-def row_of(case: Case, settings: Settings, now: datetime) -> Row:
+def row_of(case: ListedCase, settings: Settings, now: datetime) -> Row:
     names = identifier_fields(settings, case.template)
-    values = [case.fields[n].value or "" for n in names if n in case.fields]
+    pairs = masks([case.fields[n].value or "" for n in names if n in case.fields])
     return Row(
         case,
         age_of(case, now, settings.review_sla_hours),
         masked_identifiers(case, names),
-        [(f.rule, f.severity, masked_text(f.message, values)) for f in case.findings],
+        [(f.rule, f.severity, masked_text(f.message, pairs)) for f in case.findings],
     )
 
 
@@ -114,5 +147,6 @@ def queue_page(
         created_before=before,
         limit=size,
         offset=(max(filters.page, 1) - 1) * size,
+        model=ListedCase,
     )
     return total, [row_of(case, settings, now) for case in cases]
