@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import typer
 from pydantic import SecretStr
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -59,12 +60,12 @@ def outcome_table(outcomes: Iterable) -> Table:
     for o in outcomes:
         style = STATE_STYLE.get(o.state, "")
         table.add_row(
-            o.file,
+            escape(o.file),
             o.case_id or "-",
             f"[{style}]{o.state}[/]" if style else o.state,
             o.doc_type or "-",
             o.reference or "-",
-            o.note,
+            escape(o.note),  # may quote values read from the document
         )
     return table
 
@@ -116,12 +117,12 @@ def cases(state: list[CaseState] = typer.Option(None, help="Only cases in these 
     for case in store_for(Settings()).list(state or None):
         table.add_row(
             case.id,
-            case.document.original_name,
+            escape(case.document.original_name),
             case.state.value,
             case.doc_type or "-",
             case.receipt.reference if case.receipt else "-",
             f"{case.updated_at:%Y-%m-%d %H:%M:%S}",
-            case.reason or "",
+            escape(case.reason or ""),
         )
     console.print(table)
 
@@ -156,7 +157,7 @@ def explain(
         style = "green" if field.confident else ("yellow" if field.value else "red")
         table.add_row(
             field.name,
-            field.value or "-",
+            escape(field.value or "-"),
             f"[{style}]{field.confidence:.0%}[/]",
             str(field.page or "-"),
             field.how,

@@ -49,3 +49,16 @@ def test_the_demo_says_how_to_open_the_review_station(tmp_path: Path):
         assert secret.stat().st_mode & 0o077 == 0
         assert password_matches(store.user(name).password_hash, secret.read_text())
     assert demo_message(settings) == message  # a second demo keeps the users and passwords
+
+
+def test_the_command_line_prints_document_values_as_text():
+    from rich.console import Console
+
+    from rekey.cli import outcome_table
+    from rekey.pipeline import Outcome
+
+    console = Console(record=True, width=200)
+    note = "The claimant '[red]D. Richards[/]' does not match"
+    console.print(outcome_table([Outcome("[bold]x.pdf", "c1", "review", note=note)]))
+    shown = console.export_text()
+    assert "[bold]x.pdf" in shown and "'[red]D. Richards[/]'" in shown
