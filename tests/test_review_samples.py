@@ -10,8 +10,16 @@ from rekey import pipeline
 from rekey.models import CaseState
 from rekey.review import actions
 from rekey.settings import PROJECT_ROOT, Settings
+from samples.corpus.inbox import REVIEW_SAMPLES
 
 REVIEW_INBOX = PROJECT_ROOT / "samples" / "review"
+
+
+def case_value(pdf: Path, settings: Settings, name: str) -> str | None:
+    """The value the pipeline reads for field ``name`` (without opening a case)."""
+    _, source = pipeline.read(pdf)
+    _, fields = pipeline.extract(source, settings)
+    return fields[name].value
 
 
 def test_review_samples_wait_for_review_and_corrections_clear_them(tmp_path: Path):
@@ -20,14 +28,16 @@ def test_review_samples_wait_for_review_and_corrections_clear_them(tmp_path: Pat
     pdfs = sorted(REVIEW_INBOX.glob("*.pdf"))
     assert len(pdfs) == 2
     needed = []
+    corrections = {f"review-{seed}.pdf": fixes for seed, _, fixes in REVIEW_SAMPLES}
     for pdf in pdfs:
         truth = json.loads(pdf.with_suffix(".truth.json").read_text())
+        assert truth["fields"]["currency"] == case_value(pdf, settings, "currency")
         case, _ = pipeline.intake(pdf, settings)
         case = pipeline.understand(case, settings)
         assert case.state is CaseState.review, (pdf.name, case.findings)
         assert actions.blocking(case)
-        for key, value in truth["formats"].items():
-            case = actions.correct(store, settings, case, key.removeprefix("correct:"), value, "t")
+        for name, value in corrections[pdf.name].items():
+            case = actions.correct(store, settings, case, name, value, "t")
         assert actions.blocking(case) == [], (pdf.name, case.findings)
         needed.append(actions.approvals_needed(case, settings))
     assert sorted(needed) == [1, 2]

@@ -46,9 +46,10 @@ REVIEW_SAMPLES = (
 def write_review_inbox(out: Path, today: date = INBOX_TODAY) -> list[Path]:
     """Claims with a wrong value each, for the review station: a currency that is no
     currency, and a claimant name that does not match the policyholder (above the four-eyes
-    amount). The truth files hold the values as printed and the correction beside them."""
+    amount). The truth files hold the values as printed; the corrections are in
+    :data:`REVIEW_SAMPLES`."""
     written = []
-    for seed, printed, corrected in REVIEW_SAMPLES:
+    for seed, printed, _corrected in REVIEW_SAMPLES:
         values = claim_values(seed, today)
         values.display.update(printed)
         name = f"review-{seed}"
@@ -62,14 +63,7 @@ def write_review_inbox(out: Path, today: date = INBOX_TODAY) -> list[Path]:
             )
         )
         fields = {**values.truth, **{k: v.replace(",", "") for k, v in printed.items()}}
-        truth = Truth(
-            doc_type="claim",
-            kind="claim",
-            fields=fields,
-            pages=2,
-            seed=seed,
-            formats={f"correct:{k}": v for k, v in corrected.items()},
-        )
+        truth = Truth(doc_type="claim", kind="claim", fields=fields, pages=2, seed=seed)
         (out / f"{name}.truth.json").write_text(
             json.dumps(truth.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
         )
