@@ -115,8 +115,8 @@ def process_folder(folder: Path, settings: Settings | None = None) -> list[Outco
 
 @flow(name="key_approved", validate_parameters=False)
 def key_approved(settings: Settings | None = None) -> list[Outcome]:
-    """Key every case a reviewer approved; one the back office refuses goes back to review,
-    one it fails on is parked as failed and picked up by the next run."""
+    """Key every case a reviewer approved, and those whose keying failed before; one the
+    back office refuses goes back to review, one it fails on is parked as failed again."""
     settings = settings or Settings()
-    approved = pipeline.store_for(settings).list([CaseState.approved])
-    return [process_case(case, settings) for case in approved]
+    waiting = pipeline.store_for(settings).list([CaseState.approved, CaseState.failed])
+    return [process_case(case, settings) for case in waiting if ready_to_key(case)]
