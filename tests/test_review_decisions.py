@@ -168,3 +168,26 @@ def test_a_correction_to_a_case_not_in_review_is_refused(tmp_path: Path, value: 
     with pytest.raises(BusinessRuleError):
         actions.correct(store, settings, store.get(case.id), "no_such_field", value, "hal")
     assert store.get(case.id).fields["currency"].value == "GBPX"
+
+
+def test_keying_at_once_against_a_dead_back_office_parks_the_case_for_key_approved(
+    backoffice, tmp_path: Path, prefect_harness
+):
+    settings = backoffice.settings_for(
+        tmp_path, backoffice_url="http://127.0.0.1:9", keying_retries=0, keying_retry_delay_s=0
+    )
+    store = store_for(settings)
+    case = review_case(settings, tmp_path / "docs", 12, currency="GBPX", amount_claimed="99.00")
+    case = actions.correct(store, settings, case, "currency", "GBP", "ivy")
+    approval = actions.approve(store, settings, case, "ivy")
+    failed = actions.key_now(approval.case, settings)
+    assert failed.state is CaseState.failed and "ApplicationError" in failed.reason
+
+    from flows.process import key_approved
+
+    live = settings.model_copy(update={"backoffice_url": backoffice.url})
+    outcomes = key_approved(live)
+    assert [(o.case_id, o.state) for o in outcomes] == [(case.id, "done")]
+    assert [r["reference"] for r in backoffice.claims(external_ref=case.external_reference)] == [
+        outcomes[0].reference
+    ]
