@@ -72,7 +72,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings, work: Path) -> int:
-    from benchmarks import accuracy, keying, orchestration, rival, speed  # noqa: F401  (register)
+    from benchmarks import (  # noqa: F401  (register)
+        accuracy,
+        keying,
+        orchestration,
+        review_load,
+        rival,
+        speed,
+    )
     from benchmarks.corpus import corpus_today, ensure, load_documents
     from benchmarks.figures import Context, run_figure, selected
     from benchmarks.machine import machine, versions

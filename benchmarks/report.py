@@ -208,6 +208,30 @@ def cell(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
+def review_lines(review: dict[str, Any]) -> list[str]:
+    """The review station's load figure, when it was measured."""
+    load = review.get("load")
+    if not load:
+        return []
+    pages = ", ".join(f"{k} {num(v, 0)} ms" for k, v in load.get("p95_ms_by_page", {}).items())
+    return [
+        "",
+        "## Review station under load",
+        "",
+        f"{load['reviewers']} simulated reviewers for {num(load['seconds'], 0)} s against "
+        f"{load['cases']} cases on loopback, pausing {load['think_s'][0]}–{load['think_s'][1]} s "
+        "between pages.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| p95 response time | {num(load['p95_ms'], 0)} ms (target ≤ "
+        f"{num(load['target_p95_ms'], 0)} ms; ratio {num(load['p95_vs_target'])}) |",
+        f"| p50 response time | {num(load['p50_ms'], 0)} ms |",
+        f"| p95 by page | {pages} |",
+        f"| requests / wrong responses | {load['requests']} / {load['wrong_responses']} |",
+    ]
+
+
 def render(result: dict[str, Any]) -> str:
     run = result.get("run", {})
     machine, versions = result.get("machine", {}), result.get("versions", {})
@@ -302,6 +326,7 @@ def render(result: dict[str, Any]) -> str:
         f"| scan pages per minute (one core) | {num(speed.get('scan_pages_per_minute'), 1)} | | |",
         f"| digital pages per minute (one core) | "
         f"{num(speed.get('digital_pages_per_minute'), 1)} | | |",
+        *review_lines(result.get("review") or {}),
         "",
         "## Missing",
         "",

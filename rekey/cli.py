@@ -8,12 +8,14 @@ from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rekey.errors import RekeyError
 from rekey.models import CaseState
 from rekey.report.command import report
+from rekey.review.cli import register as register_review
 from rekey.runtime import configure_prefect, with_password
 from rekey.settings import Settings
 
@@ -39,12 +41,12 @@ def outcome_table(outcomes: Iterable) -> Table:
     for o in outcomes:
         style = STATE_STYLE.get(o.state, "")
         table.add_row(
-            o.file,
+            escape(o.file),
             o.case_id or "-",
             f"[{style}]{o.state}[/]" if style else o.state,
             o.doc_type or "-",
             o.reference or "-",
-            o.note,
+            escape(o.note),  # may quote values read from the document
         )
     return table
 
@@ -96,12 +98,12 @@ def cases(state: list[CaseState] = typer.Option(None, help="Only cases in these 
     for case in store_for(Settings()).list(state or None):
         table.add_row(
             case.id,
-            case.document.original_name,
+            escape(case.document.original_name),
             case.state.value,
             case.doc_type or "-",
             case.receipt.reference if case.receipt else "-",
             f"{case.updated_at:%Y-%m-%d %H:%M:%S}",
-            case.reason or "",
+            escape(case.reason or ""),
         )
     console.print(table)
 
@@ -139,7 +141,7 @@ def explain(
         style = "green" if field.confident else ("yellow" if field.value else "red")
         table.add_row(
             field.name,
-            field.value or "-",
+            escape(field.value or "-"),
             f"[{style}]{field.confidence:.0%}[/]",
             str(field.page or "-"),
             field.how,
@@ -231,24 +233,33 @@ def serve() -> None:
 
 
 @app.command()
-def demo(inbox: Path = typer.Option(Path("samples/inbox"), exists=True, file_okay=False)) -> None:
-    """Start the demo back office, process the sample inbox end to end, and say where to look."""
+def demo(
+    inbox: Path = typer.Option(Path("samples/inbox"), exists=True, file_okay=False),
+    review_inbox: Path = typer.Option(Path("samples/review"), exists=True, file_okay=False),
+) -> None:
+    """Start the demo back office, process the sample inbox end to end (and claims that need
+    a reviewer), and say where to look."""
+    from rekey.review.cli import demo_message
     from samples.backoffice.server import running_backoffice
 
     settings = with_password(Settings())
     users = {settings.backoffice_user: settings.backoffice_password.get_secret_value()}
     with running_backoffice(backoffice_db(settings), users) as url:
-        outcomes = run_folder(inbox, settings.model_copy(update={"backoffice_url": url}))
+        online = settings.model_copy(update={"backoffice_url": url})
+        outcomes = run_folder(inbox, online) + run_folder(review_inbox, online)
     console.print(
         f"\n[bold]Where to look[/]\n"
         f"  cases:        {settings.cases_dir}  (rekey cases)\n"
         f"  quarantine:   {settings.quarantine_dir}\n"
         f"  back office:  run `rekey backoffice`, then open {settings.backoffice_url}/claims\n"
         f"                (user {settings.backoffice_user}, password in "
-        f"{settings.data_path / 'backoffice' / 'password'})"
+        f"{settings.data_path / 'backoffice' / 'password'})\n" + demo_message(settings)
     )
     keyed = sum(o.state == CaseState.done for o in outcomes)
     console.print(f"{keyed} of {len(outcomes)} documents keyed.")
+
+
+register_review(app)
 
 
 def main() -> None:

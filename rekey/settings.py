@@ -60,6 +60,19 @@ class Settings(BaseSettings):
     backoffice_password_block: str | None = None  # a Prefect Secret block with the password
     backoffice_idle_timeout_s: float = 900  # the demo back office's idle session timeout
 
+    # the review station (`rekey review`; rekey/review)
+    review_host: str = "127.0.0.1"
+    review_port: int = 8780
+    review_workers: int = 2  # server processes
+    review_sla_hours: float = 24.0  # a case waiting longer is overdue
+    review_four_eyes_amount: float = 10_000.0  # claims above it need a second approver
+    review_amount_fields: list[str] = Field(default_factory=lambda: ["amount_claimed"])
+    review_session_idle_s: float = 1800.0  # a session ends after this long without a request
+    review_session_max_s: float = 12 * 3600.0  # and this long after sign-in, whatever happens
+    review_key_at_once: bool = False  # key an approved case at once, not by `key_approved`
+    review_secret: SecretStr | None = None  # signs session cookies; default: generated once
+    review_page_size: int = 50
+
     # chaos knobs of the demo back office (`rekey backoffice`; samples/backoffice/chaos.py)
     chaos_seed: int = 0
     chaos_latency_ms: int = 0
@@ -89,6 +102,10 @@ class Settings(BaseSettings):
     @property
     def quarantine_dir(self) -> Path:
         return self.data_path / "quarantine"
+
+    @property
+    def review_dir(self) -> Path:
+        return self.data_path / "review"
 
     @property
     def prefect_home(self) -> Path:

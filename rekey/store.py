@@ -14,17 +14,19 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from rekey.errors import ConfigError, DuplicateDocument, StoreError
 from rekey.models import AuditEvent, Case, CaseState, utcnow
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+M = TypeVar("M", bound=BaseModel)
 GENESIS = "0" * 64
 
 metadata = sa.MetaData()
@@ -40,6 +42,17 @@ cases = sa.Table(
     sa.Column("data", sa.JSON(), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finding_rules", sa.Text()),  # " rule_a rule_b ": the review queue's filter
+    # the review queue's index: its filters and order answered without reading the cases
+    sa.Index("ix_cases_queue", "state", "created_at", "id", "doc_type", "finding_rules"),
+)
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("username", sa.String(80), primary_key=True),
+    sa.Column("password_hash", sa.Text(), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 audit_events = sa.Table(
     "audit_events",
@@ -132,8 +145,20 @@ def _case_row(case: Case) -> dict[str, Any]:
             "data": case.model_dump(mode="json"),
             "created_at": as_utc(case.created_at),  # SQLite keeps no zone: always write UTC
             "updated_at": as_utc(case.updated_at),
+            "finding_rules": finding_rules(case),
         },
     )
+
+
+def finding_rules(case: Case) -> str:
+    """The rules with findings on the case, space-delimited on both ends for a LIKE."""
+    return " " + " ".join(sorted({f.rule for f in case.findings})) + " "
+
+
+class User(NamedTuple):
+    username: str
+    password_hash: str
+    role: str
 
 
 class Store:
@@ -195,9 +220,10 @@ class Store:
         )
 
     def get(self, case_id: str) -> Case | None:
+        query = sa.select(sa.cast(cases.c.data, sa.Text)).where(cases.c.id == case_id)
         with self._tx() as tx:
-            row = tx.execute(sa.select(cases.c.data).where(cases.c.id == case_id)).first()
-        return Case.model_validate(row.data) if row else None
+            data = tx.execute(query).scalar()
+        return Case.model_validate_json(data) if data else None
 
     def by_sha256(self, sha256: str) -> Case | None:
         with self._tx() as tx:
@@ -220,6 +246,76 @@ class Store:
             query = query.where(cases.c.doc_type.in_(list(doc_types)))
         with self._tx() as tx:
             return [Case.model_validate(row.data) for row in tx.execute(query)]
+
+    def page(
+        self,
+        states: Iterable[CaseState],
+        *,
+        doc_type: str | None = None,
+        rule: str | None = None,
+        created_before: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        model: type[M] = Case,
+    ) -> tuple[int, list[M]]:
+        """One page of the cases in ``states``, oldest first, and how many match in all;
+        each read as ``model`` (a lighter view of a case, for lists, or the whole case)."""
+        where = [cases.c.state.in_([s.value for s in states])]
+        if doc_type:
+            where.append(cases.c.doc_type == doc_type)
+        if rule:
+            where.append(cases.c.finding_rules.contains(f" {rule} ", autoescape=True))
+        if created_before is not None:
+            where.append(cases.c.created_at <= created_before)
+        count = sa.select(sa.func.count()).select_from(cases).where(*where)
+        ids = (  # ids first: sorting whole rows would drag every case's JSON through the sort
+            sa.select(cases.c.id)
+            .where(*where)
+            .order_by(cases.c.created_at, cases.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        with self._tx() as tx:
+            total = tx.execute(count).scalar_one()
+            wanted = list(tx.execute(ids).scalars())
+            text = sa.cast(cases.c.data, sa.Text)  # parsed by pydantic straight from JSON
+            rows = tx.execute(sa.select(cases.c.id, text).where(cases.c.id.in_(wanted)))
+            found = {case_id: data for case_id, data in rows}
+        return total, [model.model_validate_json(found[i]) for i in wanted if i in found]
+
+    # -- users -------------------------------------------------------------------------
+    def add_user(self, username: str, password_hash: str, role: str) -> User:
+        """A new user; StoreError when the name is taken."""
+        try:
+            with self._tx() as tx:
+                tx.execute(
+                    users.insert().values(
+                        username=username,
+                        password_hash=password_hash,
+                        role=role,
+                        created_at=utcnow(),
+                    )
+                )
+                self._append(
+                    tx, AuditEvent(action="user:added", detail={"user": username, "role": role})
+                )
+        except IntegrityError as exc:
+            raise StoreError(f"a user named {username!r} exists already") from exc
+        return User(username, password_hash, role)
+
+    def user(self, username: str) -> User | None:
+        with self._tx() as tx:
+            row = tx.execute(
+                sa.select(users.c.username, users.c.password_hash, users.c.role).where(
+                    users.c.username == username
+                )
+            ).first()
+        return User(*row) if row else None
+
+    def users(self) -> list[User]:
+        query = sa.select(users.c.username, users.c.password_hash, users.c.role)
+        with self._tx() as tx:
+            return [User(*row) for row in tx.execute(query.order_by(users.c.username))]
 
     # -- audit trail -------------------------------------------------------------------
     def _append(self, tx: sa.Connection, event: AuditEvent) -> None:

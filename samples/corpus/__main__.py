@@ -10,7 +10,7 @@ import typer
 from samples.corpus.generate import generate as generate_corpus
 from samples.corpus.generate import write_small
 from samples.corpus.hostile import write_hostile
-from samples.corpus.inbox import write_inbox
+from samples.corpus.inbox import write_inbox, write_review_inbox
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 FORMS_HELP = "Folder holding the blank W-9 and CMS-1500 (default: ../shared/corpus/forms)."
@@ -20,6 +20,15 @@ FORMS_HELP = "Folder holding the blank W-9 and CMS-1500 (default: ../shared/corp
 def inbox(out: Path = typer.Option(Path("samples/inbox"), help="Folder to write to.")) -> None:
     """Write the demo inbox's claim forms and their truth files."""
     for path in write_inbox(out):
+        typer.echo(path)
+
+
+@app.command("review-inbox")
+def review_inbox(
+    out: Path = typer.Option(Path("samples/review"), help="Folder to write to."),
+) -> None:
+    """Write the claims the demo sends to the review station, with their truth files."""
+    for path in write_review_inbox(out):
         typer.echo(path)
 
 

@@ -28,3 +28,43 @@ def write_claim(out: Path, name: str, seed: int, today: date = INBOX_TODAY) -> P
 
 def write_inbox(out: Path) -> list[Path]:
     return [write_claim(out, f"claim-{seed}", seed) for seed in INBOX_SEEDS]
+
+
+# Claims the demo sends to the review station: (seed, printed values that differ, what a
+# reviewer corrects them to). The amounts differ from the inbox's claims of the same policy,
+# so neither is a duplicate of the other.
+REVIEW_SAMPLES = (
+    (11, {"currency": "GBPX", "amount_claimed": "812.40"}, {"currency": "GBP"}),
+    (
+        13,
+        {"claimant_name": "D. Richards", "amount_claimed": "14,250.00"},
+        {"claimant_name": "Donna Richardson-Richardson"},
+    ),
+)
+
+
+def write_review_inbox(out: Path, today: date = INBOX_TODAY) -> list[Path]:
+    """Claims with a wrong value each, for the review station: a currency that is no
+    currency, and a claimant name that does not match the policyholder (above the four-eyes
+    amount). The truth files hold the values as printed; the corrections are in
+    :data:`REVIEW_SAMPLES`."""
+    written = []
+    for seed, printed, _corrected in REVIEW_SAMPLES:
+        values = claim_values(seed, today)
+        values.display.update(printed)
+        name = f"review-{seed}"
+        written.append(
+            render_claim_pdf(
+                out / f"{name}.pdf",
+                values.display,
+                values.ticks,
+                values.expenses,
+                values.expenses_total,
+            )
+        )
+        fields = {**values.truth, **{k: v.replace(",", "") for k, v in printed.items()}}
+        truth = Truth(doc_type="claim", kind="claim", fields=fields, pages=2, seed=seed)
+        (out / f"{name}.truth.json").write_text(
+            json.dumps(truth.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+        )
+    return written

@@ -1,0 +1,372 @@
+"""The review station's routes. Every page but sign-in needs a session; every POST needs the
+session's CSRF token; values read from documents are only ever rendered autoescaped.
+
+Routes::
+
+    GET  /login  POST /login  POST /logout      sign-in and out
+    GET  /                                      the queue (filters: doc_type, rule, min_age)
+    GET  /cases/{id}?page=N                     page image with field boxes, fields, history
+    GET  /cases/{id}/pages/{n}                  a page image (PNG)
+    GET  /cases/{id}/evidence/{i}               a keying screenshot (PNG)
+    POST /cases/{id}/fields/{name}              correct a field; the rules run again
+    POST /cases/{id}/approve  /reject           decide
+    GET  /audit                                 recent review events (supervisor)
+    GET  /admin/users  POST /admin/users        users and roles (admin)
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+import jinja2
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from rekey.errors import RekeyError
+from rekey.models import Case, CaseState, utcnow
+from rekey.pipeline import case_dir, store_for
+from rekey.review import actions, auth
+from rekey.review.auth import Role, Session
+from rekey.review.queue import Filters, age_of, facets, queue_page
+from rekey.settings import Settings
+
+TEMPLATES = Path(__file__).with_name("templates")
+NOTICES = {
+    "corrected": "Saved; the rules ran again.",
+    "approval": "Your approval is recorded; a second person must approve this case too.",
+    "approved": "Approved; the case will be keyed.",
+    "keyed": "Approved and keyed into the back office.",
+    "failed": "Approved, but keying failed; it will be tried again.",
+    "rejected": "Rejected.",
+    "user": "User added.",
+}
+
+
+class SignInNeeded(Exception):
+    """No valid session: answered with a redirect to the sign-in page."""
+
+
+def require(role: Role) -> Callable[[Request], Session]:
+    def dependency(request: Request) -> Session:
+        session: Session = request.state.session
+        if session.user is None:
+            raise SignInNeeded
+        if not session.may(role):
+            raise HTTPException(403, f"this page is for the {role.name} role and above")
+        return session
+
+    return dependency
+
+
+reviewer, supervisor, admin = (require(r) for r in Role)
+AnyReviewer = Annotated[Session, Depends(reviewer)]
+Supervisor = Annotated[Session, Depends(supervisor)]
+Admin = Annotated[Session, Depends(admin)]
+
+
+async def csrf_checked(request: Request) -> None:
+    form = await request.form()
+    token = form.get("csrf")
+    if not request.state.session.csrf_ok(token if isinstance(token, str) else None):
+        raise HTTPException(403, "the form has expired or did not come from this site")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    store = store_for(settings)
+    codec = auth.SessionCodec(
+        auth.session_secret(settings),
+        settings.review_session_idle_s,
+        settings.review_session_max_s,
+    )
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    env.filters["urlpart"] = lambda value: quote(str(value), safe="")
+    app = FastAPI(title="rekey review", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings, app.state.store = settings, store
+
+    @app.middleware("http")
+    async def sessions(request: Request, call_next) -> Response:
+        request.state.session = codec.load(request.cookies.get(auth.COOKIE)) or auth.anonymous()
+        request.state.nonce = secrets.token_urlsafe(16)
+        response = await call_next(request)
+        session: Session | None = getattr(request.state, "session", None)
+        if session is not None:  # re-signed each time: an idle session expires, a used one not
+            response.set_cookie(
+                auth.COOKIE, codec.dump(session), httponly=True, samesite="strict", path="/"
+            )
+        else:
+            response.delete_cookie(auth.COOKIE, path="/")
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+            f"script-src 'nonce-{request.state.nonce}'; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'"
+        )
+        return response
+
+    @app.exception_handler(SignInNeeded)
+    async def to_sign_in(request: Request, _exc: SignInNeeded) -> Response:
+        target = request.url.path if request.method == "GET" else "/"
+        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+
+    def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+        session: Session = request.state.session
+        html = env.get_template(name).render(
+            session=session,
+            csrf=session.csrf,
+            nonce=request.state.nonce,
+            Role=Role,
+            **context,
+        )
+        return HTMLResponse(html, status_code=status_code)
+
+    @app.exception_handler(HTTPException)
+    async def error_page(request: Request, exc: HTTPException) -> Response:
+        return render(request, "error.html", status_code=exc.status_code, message=str(exc.detail))
+
+    def load_case(case_id: str) -> Case:
+        case = store.get(case_id)
+        if case is None:
+            raise HTTPException(404, "no such case")
+        return case
+
+    # -- sign-in -------------------------------------------------------------------------
+    @app.get("/login")
+    def login_page(request: Request, next: str = "/") -> Response:
+        return render(request, "login.html", next=safe_next(next), error=None)
+
+    @app.post("/login", dependencies=[Depends(csrf_checked)])
+    def login(
+        request: Request,
+        username: Annotated[str, Form()] = "",
+        password: Annotated[str, Form()] = "",
+        next: Annotated[str, Form()] = "/",
+    ) -> Response:
+        user = store.user(username.strip())
+        if not auth.password_matches(user.password_hash if user else None, password):
+            return render(
+                request,
+                "login.html",
+                status_code=401,
+                next=safe_next(next),
+                error="Wrong user name or password.",
+            )
+        request.state.session = auth.signed_in(user.username, auth.role_named(user.role))
+        return RedirectResponse(safe_next(next), status_code=303)
+
+    @app.post("/logout", dependencies=[Depends(reviewer), Depends(csrf_checked)])
+    def logout(request: Request) -> Response:
+        request.state.session = None
+        return RedirectResponse("/login", status_code=303)
+
+    # -- queue ---------------------------------------------------------------------------
+    @app.get("/")
+    def queue(
+        request: Request,
+        session: AnyReviewer,
+        doc_type: str = "",
+        rule: str = "",
+        min_age: float | None = None,
+        page: int = 1,
+    ) -> Response:
+        filters = Filters(doc_type or None, rule or None, min_age, max(page, 1))
+        total, rows = queue_page(store, settings, filters, utcnow())
+        doc_types, rules = facets(settings)
+        pages = max(1, -(-total // settings.review_page_size))
+        return render(
+            request,
+            "queue.html",
+            rows=rows,
+            total=total,
+            filters=filters,
+            doc_types=doc_types,
+            rules=rules,
+            pages=pages,
+            sla_hours=settings.review_sla_hours,
+        )
+
+    # -- a case --------------------------------------------------------------------------
+    def case_page(
+        request: Request,
+        case: Case,
+        page: int = 1,
+        notice: str | None = None,
+        error: str | None = None,
+        status_code: int = 200,
+    ) -> Response:
+        folder = case_dir(settings, case)
+        numbers = page_numbers(folder)
+        page = page if page in numbers else (numbers[0] if numbers else 0)
+        by_field: dict[str, list] = {}
+        for finding in case.findings:
+            for name in finding.fields or ["(case)"]:
+                by_field.setdefault(name, []).append(finding)
+        return render(
+            request,
+            "case.html",
+            status_code=status_code,
+            case=case,
+            page=page,
+            numbers=numbers,
+            by_field=by_field,
+            age=age_of(case, utcnow(), settings.review_sla_hours),
+            events=store.events(case.id),
+            approvers=actions.approvers(store, case),
+            needed=actions.approvals_needed(case, settings),
+            blocking=actions.blocking(case),
+            notice=NOTICES.get(notice or ""),
+            error=error,
+            screenshots=case.receipt.screenshots if case.receipt else [],
+        )
+
+    @app.get("/cases/{case_id}")
+    def show_case(
+        request: Request,
+        case_id: str,
+        session: AnyReviewer,
+        page: int = 1,
+        notice: str | None = None,
+    ) -> Response:
+        return case_page(request, load_case(case_id), page, notice)
+
+    @app.get("/cases/{case_id}/pages/{number}")
+    def page_image(case_id: str, number: int, session: AnyReviewer) -> Response:
+        path = case_dir(settings, load_case(case_id)) / f"page-{number}.png"
+        if not path.is_file():
+            raise HTTPException(404, "no such page")
+        return FileResponse(path, media_type="image/png")
+
+    @app.get("/cases/{case_id}/evidence/{index}")
+    def evidence(case_id: str, index: int, session: AnyReviewer) -> Response:
+        case = load_case(case_id)
+        shots = case.receipt.screenshots if case.receipt else []
+        if not 0 <= index < len(shots) or not Path(shots[index]).is_file():
+            raise HTTPException(404, "no such screenshot")
+        return FileResponse(shots[index], media_type="image/png")
+
+    def refused(request: Request, case: Case, page: int, exc: RekeyError) -> Response:
+        return case_page(request, case, page, error=str(exc), status_code=409)
+
+    @app.post(
+        "/cases/{case_id}/fields/{name}", dependencies=[Depends(reviewer), Depends(csrf_checked)]
+    )
+    def correct(
+        request: Request,
+        case_id: str,
+        name: str,
+        session: AnyReviewer,
+        value: Annotated[str, Form()] = "",
+        page: Annotated[int, Form()] = 1,
+    ) -> Response:
+        case = load_case(case_id)
+        try:
+            actions.correct(store, settings, case, name, value, session.user)
+        except RekeyError as exc:
+            return refused(request, load_case(case_id), page, exc)
+        return RedirectResponse(
+            f"/cases/{case_id}?page={page}&notice=corrected#field-{quote(name)}", status_code=303
+        )
+
+    @app.post("/cases/{case_id}/approve", dependencies=[Depends(reviewer), Depends(csrf_checked)])
+    def approve(
+        request: Request,
+        case_id: str,
+        session: AnyReviewer,
+        page: Annotated[int, Form()] = 1,
+    ) -> Response:
+        case = load_case(case_id)
+        try:
+            approval = actions.approve(store, settings, case, session.user)
+        except RekeyError as exc:
+            return refused(request, case, page, exc)
+        notice = "approved" if approval.complete else "approval"
+        if approval.complete and settings.review_key_at_once:
+            keyed = actions.key_now(approval.case, settings)
+            notice = "keyed" if keyed.state is CaseState.done else "failed"
+        return RedirectResponse(f"/cases/{case_id}?notice={notice}", status_code=303)
+
+    @app.post("/cases/{case_id}/reject", dependencies=[Depends(reviewer), Depends(csrf_checked)])
+    def reject(
+        request: Request,
+        case_id: str,
+        session: AnyReviewer,
+        reason: Annotated[str, Form()] = "",
+        page: Annotated[int, Form()] = 1,
+    ) -> Response:
+        case = load_case(case_id)
+        try:
+            actions.reject(store, case, reason, session.user)
+        except RekeyError as exc:
+            return refused(request, case, page, exc)
+        return RedirectResponse(f"/cases/{case_id}?notice=rejected", status_code=303)
+
+    # -- supervisor and admin ------------------------------------------------------------
+    @app.get("/audit")
+    def audit(request: Request, session: Supervisor) -> Response:
+        events = [e for e in store.events() if e.action.startswith(("review:", "user:"))]
+        return render(request, "audit.html", events=events[-200:][::-1])
+
+    @app.get("/admin/users")
+    def users_page(request: Request, session: Admin, notice: str | None = None) -> Response:
+        return render(
+            request, "users.html", users=store.users(), notice=NOTICES.get(notice or ""), error=None
+        )
+
+    @app.post("/admin/users", dependencies=[Depends(admin), Depends(csrf_checked)])
+    def add_user(
+        request: Request,
+        session: Admin,
+        username: Annotated[str, Form()] = "",
+        password: Annotated[str, Form()] = "",
+        role: Annotated[str, Form()] = "reviewer",
+    ) -> Response:
+        try:
+            create_user(store, username, password, role)
+        except RekeyError as exc:
+            return render(
+                request,
+                "users.html",
+                status_code=400,
+                users=store.users(),
+                notice=None,
+                error=str(exc),
+            )
+        return RedirectResponse("/admin/users?notice=user", status_code=303)
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for settings from the environment (what each worker process builds)."""
+    return create_app(Settings())
+
+
+def create_user(store, username: str, password: str, role: str):
+    """A new user with an argon2-hashed password; ConfigError or StoreError when refused."""
+    from rekey.errors import ConfigError
+
+    username = username.strip()
+    if not username or len(username) > 80 or not username.isprintable() or " " in username:
+        raise ConfigError("a user name is 1 to 80 characters without spaces", key="username")
+    return store.add_user(username, auth.hash_password(password), auth.role_named(role).name)
+
+
+def page_numbers(folder: Path) -> list[int]:
+    """The numbers of the page images kept with a case, in order."""
+    numbers = []
+    for path in folder.glob("page-*.png"):
+        stem = path.stem.removeprefix("page-")
+        if stem.isdigit():
+            numbers.append(int(stem))
+    return sorted(numbers)
+
+
+def safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
