@@ -249,6 +249,24 @@ def demo(inbox: Path = typer.Option(Path("samples/inbox"), exists=True, file_oka
     console.print(f"{keyed} of {len(outcomes)} documents keyed.")
 
 
+audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check that no audit event was edited, deleted or inserted; exit 1 naming the first
+    broken event."""
+    from rekey.audit import verify_store
+    from rekey.pipeline import store_for
+
+    count, broken = verify_store(store_for(Settings()))
+    if broken is not None:
+        console.print(f"[red]audit trail broken[/] at {broken}")
+        raise typer.Exit(1)
+    console.print(f"[green]audit trail intact[/]: {count} events")
+
+
 def main() -> None:
     try:
         app()
