@@ -76,16 +76,50 @@ def case_dir(settings: Settings, case: Case) -> Path:
     return settings.cases_dir / case.id
 
 
+# A case in one of these states has not ended: it failed after its retries, or a crash
+# left it mid-way. Seeing its content again picks it up where it stopped.
+RESUMABLE = frozenset(
+    {
+        CaseState.received,
+        CaseState.extracted,
+        CaseState.validated,
+        CaseState.keying,
+        CaseState.failed,
+    }
+)
+
+
+def needs_understanding(case: Case) -> bool:
+    """Not yet read, classified and checked to the end (a crash may have stopped it)."""
+    if case.decision is None or case.state in (CaseState.received, CaseState.extracted):
+        return True
+    stopped = case.state in (CaseState.validated, CaseState.failed)
+    return stopped and case.decision.route != "auto"
+
+
+def with_copy(case: Case, path: Path, settings: Settings) -> Case:
+    """The case with its copy of the original kept (a crash may have stopped it before)."""
+    stored = Path(case.document.stored_path or "")
+    if stored.is_file() and stored.stat().st_size == case.document.size:
+        return case
+    stored = keep_copy(path, case_dir(settings, case))
+    case.document = case.document.model_copy(update={"stored_path": str(stored)})
+    return store_for(settings).save(case, action="stored", path=str(stored))
+
+
 def intake(path: Path, settings: Settings) -> tuple[Case, bool]:
     """Open a case for ``path``; ``False`` when its content was processed before.
 
-    A case that failed in the back office before is picked up again.
+    A case that has not ended (failed in the back office, or left mid-way by a crash) is
+    picked up again.
     """
     store = store_for(settings)
     document = fingerprint(path)
     existing = store.by_sha256(document.sha256)
     if existing is not None:
-        return existing, existing.state == CaseState.failed
+        if existing.state not in RESUMABLE:
+            return existing, False
+        return with_copy(existing, path, settings), True
     case = Case(document=document)
     try:
         store.add(case)
@@ -137,7 +171,7 @@ def split_batch(case: Case, settings: Settings) -> list[Case]:
         )
         existing = store.by_sha256(document.sha256)
         if existing is not None:
-            if existing.state == CaseState.failed:
+            if existing.state in RESUMABLE:
                 pending.append(existing)
             continue
         try:

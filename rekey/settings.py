@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     ignore_patterns: list[str] = Field(
         default_factory=lambda: [".*", "*.truth.json", "*.reason.txt", "*.part"]
     )
+    # the watched folder (`rekey watch INBOX`): its subfolders, and when a file is complete
+    watch_stable_s: float = 1.0  # size and time unchanged this long, and no writer holds it
+    watch_retry_s: float = 60.0  # how often files left in processing/ are looked at again
+    watch_processing_dir: str = "processing"
+    watch_done_dir: str = "done"
+    watch_quarantine_dir: str = "quarantine"
+
     keying_retries: int = 3
     keying_retry_delay_s: float = 1.0
 

@@ -60,7 +60,7 @@ def test_an_edited_event_is_named(data: Path) -> None:
 
 
 def test_an_edited_detail_is_named(data: Path) -> None:
-    run_sql(data, "UPDATE audit_events SET detail = '{\"file\": \"other.pdf\"}' WHERE id = 4")
+    run_sql(data, 'UPDATE audit_events SET detail = \'{"file": "other.pdf"}\' WHERE id = 4')
     code, output = verify()
     assert code == 1 and "audit event 4" in output
 
