@@ -305,19 +305,34 @@ def understand(case: Case, settings: Settings, today: date | None = None) -> Cas
     return case
 
 
+@cache
+def keyable_types(screens_dir: Path) -> frozenset[str]:
+    """The document types the screen maps have a back-office route for."""
+    from connectors.backoffice.screenmap import load_screens
+
+    return frozenset(load_screens(screens_dir).routes)
+
+
+def to_review(case: Case, why: str, store: Store) -> Case:
+    case.findings = [*case.findings, Finding(rule="backoffice", fields=[], message=why)]
+    case.decision = Decision(route="review", reasons=[why])
+    case.reason = why
+    return store.transition(case, CaseState.review)
+
+
 def key(case: Case, settings: Settings) -> Case:
     """Key an auto-routed (or approved) case. ApplicationError propagates for retries."""
     from connectors.backoffice import key_case
 
     store = store_for(settings)
+    if case.doc_type not in keyable_types(settings.screens_dir):
+        why = f"no back-office screens for document type {case.doc_type!r}; key it by hand"
+        return to_review(case, why, store)
     store.transition(case, CaseState.keying)
     try:
         receipt = key_case(case, settings)
     except BusinessRuleError as exc:
-        case.findings = [*case.findings, Finding(rule="backoffice", fields=[], message=str(exc))]
-        case.decision = Decision(route="review", reasons=[str(exc)])
-        case.reason = str(exc)
-        return store.transition(case, CaseState.review)
+        return to_review(case, str(exc), store)
     case.receipt = receipt
     case.reason = None
     store.transition(case, CaseState.keyed, reference=receipt.reference)
