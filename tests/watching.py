@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,10 +111,8 @@ class Watcher:
     def kill(self) -> None:
         """SIGKILL the watcher and everything in its process group, as a crash would."""
         assert self.process is not None
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait(timeout=60)
 
     def close(self) -> None:
@@ -126,10 +125,8 @@ class Watcher:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
         code = self.process.wait(timeout=120)
-        try:  # the Prefect server it started ends with it; make sure nothing lingers
+        with suppress(ProcessLookupError):  # nothing it started may linger
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         return code
 
 
@@ -147,21 +144,25 @@ def watcher_env(backoffice: RunningBackOffice, data: Path, prefect_home: Path, *
     """The environment of a watcher process: everything through REKEY_* settings; Prefect
     through the session's harness."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REKEY_", "PREFECT_"))}
-    return env | {
-        "REKEY_DATA_DIR": str(data),
-        "REKEY_BACKOFFICE_URL": backoffice.url,
-        "REKEY_BACKOFFICE_USER": backoffice.user,
-        "REKEY_BACKOFFICE_PASSWORD": backoffice.password,
-        "REKEY_WATCH_STABLE_S": "0.3",
-        "REKEY_WATCH_RETRY_S": "5",
-        "REKEY_KEYING_RETRY_DELAY_S": "0.2",
-        "PREFECT_HOME": str(prefect_home),
-        "PREFECT_API_URL": prefect_api_url(),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_LOGGING_LEVEL": "INFO",
-        "COLUMNS": "200",
-        "PYTHONUNBUFFERED": "1",
-    } | extra
+    return (
+        env
+        | {
+            "REKEY_DATA_DIR": str(data),
+            "REKEY_BACKOFFICE_URL": backoffice.url,
+            "REKEY_BACKOFFICE_USER": backoffice.user,
+            "REKEY_BACKOFFICE_PASSWORD": backoffice.password,
+            "REKEY_WATCH_STABLE_S": "0.3",
+            "REKEY_WATCH_RETRY_S": "5",
+            "REKEY_KEYING_RETRY_DELAY_S": "0.2",
+            "PREFECT_HOME": str(prefect_home),
+            "PREFECT_API_URL": prefect_api_url(),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_LOGGING_LEVEL": "INFO",
+            "COLUMNS": "200",
+            "PYTHONUNBUFFERED": "1",
+        }
+        | extra
+    )
 
 
 def audit_count(data: Path) -> int:
