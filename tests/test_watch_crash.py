@@ -97,12 +97,13 @@ def test_killed_ten_times_nothing_lost_nothing_twice(tmp_path: Path) -> None:
     keyed = [c for c in cases.values() if c.state is CaseState.done]
     assert len(keyed) >= 10, Counter(c.state for c in cases.values())
 
-    # the back office: one record per keyed document, none twice
+    # the back office: one record per keyed document, none twice (a case whose record
+    # was saved but read back differently is in review, its one record kept)
     refs = Counter(row["external_ref"] for row in [*claims, *customers])
     assert all(n == 1 for n in refs.values()), [r for r, n in refs.items() if n > 1]
     for case in keyed:
         assert refs[external_reference(case.document.sha256)] == 1
-    assert len(refs) == len(keyed)
+    assert set(refs) <= {external_reference(sha) for sha in cases}  # no stray record
 
     # the kills fell inside the batch, and the trail they left is whole
     assert killed_at < audit_count(data)
