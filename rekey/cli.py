@@ -125,7 +125,15 @@ def watch(inbox: Path = typer.Argument(..., exists=True, file_okay=False)) -> No
     for name in REKEY_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def finish_then_stop(*_) -> None:  # a second Ctrl-C stops at once
+        if stop.is_set():
+            raise KeyboardInterrupt
+        console.print("stopping after the file in hand (Ctrl-C again to stop now)")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, finish_then_stop)
+    signal.signal(signal.SIGINT, finish_then_stop)
 
     def report(name: str, went: Path | None, outcomes: list) -> None:
         where = went.name if went is not None else "processing (to retry)"

@@ -117,7 +117,7 @@ def intake(path: Path, settings: Settings) -> tuple[Case, bool]:
     document = fingerprint(path)
     existing = store.by_sha256(document.sha256)
     if existing is not None:
-        if existing.state not in RESUMABLE:
+        if existing.state not in RESUMABLE and not unfinished_rows(existing, store):
             return existing, False
         return with_copy(existing, path, settings), True
     case = Case(document=document)
@@ -138,6 +138,17 @@ def batch_rows(path: Path, kind: str, modified_ns: int) -> tuple[dict[str, str],
 
 def row_sha256(file_sha256: str, row: int) -> str:
     return hashlib.sha256(f"{file_sha256}:row:{row}".encode()).hexdigest()
+
+
+def unfinished_rows(case: Case, store: Store) -> bool:
+    """A batch some of whose rows a crash left unopened or mid-way, or that failed."""
+    if not is_batch(case) or case.state is not CaseState.done:
+        return False
+    rows = (
+        store.by_sha256(row_sha256(case.document.sha256, n))
+        for n in range(1, (case.document.page_count or 0) + 1)
+    )
+    return any(row is None or row.state in RESUMABLE for row in rows)
 
 
 def is_batch(case: Case) -> bool:

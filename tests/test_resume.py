@@ -59,3 +59,32 @@ def test_a_case_stopped_after_extraction_is_checked_and_keyed(
     assert len(backoffice.claims(external_ref=case.external_reference)) == 1
     actions = [e.action for e in store.events(case.id)]
     assert actions.count("state:validated") == 2 and actions[-1] == "state:done"
+
+
+def test_a_batch_is_seen_again_while_a_row_is_unfinished(tmp_path: Path) -> None:
+    from rekey.models import Case, Document
+    from rekey.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'rekey.db'}")
+    batch = store.add(
+        Case(document=Document(original_name="rows.csv", sha256="c" * 64, size=9, page_count=2))
+    )
+    store.transition(batch, CaseState.done)
+    rows = [
+        store.add(
+            Case(
+                document=Document(
+                    original_name=f"rows.csv row {n}",
+                    sha256=pipeline.row_sha256(batch.document.sha256, n),
+                    size=9,
+                    row=n,
+                )
+            )
+        )
+        for n in (1, 2)
+    ]
+    store.transition(rows[0], CaseState.done)
+    assert pipeline.unfinished_rows(batch, store)  # row 2 still received
+    store.transition(rows[1], CaseState.review)
+    assert not pipeline.unfinished_rows(batch, store)
+    assert not pipeline.unfinished_rows(rows[0], store)  # a row is no batch
