@@ -93,6 +93,7 @@ def recover(folders: Folders, settings: Settings, report: Report, stop: threadin
         if stop.is_set():
             held.release()
             return
+        log.info("taking over %s from %s", held.path.name, folders.processing)
         handle(held, folders, settings, report)
 
 

@@ -105,8 +105,10 @@ def test_killed_ten_times_nothing_lost_nothing_twice(tmp_path: Path) -> None:
         assert refs[external_reference(case.document.sha256)] == 1
     assert set(refs) <= {external_reference(sha) for sha in cases}  # no stray record
 
-    # the kills fell inside the batch, and the trail they left is whole
+    # the kills fell inside the batch: files were taken over from processing/ after them
     assert killed_at < audit_count(data)
+    assert watcher.output.count("taking over ") >= KILLS // 2
+    # and the trail they left is whole
     verify = subprocess.run(
         [sys.executable, "-m", "rekey.cli", "audit", "verify"],
         cwd=PROJECT_ROOT,
