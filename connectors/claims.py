@@ -133,7 +133,7 @@ def lock(path: Path) -> int | None:
     another process holds it or the file is gone (or is no longer the file locked)."""
     try:
         fd = os.open(path, os.O_RDONLY)
-    except (FileNotFoundError, IsADirectoryError):
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
         return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -36,6 +36,7 @@ from connectors.claims import (
 )
 from connectors.inbox import sha256_of
 from flows.process import process_document
+from rekey.errors import RekeyError
 from rekey.pipeline import Outcome
 from rekey.settings import Settings
 
@@ -75,7 +76,9 @@ def handle(held: Claim, folders: Folders, settings: Settings, report: Report) ->
         with exclusive(settings.data_path / "locks" / f"{sha256}.lock"):
             outcomes = process_document(held.path, settings)
     except Exception as exc:  # the file stays in processing/ and is retried
-        log.error("%s: %s; it stays in processing/ and is retried", name, type(exc).__name__)
+        # rekey's own messages mask identifiers; others are named by their type only
+        why = f"{type(exc).__name__}: {exc}" if isinstance(exc, RekeyError) else type(exc).__name__
+        log.error("%s: %s; it stays in processing/ and is retried", name, why)
         held.release()
         report(name, None, [])
         return
