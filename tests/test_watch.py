@@ -125,6 +125,8 @@ def test_two_watchers_take_each_of_50_files_once(tmp_path: Path) -> None:
     # no full identifier in anything a person or a log collector sees
     values = identifiers(batch)
     assert len(values) >= len(real)
+    sample = sorted(values)[0]
+    assert leaks(f"seen {sample} here", values) == [sample]  # the scan itself finds one
     assert listing.returncode == 0, listing.stderr
     for name, text in [
         ("watcher 1", watchers[0].output),
