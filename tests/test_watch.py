@@ -134,3 +134,41 @@ def test_two_watchers_take_each_of_50_files_once(tmp_path: Path) -> None:
         ("rekey cases", listing.stdout + listing.stderr),
     ]:
         assert not leaks(text, values), f"{name} shows a full identifier"
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_file_still_being_written_waits_for_its_writer(tmp_path: Path) -> None:
+    import threading
+
+    from flows.watch import watch_folder
+    from rekey.settings import Settings
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    settings = Settings(_env_file=None, data_dir=tmp_path / "var", watch_stable_s=0.2)  # type: ignore[call-arg]
+    handled: list[str] = []
+    started, stop = threading.Event(), threading.Event()
+    thread = threading.Thread(
+        target=watch_folder,
+        args=(inbox, settings, lambda name, _went, _outcomes: handled.append(name), stop),
+        kwargs={"started": started.set},
+    )
+    thread.start()
+    try:
+        assert started.wait(60)
+        with (inbox / "a-slow.pdf").open("w") as writer:  # sorts first: it would go first
+            writer.write("Dear Sir or Madam,\n")
+            writer.flush()
+            (inbox / "b-quick.pdf").write_text("A note, written in one go.\n")
+            wait_until(lambda: "b-quick.pdf" in handled, 60, "the quick file")
+            assert handled == ["b-quick.pdf"]  # the slow one was steady long enough, but held
+            assert (inbox / "a-slow.pdf").exists()
+            writer.write("my claim is attached.\n")
+        wait_until(lambda: handled == ["b-quick.pdf", "a-slow.pdf"], 60, "the slow file")
+    finally:
+        stop.set()
+        thread.join(60)
+    kept = inbox / "quarantine" / "a-slow.pdf"
+    assert kept.read_text() == "Dear Sir or Madam,\nmy claim is attached.\n"
+    assert "plain text" in (inbox / "quarantine" / "a-slow.pdf.reason.txt").read_text()
+    assert not thread.is_alive()
