@@ -81,9 +81,11 @@ class Watcher:
     env: dict[str, str]
     log: Path
     process: subprocess.Popen | None = field(default=None, init=False)
+    runs_before: int = field(default=0, init=False)
 
     def start(self) -> Watcher:
         self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.runs_before = self.output.count("watching ")
         with self.log.open("a") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "rekey.cli", "watch", str(self.inbox)],
@@ -101,8 +103,11 @@ class Watcher:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def wait_started(self, timeout: float = 120) -> None:
-        runs = self.output.count("watching ")
-        wait_until(lambda: self.output.count("watching ") > runs or self.died(), timeout, "start")
+        wait_until(
+            lambda: self.output.count("watching ") > self.runs_before or self.died(),
+            timeout,
+            "start",
+        )
         assert not self.died(), self.output[-3000:]
 
     def died(self) -> bool:
