@@ -48,10 +48,11 @@ def _publish(outcome: Outcome) -> Outcome:
 
 
 def ready_to_key(case) -> bool:
-    """Validated for automatic keying, approved by a reviewer, or failed while keying."""
+    """Validated for automatic keying, approved by a reviewer, or failed or stopped while
+    keying (keying is idempotent: the robot finds a record it saved before)."""
     auto = case.decision is not None and case.decision.route == "auto"
     return case.state is CaseState.approved or (
-        auto and case.state in (CaseState.validated, CaseState.failed)
+        auto and case.state in (CaseState.validated, CaseState.keying, CaseState.failed)
     )
 
 
@@ -88,7 +89,7 @@ def keying(settings: Settings):
 def process_case(case, settings: Settings) -> Outcome:
     """Understand and key one case; whatever goes wrong, it ends recorded with a reason."""
     try:
-        if case.decision is None:
+        if pipeline.needs_understanding(case):
             case = understand_task(case, settings)
         if ready_to_key(case):
             case = keying(settings)(case, settings)

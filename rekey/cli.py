@@ -87,6 +87,49 @@ def run(folder: Path = typer.Argument(..., exists=True, file_okay=False)) -> Non
     run_folder(folder, with_password(Settings()))
 
 
+REKEY_LOGGERS = ("rekey", "flows", "connectors", "extractors", "validators")
+
+
+@app.command()
+def watch(inbox: Path = typer.Argument(..., exists=True, file_okay=False)) -> None:
+    """Watch INBOX: take each complete file into processing/, process it, move it to done/
+    or quarantine/ (with a reason file). Files a crash left in processing/ are taken up
+    again. Stops on Ctrl-C or SIGTERM after the file in hand."""
+    import logging
+    import signal
+    import threading
+
+    settings = with_password(Settings())
+    configure_prefect(settings)
+    from flows.watch import watch_folder
+    from rekey.prefect_env import quiet_flows
+
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in REKEY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
+    stop = threading.Event()
+
+    def finish_then_stop(*_) -> None:  # a second Ctrl-C stops at once
+        if stop.is_set():
+            raise KeyboardInterrupt
+        console.print("stopping after the file in hand (Ctrl-C again to stop now)")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, finish_then_stop)
+    signal.signal(signal.SIGINT, finish_then_stop)
+
+    def report(name: str, went: Path | None, outcomes: list) -> None:
+        where = went.name if went is not None else "processing (to retry)"
+        states = ", ".join(f"{o.state} {o.reference or o.case_id or ''}".strip() for o in outcomes)
+        console.print(f"{name} → {where}: {states or 'not processed'}")
+
+    def started() -> None:
+        console.print(f"watching {inbox.resolve()} (stop with Ctrl-C)")
+
+    with quiet_flows():
+        watch_folder(inbox, settings, report, stop, started)
+
+
 @app.command()
 def cases(state: list[CaseState] = typer.Option(None, help="Only cases in these states.")) -> None:
     """List cases with their state and receipt."""
@@ -260,6 +303,22 @@ def demo(
 
 
 register_review(app)
+audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check that no audit event was edited, deleted or inserted; exit 1 naming the first
+    broken event."""
+    from rekey.audit import verify_store
+    from rekey.pipeline import store_for
+
+    count, broken = verify_store(store_for(Settings()))
+    if broken is not None:
+        console.print(f"[red]audit trail broken[/] at {broken}")
+        raise typer.Exit(1)
+    console.print(f"[green]audit trail intact[/]: {count} events")
 
 
 def main() -> None:

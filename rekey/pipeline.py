@@ -78,16 +78,50 @@ def case_dir(settings: Settings, case: Case) -> Path:
     return settings.cases_dir / case.id
 
 
+# A case in one of these states has not ended: it failed after its retries, or a crash
+# left it mid-way. Seeing its content again picks it up where it stopped.
+RESUMABLE = frozenset(
+    {
+        CaseState.received,
+        CaseState.extracted,
+        CaseState.validated,
+        CaseState.keying,
+        CaseState.failed,
+    }
+)
+
+
+def needs_understanding(case: Case) -> bool:
+    """Not yet read, classified and checked to the end (a crash may have stopped it)."""
+    if case.decision is None or case.state in (CaseState.received, CaseState.extracted):
+        return True
+    stopped = case.state in (CaseState.validated, CaseState.failed)
+    return stopped and case.decision.route != "auto"
+
+
+def with_copy(case: Case, path: Path, settings: Settings) -> Case:
+    """The case with its copy of the original kept (a crash may have stopped it before)."""
+    stored = Path(case.document.stored_path or "")
+    if stored.is_file() and stored.stat().st_size == case.document.size:
+        return case
+    stored = keep_copy(path, case_dir(settings, case))
+    case.document = case.document.model_copy(update={"stored_path": str(stored)})
+    return store_for(settings).save(case, action="stored", path=str(stored))
+
+
 def intake(path: Path, settings: Settings) -> tuple[Case, bool]:
     """Open a case for ``path``; ``False`` when its content was processed before.
 
-    A case that failed in the back office before is picked up again.
+    A case that has not ended (failed in the back office, or left mid-way by a crash) is
+    picked up again.
     """
     store = store_for(settings)
     document = fingerprint(path)
     existing = store.by_sha256(document.sha256)
     if existing is not None:
-        return existing, existing.state == CaseState.failed
+        if existing.state not in RESUMABLE and not unfinished_rows(existing, store):
+            return existing, False
+        return with_copy(existing, path, settings), True
     case = Case(document=document)
     try:
         store.add(case)
@@ -106,6 +140,17 @@ def batch_rows(path: Path, kind: str, modified_ns: int) -> tuple[dict[str, str],
 
 def row_sha256(file_sha256: str, row: int) -> str:
     return hashlib.sha256(f"{file_sha256}:row:{row}".encode()).hexdigest()
+
+
+def unfinished_rows(case: Case, store: Store) -> bool:
+    """A batch some of whose rows a crash left unopened or mid-way, or that failed."""
+    if not is_batch(case) or case.state is not CaseState.done:
+        return False
+    rows = (
+        store.by_sha256(row_sha256(case.document.sha256, n))
+        for n in range(1, (case.document.page_count or 0) + 1)
+    )
+    return any(row is None or row.state in RESUMABLE for row in rows)
 
 
 def is_batch(case: Case) -> bool:
@@ -139,7 +184,7 @@ def split_batch(case: Case, settings: Settings) -> list[Case]:
         )
         existing = store.by_sha256(document.sha256)
         if existing is not None:
-            if existing.state == CaseState.failed:
+            if existing.state in RESUMABLE:
                 pending.append(existing)
             continue
         try:
@@ -289,19 +334,34 @@ def understand(case: Case, settings: Settings, today: date | None = None) -> Cas
     return case
 
 
+@cache
+def keyable_types(screens_dir: Path) -> frozenset[str]:
+    """The document types the screen maps have a back-office route for."""
+    from connectors.backoffice.screenmap import load_screens
+
+    return frozenset(load_screens(screens_dir).routes)
+
+
+def to_review(case: Case, why: str, store: Store) -> Case:
+    case.findings = [*case.findings, Finding(rule="backoffice", fields=[], message=why)]
+    case.decision = Decision(route="review", reasons=[why])
+    case.reason = why
+    return store.transition(case, CaseState.review)
+
+
 def key(case: Case, settings: Settings) -> Case:
     """Key an auto-routed (or approved) case. ApplicationError propagates for retries."""
     from connectors.backoffice import key_case
 
     store = store_for(settings)
+    if case.doc_type not in keyable_types(settings.screens_dir):
+        why = f"no back-office screens for document type {case.doc_type!r}; key it by hand"
+        return to_review(case, why, store)
     store.transition(case, CaseState.keying)
     try:
         receipt = key_case(case, settings)
     except BusinessRuleError as exc:
-        case.findings = [*case.findings, Finding(rule="backoffice", fields=[], message=str(exc))]
-        case.decision = Decision(route="review", reasons=[str(exc)])
-        case.reason = str(exc)
-        return store.transition(case, CaseState.review)
+        return to_review(case, str(exc), store)
     case.receipt = receipt
     case.reason = None
     store.transition(case, CaseState.keyed, reference=receipt.reference)

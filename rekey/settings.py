@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     folder_workers: int = 2  # documents of a folder processed at once
     backoffice_sessions: int = 2  # back-office sessions open at once (all workers together)
     session_limit_name: str = "rekey-backoffice-sessions"  # its Prefect concurrency limit
+    # the watched folder (`rekey watch INBOX`): its subfolders, and when a file is complete
+    watch_stable_s: float = 1.0  # size and time unchanged this long, and no writer holds it
+    watch_retry_s: float = 60.0  # how often files left in processing/ are looked at again
+    watch_processing_dir: str = "processing"
+    watch_done_dir: str = "done"
+    watch_quarantine_dir: str = "quarantine"
+
     keying_retries: int = 3
     keying_retry_delay_s: float = 1.0
 

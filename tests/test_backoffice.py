@@ -166,7 +166,9 @@ def test_read_back_mismatch_names_the_fields(backoffice, tmp_path):
     with pytest.raises(ReadBackMismatch) as caught:
         key_case(make_case("mismatch"), settings)
     assert caught.value.fields == ["claimant_name"]
-    assert "screen shows 'POL-2024-00042'" in str(caught.value)
+    assert caught.value.diffs["claimant_name"][1] == "POL-2024-00042"
+    assert "screen shows ********0042" in str(caught.value)  # masked: messages reach logs
+    assert "POL-2024-00042" not in str(caught.value)
 
 
 def test_wrong_password_is_a_config_error_not_a_retry(backoffice, tmp_path):

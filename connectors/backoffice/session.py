@@ -54,6 +54,7 @@ from connectors.backoffice.screenmap import Route, ScreenMaps, load_screens
 from rekey.errors import ApplicationError, BusinessRuleError, ConfigError
 from rekey.models import Case, Receipt
 from rekey.settings import Settings
+from validators.masking import mask
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +72,16 @@ CHROMIUM_ARGS = [
 
 
 class ReadBackMismatch(BusinessRuleError):
-    """The record read back differs from the case; ``fields`` names the differing fields."""
+    """The record read back differs from the case; ``fields`` names the differing fields.
+
+    The message shows each value masked (it ends up in logs and on the case); the values
+    themselves are in ``diffs``."""
 
     def __init__(self, reference: str, diffs: dict[str, tuple[str, str]]):
         self.reference, self.fields = reference, sorted(diffs)
         self.diffs = diffs
         detail = "; ".join(
-            f"{k}: expected {e!r}, screen shows {s!r}" for k, (e, s) in diffs.items()
+            f"{k}: expected {mask(e)}, screen shows {mask(s)}" for k, (e, s) in diffs.items()
         )
         super().__init__(f"read-back of {reference} differs in {', '.join(self.fields)}: {detail}")
 
