@@ -8,6 +8,7 @@ validating the result (errors name the file and the key).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -24,6 +25,8 @@ from rekey.pipeline import Outcome
 from rekey.runtime import runtime_settings
 from rekey.settings import PROJECT_ROOT, Settings
 
+log = logging.getLogger(__name__)
+
 PREFECT_YAML = PROJECT_ROOT / "prefect.yaml"
 PLACEHOLDER = re.compile(r"\{\{\s*\$([A-Z0-9_]+)\s*\}\}")
 
@@ -35,6 +38,24 @@ def scheduled_batch(folder: str | None = None) -> list[Outcome]:
     inbox = Path(folder) if folder else settings.batch_inbox_path
     inbox.mkdir(parents=True, exist_ok=True)
     return process_folder(inbox, settings)
+
+
+@flow(name="watch_inbox", validate_parameters=False)
+def watch_inbox(folder: str | None = None) -> None:
+    """The watched folder as a service: runs until its process is stopped."""
+    from flows.watch import watch_folder
+
+    settings = runtime_settings()
+    inbox = Path(folder) if folder else settings.watch_inbox
+    if inbox is None:
+        raise ConfigError("no folder to watch", key="REKEY_WATCH_INBOX")
+    inbox.mkdir(parents=True, exist_ok=True)
+    watch_folder(inbox, settings, report=log_settled)
+
+
+def log_settled(name: str, went: Path | None, outcomes: list[Outcome]) -> None:
+    states = ", ".join(o.state for o in outcomes) or "not processed"
+    log.info("%s → %s: %s", name, went.name if went else "processing (to retry)", states)
 
 
 class ScheduleSpec(BaseModel):
@@ -132,9 +153,34 @@ def runner_deployment(spec: DeploymentSpec, root: Path = PROJECT_ROOT):
     )
 
 
-def serve_deployments(settings: Settings, path: Path = PREFECT_YAML) -> None:
-    """Serve every deployment in *path* until interrupted (needs a Prefect API)."""
-    from prefect import serve
+def services(specs: list[DeploymentSpec], settings: Settings) -> list[DeploymentSpec]:
+    """The deployments without a schedule that ``rekey serve`` starts once: services that
+    run until stopped (the watched folder, when ``REKEY_WATCH_INBOX`` names one)."""
+    wanted = []
+    for spec in specs:
+        if spec.schedules:
+            continue
+        if spec.name == WATCH_DEPLOYMENT and settings.watch_inbox is None:
+            continue
+        wanted.append(spec)
+    return wanted
 
-    deployments = [runner_deployment(spec) for spec in load_deployments(settings, path)]
-    serve(*deployments, limit=max(1, settings.folder_workers), print_starting_message=False)
+
+WATCH_DEPLOYMENT = "watch-inbox"
+
+
+def serve_deployments(settings: Settings, path: Path = PREFECT_YAML) -> None:
+    """Serve every deployment in *path* until interrupted (needs a Prefect API), starting
+    one run of each service first."""
+    from prefect import serve
+    from prefect.client.orchestration import get_client
+
+    specs = load_deployments(settings, path)
+    deployments = {spec.name: runner_deployment(spec) for spec in specs}
+    with get_client(sync_client=True) as client:
+        for spec in services(specs, settings):
+            deployment_id = deployments[spec.name].apply()
+            client.create_flow_run_from_deployment(deployment_id)
+            log.info("started the service %s", spec.name)
+    limit = max(1, settings.folder_workers) + len(services(specs, settings))
+    serve(*deployments.values(), limit=limit, print_starting_message=False)

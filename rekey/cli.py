@@ -260,16 +260,20 @@ def backoffice(
 
 @app.command()
 def serve() -> None:
-    """Run the deployments in prefect.yaml (scheduled batch, key_approved) until interrupted;
-    starts a local Prefect server on 127.0.0.1 when PREFECT_API_URL is not set."""
+    """Run the deployments in prefect.yaml (the watched folder, the scheduled batch,
+    key_approved) until interrupted; starts a local Prefect server on 127.0.0.1 when
+    PREFECT_API_URL is not set."""
     settings = with_password(Settings())
     configure_prefect(settings)
-    from flows.deployments import load_deployments, serve_deployments
+    from flows.deployments import load_deployments, serve_deployments, services
     from flows.server import prefect_api
 
-    for spec in load_deployments(settings):  # fail on a bad prefect.yaml before starting
+    specs = load_deployments(settings)  # fail on a bad prefect.yaml before starting
+    started = {spec.name for spec in services(specs, settings)}
+    for spec in specs:
         when = ", ".join(s.cron or f"every {s.interval:g} s" for s in spec.schedules)
-        console.print(f"deployment [bold]{spec.name}[/]: {when or 'on demand'}")
+        when = when or ("service, started now" if spec.name in started else "on demand")
+        console.print(f"deployment [bold]{spec.name}[/]: {when}")
     with prefect_api(settings) as api_url:
         console.print(f"Prefect API: {api_url}")
         serve_deployments(settings)

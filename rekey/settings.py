@@ -46,7 +46,9 @@ class Settings(BaseSettings):
     folder_workers: int = 2  # documents of a folder processed at once
     backoffice_sessions: int = 2  # back-office sessions open at once (all workers together)
     session_limit_name: str = "rekey-backoffice-sessions"  # its Prefect concurrency limit
-    # the watched folder (`rekey watch INBOX`): its subfolders, and when a file is complete
+    # the watched folder (`rekey watch INBOX`, or REKEY_WATCH_INBOX under `rekey serve`): its
+    # subfolders, and when a file is complete
+    watch_inbox: Path | None = None
     watch_stable_s: float = 1.0  # size and time unchanged this long, and no writer holds it
     watch_retry_s: float = 60.0  # how often files left in processing/ are looked at again
     watch_processing_dir: str = "processing"
