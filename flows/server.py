@@ -97,12 +97,14 @@ def wait_until_healthy(
             )
 
 
-def stop(server: subprocess.Popen) -> None:
-    if server.poll() is not None:
+def stop(process: subprocess.Popen, first: signal.Signals = signal.SIGTERM) -> None:
+    """Stop a process started in a session of its own, with its children: *first*, then
+    SIGKILL when it has not ended after 20 s."""
+    if process.poll() is not None:
         return
-    os.killpg(server.pid, signal.SIGTERM)
+    os.killpg(process.pid, first)
     try:
-        server.wait(timeout=20)
+        process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

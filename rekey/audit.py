@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from rekey.models import AuditEvent
-from rekey.store import GENESIS, Store, audit_events, event_hash
+from rekey.store import GENESIS, Store, audit_events, event_hash, event_of
 
 
 @dataclass(frozen=True)
@@ -61,18 +61,7 @@ def stored_links(store: Store) -> list[Link]:
     query = sa.select(audit_events).order_by(audit_events.c.id)
     with store.engine.connect() as connection:
         return [
-            Link(
-                id=row.id,
-                event=AuditEvent(
-                    case_id=row.case_id,
-                    at=row.at,
-                    actor=row.actor,
-                    action=row.action,
-                    detail=row.detail,
-                ),
-                prev_hash=row.prev_hash,
-                hash=row.hash,
-            )
+            Link(id=row.id, event=event_of(row), prev_hash=row.prev_hash, hash=row.hash)
             for row in connection.execute(query)
         ]
 

@@ -132,6 +132,17 @@ def fitting(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def event_of(row: sa.Row) -> AuditEvent:
+    """The audit event a row of ``audit_events`` holds (its time in UTC)."""
+    return AuditEvent(
+        case_id=row.case_id,
+        at=as_utc(row.at),
+        actor=row.actor,
+        action=row.action,
+        detail=row.detail,
+    )
+
+
 def _case_row(case: Case) -> dict[str, Any]:
     return fitting(
         cases,
@@ -343,13 +354,4 @@ class Store:
         if since is not None:
             query = query.where(audit_events.c.at >= as_utc(since))
         with self._tx() as tx:
-            return [
-                AuditEvent(
-                    case_id=r.case_id,
-                    at=as_utc(r.at),
-                    actor=r.actor,
-                    action=r.action,
-                    detail=r.detail,
-                )
-                for r in tx.execute(query)
-            ]
+            return [event_of(row) for row in tx.execute(query)]

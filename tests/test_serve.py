@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from flows.server import stop
 from rekey.models import CaseState
 from rekey.pipeline import store_for
 
@@ -91,11 +92,6 @@ def test_the_scheduled_batch_fires_under_rekey_serve(backoffice, inbox: Path, tm
             (row,) = backoffice.claims(external_ref=case.external_reference)
             assert row["reference"] == case.receipt.reference
     finally:
-        os.killpg(serve.pid, signal.SIGINT)
-        try:
-            serve.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(serve.pid, signal.SIGKILL)
-            serve.wait()
+        stop(serve, signal.SIGINT)  # as Ctrl-C does
     with pytest.raises(httpx.HTTPError):  # the local Prefect server stopped with it
         httpx.get(f"{api}/health", timeout=2)

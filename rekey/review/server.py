@@ -3,19 +3,15 @@ tests and benchmarks, in a background thread on a free loopback port."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
 
-from rekey.errors import ApplicationError
 from rekey.review.app import create_app
 from rekey.review.auth import session_secret
 from rekey.settings import Settings
-
-START_TIMEOUT_S = 15
+from rekey.webserver import serving
 
 
 def serve(
@@ -45,28 +41,5 @@ def serve(
 @contextmanager
 def running_review(settings: Settings, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve the review station while the block runs; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
-    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    started = threading.Event()
-    original = server.startup
-
-    async def startup(sockets=None):
-        try:
-            await original(sockets=sockets)
-        finally:
-            started.set()
-
-    server.startup = startup
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        if not started.wait(START_TIMEOUT_S) or not server.started:
-            raise ApplicationError("the review station did not start")
-        yield f"http://{host}:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(create_app(settings), "the review station", host) as url:
+        yield url

@@ -8,17 +8,13 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import uvicorn
-
+from rekey.webserver import serving
 from samples.backoffice.app import create_app
 from samples.backoffice.chaos import Chaos
-
-START_TIMEOUT_S = 15
 
 
 @contextmanager
@@ -32,42 +28,9 @@ def running_backoffice(
     chaos: Chaos | None = None,
 ) -> Iterator[str]:
     """Serve the back office while the block runs; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(db_path, users, idle_timeout_s=idle_timeout_s, chaos=chaos),
-            log_level="warning",
-            lifespan="off",
-        )
-    )
-    started = threading.Event()
-    thread = threading.Thread(target=_run, args=(server, sock, started), daemon=True)
-    thread.start()
-    try:
-        if not started.wait(START_TIMEOUT_S) or not server.started:
-            raise RuntimeError("the back office did not start")
-        yield f"http://{host}:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
-def _run(server: uvicorn.Server, sock: socket.socket, started: threading.Event) -> None:
-    original = server.startup
-
-    async def startup(sockets=None):
-        await original(sockets=sockets)
-        started.set()
-
-    server.startup = startup
-    try:
-        server.run(sockets=[sock])
-    finally:
-        started.set()
+    app = create_app(db_path, users, idle_timeout_s=idle_timeout_s, chaos=chaos)
+    with serving(app, "the back office", host, port) as url:
+        yield url
 
 
 @contextmanager
