@@ -10,6 +10,8 @@ before the timing; ``quiet_flows`` turns the heartbeat off as rekey itself does.
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -99,3 +101,84 @@ def orchestration_overhead(ctx: Context) -> float:
     if detail["ratio"] is None:
         raise Missing("the direct run took no measurable time")
     return detail["ratio"]
+
+
+class StageClock:
+    """Seconds spent inside each pipeline stage, summed over every call from any thread."""
+
+    STAGES = ("intake", "split_batch", "understand", "key")
+
+    def __init__(self) -> None:
+        self.seconds = dict.fromkeys(self.STAGES, 0.0)
+        self._lock = threading.Lock()
+        self._originals: dict[str, Any] = {}
+
+    def __enter__(self) -> StageClock:
+        for name in self.STAGES:
+            original = self._originals[name] = getattr(pipeline, name)
+            setattr(pipeline, name, self._timed(name, original))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name, original in self._originals.items():
+            setattr(pipeline, name, original)
+
+    def _timed(self, name: str, stage: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return stage(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self.seconds[name] += time.perf_counter() - started
+
+        return run
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+
+@figure("speed.batch_overhead")
+def batch_overhead(ctx: Context) -> float:
+    """The whole corpus as one batch through ``process_folder`` (``folder_workers`` =
+    ``--workers``), against the time its stages spent working: wall time / the sum of the
+    stages' own times (intake, split, understand, key). Under 1: the fan-out gains more than
+    Prefect costs."""
+    require_chromium(ctx.settings)
+    folder = ctx.work / "batch-inbox"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for doc in ctx.documents:
+        shutil.copy2(doc.path, folder / doc.path.name)
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.process import process_folder
+    from rekey.prefect_env import quiet_flows
+
+    api = local_api()
+    with (
+        nullcontext() if api else prefect_test_harness(),
+        quiet_flows(),
+        backoffice(ctx, "batch") as settings,
+    ):
+        settings = settings.model_copy(update={"folder_workers": ctx.workers})
+        empty = ctx.work / "flow-empty-batch"
+        empty.mkdir(parents=True, exist_ok=True)
+        process_folder(empty, settings)  # warm-up: an empty batch
+        with StageClock() as clock:
+            wall, outcomes = timing.timed(lambda: process_folder(folder, settings))
+    states: dict[str, int] = {}
+    for outcome in outcomes:
+        states[outcome.state] = states.get(outcome.state, 0) + 1
+    ctx.extra.setdefault("speed_details", {})["batch_overhead"] = {
+        "ratio": round(wall / clock.total, 3),
+        "rekey_median_s": round(wall, 1),
+        "baseline_median_s": round(clock.total, 1),
+        "documents": len(ctx.documents),
+        "workers": ctx.workers,
+        "stage_seconds": {k: round(v, 1) for k, v in clock.seconds.items()},
+        "states": states,
+        "baseline": "the sum of the stages' own times in the same run",
+    }
+    return round(wall / clock.total, 3)

@@ -31,6 +31,7 @@ REQUIRED = (
     "speed.keying_fast_vs_trusted",
     "speed.keying_fast_vs_trusted_entry",
     "speed.orchestration_overhead",
+    "speed.batch_overhead",
     "speed.scan_pages_per_minute",
     "speed.digital_pages_per_minute",
     "memory.batch_peak_rss_mb",
@@ -55,6 +56,7 @@ RATIOS = {
     "keying_fast_vs_trusted",
     "keying_fast_vs_trusted_entry",
     "orchestration_overhead",
+    "batch_overhead",
 }
 DETAILS_MARK = "<!-- details -->"
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -305,6 +307,7 @@ def render(result: dict[str, Any]) -> str:
         "keying_fast_vs_trusted",
         "keying_fast_vs_trusted_entry",
         "orchestration_overhead",
+        "batch_overhead",
     ):
         d = details.get(name, {})
         per_case = "rekey_seconds_per_case" in d

@@ -73,7 +73,12 @@ def understand_task(case, settings: Settings):
 @task(name="key", retry_condition_fn=only_application_errors)
 def key_task(case, settings: Settings):
     """Key one case, holding one of the ``backoffice_sessions`` slots while it does."""
-    with concurrency(settings.session_limit_name, occupy=1, strict=True):
+    with concurrency(
+        settings.session_limit_name,
+        occupy=1,
+        strict=True,
+        lease_duration=settings.session_lease_s,
+    ):
         return pipeline.key(case, settings)
 
 

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     folder_workers: int = 2  # documents of a folder processed at once
     backoffice_sessions: int = 2  # back-office sessions open at once (all workers together)
     session_limit_name: str = "rekey-backoffice-sessions"  # its Prefect concurrency limit
+    # a slot a crashed worker held comes free this long after its last renewal (Prefect's
+    # minimum is 60 s; a live holder renews it every three quarters of that)
+    session_lease_s: float = Field(default=60.0, ge=60)
     # the watched folder (`rekey watch INBOX`, or REKEY_WATCH_INBOX under `rekey serve`): its
     # subfolders, and when a file is complete
     watch_inbox: Path | None = None

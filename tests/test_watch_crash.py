@@ -46,7 +46,14 @@ def test_killed_ten_times_nothing_lost_nothing_twice(tmp_path: Path) -> None:
     rng = random.Random(SEED)
     with start_backoffice(tmp_path / "backoffice", own_process=True) as office:
         env = watcher_env(
-            office, data, tmp_path / "prefect", REKEY_POLICIES_CSV=str(batch / "policies.csv")
+            office,
+            data,
+            tmp_path / "prefect",
+            REKEY_POLICIES_CSV=str(batch / "policies.csv"),
+            # a killed watcher keeps its session slot until the Prefect server's repossessor
+            # revokes the lease (REKEY_SESSION_LEASE_S); the test harness's API runs no such
+            # service, so give every incarnation a slot of its own
+            REKEY_BACKOFFICE_SESSIONS=str(KILLS + 2),
         )
         watcher = Watcher(inbox, env, tmp_path / "watch.log")
         drop(files[:15], inbox)
