@@ -2,10 +2,15 @@
 
 Sizes are checked before anything is decoded, so a decompression bomb (a small file that
 declares a huge image) is refused without allocating it.
+
+PDFium is not thread-safe, and documents are read on several threads at once (a folder's
+documents are fanned out): every call into it, closing included, holds :data:`PDFIUM`, and
+nothing of it is left for the garbage collector to close on some other thread.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +25,7 @@ TARGET_DPI = 300
 MAX_PIXELS = 80_000_000  # ~ A0 at 300 dpi; anything larger is refused unread
 MAX_PAGES = 100
 DEFAULT_IMAGE_DPI = 300
+PDFIUM = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,8 @@ def _check_pixels(width: float, height: float, what: str) -> None:
 
 def open_pdf(path: Path) -> pdfium.PdfDocument:
     try:
-        return pdfium.PdfDocument(str(path))
+        with PDFIUM:
+            return pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
         message = str(exc).lower()
         if "password" in message:
@@ -47,19 +54,36 @@ def open_pdf(path: Path) -> pdfium.PdfDocument:
         raise BadDocument(f"the PDF cannot be opened ({exc})") from exc
 
 
+def close_pdf(pdf: pdfium.PdfDocument) -> None:
+    with PDFIUM:
+        pdf.close()
+
+
 def render_pdf_page(pdf: pdfium.PdfDocument, index: int, dpi: float = TARGET_DPI) -> PageImage:
-    page = pdf[index]
-    try:
-        width, height = page.get_size()
-        scale = dpi / 72
-        _check_pixels(width * scale, height * scale, f"page {index + 1}")
-        bitmap = page.render(scale=scale, grayscale=True)
-        gray = np.array(
-            bitmap.to_numpy()[..., 0] if bitmap.to_numpy().ndim == 3 else bitmap.to_numpy()
-        )
-    finally:
-        page.close()
+    with PDFIUM:
+        page = pdf[index]
+        try:
+            width, height = page.get_size()
+            scale = dpi / 72
+            _check_pixels(width * scale, height * scale, f"page {index + 1}")
+            bitmap = page.render(scale=scale, grayscale=True)
+            try:
+                pixels = bitmap.to_numpy()
+                gray = np.array(pixels[..., 0] if pixels.ndim == 3 else pixels)
+            finally:
+                bitmap.close()
+        finally:
+            page.close()
     return PageImage(index + 1, gray, dpi)
+
+
+def render_page(path: Path, number: int, dpi: float = TARGET_DPI) -> PageImage:
+    """Page *number* (1-based) of the PDF at *path*, opened and closed for it."""
+    pdf = open_pdf(path)
+    try:
+        return render_pdf_page(pdf, number - 1, dpi)
+    finally:
+        close_pdf(pdf)
 
 
 def pdf_pages(
@@ -67,14 +91,15 @@ def pdf_pages(
 ) -> Iterator[PageImage]:
     pdf = open_pdf(path)
     try:
-        count = len(pdf)
+        with PDFIUM:
+            count = len(pdf)
         if count > MAX_PAGES:
             raise BadDocument(f"the PDF has {count} pages, more than rekey reads ({MAX_PAGES})")
         for index in range(count):
             if pages is None or index + 1 in pages:
                 yield render_pdf_page(pdf, index, dpi)
     finally:
-        pdf.close()
+        close_pdf(pdf)
 
 
 def _image_dpi(image: Image.Image) -> float:

@@ -56,11 +56,7 @@ class Source:
         if number in self.scanned:
             return self.scanned[number].gray
         if number not in self._rendered:
-            pdf = raster.open_pdf(self.path)
-            try:
-                self._rendered[number] = raster.render_pdf_page(pdf, number - 1, RASTER_DPI).gray
-            finally:
-                pdf.close()
+            self._rendered[number] = raster.render_page(self.path, number, RASTER_DPI).gray
         return self._rendered[number]
 
     def turn(self, number: int, degrees: int) -> None:

@@ -18,12 +18,11 @@ from pathlib import Path
 
 from prefect import flow, task, unmapped
 from prefect.artifacts import create_table_artifact
-from prefect.concurrency.sync import concurrency
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
 from connectors.inbox import list_documents
-from flows.limits import ensure_session_limit
+from flows.limits import ensure_session_limit, session_slot
 from rekey import pipeline
 from rekey.errors import ApplicationError
 from rekey.models import CaseState
@@ -72,14 +71,7 @@ def understand_task(case, settings: Settings):
 
 @task(name="key", retry_condition_fn=only_application_errors)
 def key_task(case, settings: Settings):
-    """Key one case, holding one of the ``backoffice_sessions`` slots while it does."""
-    with concurrency(
-        settings.session_limit_name,
-        occupy=1,
-        strict=True,
-        lease_duration=settings.session_lease_s,
-    ):
-        return pipeline.key(case, settings)
+    return pipeline.key(case, settings)
 
 
 def keying(settings: Settings):
@@ -97,7 +89,8 @@ def process_case(case, settings: Settings) -> Outcome:
         if pipeline.needs_understanding(case):
             case = understand_task(case, settings)
         if ready_to_key(case):
-            case = keying(settings)(case, settings)
+            with session_slot(settings):
+                case = keying(settings)(case, settings)
     except Exception as exc:  # nothing is lost: the case is parked as failed with why
         case = pipeline.mark_failed(case, settings, f"{type(exc).__name__}: {exc}")
     return _publish(Outcome.of(case))
@@ -146,22 +139,13 @@ def process_folder(folder: Path, settings: Settings | None = None) -> list[Outco
     return outcomes
 
 
-@task(name="case")
-def case_task(case, settings: Settings) -> Outcome:
-    return process_case(case, settings)
-
-
 @flow(name="key_approved", validate_parameters=False)
 def key_approved(settings: Settings | None = None) -> list[Outcome]:
     """Key every approved case, and every case whose keying failed, oldest first."""
     settings = settings or runtime_settings()
     ensure_session_limit(settings)
     waiting = store_for(settings).list([CaseState.approved, CaseState.failed])
-    cases = [case for case in waiting if ready_to_key(case)]
-    runner = ThreadPoolTaskRunner(max_workers=max(1, settings.folder_workers))
-    with runner:
-        futures = runner.map(case_task, {"case": cases, "settings": unmapped(settings)})
-        outcomes = [future.result() for future in futures]
+    outcomes = [process_case(case, settings) for case in waiting if ready_to_key(case)]
     publish_summary("approved cases keyed", outcomes)
     return outcomes
 

@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     key_approved_every_s: int = 300  # how often approved cases are keyed
     prefect_server_timeout_s: float = 90  # how long `rekey serve` waits for a local server
     folder_workers: int = 2  # documents of a folder processed at once
-    backoffice_sessions: int = 2  # back-office sessions open at once (all workers together)
+    # back-office sessions open at once, all workers together (a Prefect global concurrency
+    # limit); unset: no limit beyond folder_workers per process
+    backoffice_sessions: int | None = Field(default=None, ge=1)
     session_limit_name: str = "rekey-backoffice-sessions"  # its Prefect concurrency limit
     # a slot a crashed worker held comes free this long after its last renewal (Prefect's
     # minimum is 60 s; a live holder renews it every three quarters of that)

@@ -180,3 +180,17 @@ def test_a_sideways_scan_the_orientation_check_missed_is_still_classified() -> N
     template, _ = classify_source(source, templates)
     assert template is not None and template.doc_type == "claim_cn"
     assert source.scanned[1].rotation % 180 == upright % 180  # read the right way up
+
+
+def test_pages_render_the_same_from_several_threads_at_once() -> None:
+    """PDFium is not thread-safe; a folder's documents are read on several threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from extractors.raster import render_page
+
+    pdfs = sorted(SMALL.glob("*.pdf"))
+    alone = {pdf: render_page(pdf, 1, dpi=60).gray for pdf in pdfs}
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda pdf: (pdf, render_page(pdf, 1, dpi=60).gray), pdfs * 6))
+    assert len(together) == len(pdfs) * 6
+    assert all((gray == alone[pdf]).all() for pdf, gray in together)
