@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections import Counter
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -168,9 +169,7 @@ def batch_overhead(ctx: Context) -> float:
         process_folder(empty, settings)  # warm-up: an empty batch
         with StageClock() as clock:
             wall, outcomes = timing.timed(lambda: process_folder(folder, settings))
-    states: dict[str, int] = {}
-    for outcome in outcomes:
-        states[outcome.state] = states.get(outcome.state, 0) + 1
+    states = dict(Counter(outcome.state for outcome in outcomes))
     ctx.extra.setdefault("speed_details", {})["batch_overhead"] = {
         "ratio": round(wall / clock.total, 3),
         "rekey_median_s": round(wall, 1),

@@ -177,10 +177,11 @@ def serve_deployments(settings: Settings, path: Path = PREFECT_YAML) -> None:
 
     specs = load_deployments(settings, path)
     deployments = {spec.name: runner_deployment(spec) for spec in specs}
+    started = services(specs, settings)
     with get_client(sync_client=True) as client:
-        for spec in services(specs, settings):
+        for spec in started:
             deployment_id = deployments[spec.name].apply()
             client.create_flow_run_from_deployment(deployment_id)
             log.info("started the service %s", spec.name)
-    limit = max(1, settings.folder_workers) + len(services(specs, settings))
+    limit = max(1, settings.folder_workers) + len(started)
     serve(*deployments.values(), limit=limit, print_starting_message=False)

@@ -13,6 +13,7 @@ guarantees that every document ends in a recorded state whatever goes wrong.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -151,9 +152,7 @@ def key_approved(settings: Settings | None = None) -> list[Outcome]:
 
 
 def summary_line(outcomes: list[Outcome]) -> str:
-    counts: dict[str, int] = {}
-    for o in outcomes:
-        counts[o.state] = counts.get(o.state, 0) + 1
+    counts = Counter(o.state for o in outcomes)
     return ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing to do"
 
 
