@@ -30,6 +30,7 @@ REQUIRED = (
     "speed.keying_vs_script",
     "speed.keying_fast_vs_trusted",
     "speed.keying_fast_vs_trusted_entry",
+    "speed.keying_fast_vs_trusted_input",
     "speed.orchestration_overhead",
     "speed.batch_overhead",
     "speed.scan_pages_per_minute",
@@ -55,6 +56,7 @@ RATIOS = {
     "keying_vs_script",
     "keying_fast_vs_trusted",
     "keying_fast_vs_trusted_entry",
+    "keying_fast_vs_trusted_input",
     "orchestration_overhead",
     "batch_overhead",
 }
@@ -306,6 +308,7 @@ def render(result: dict[str, Any]) -> str:
         "keying_vs_script",
         "keying_fast_vs_trusted",
         "keying_fast_vs_trusted_entry",
+        "keying_fast_vs_trusted_input",
         "orchestration_overhead",
         "batch_overhead",
     ):

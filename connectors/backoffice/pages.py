@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -145,6 +146,7 @@ class Navigator:
         self.page, self.shell, self.login_path = page, shell, login_path
         self.scope: Frame = page.main_frame
         self.expected_dialog: str | None = None
+        self.loading_s = 0.0  # seconds spent waiting for the back office's pages to load
         page.on("dialog", self._on_dialog)
 
     def _on_dialog(self, dialog: Dialog) -> None:
@@ -175,7 +177,7 @@ class Navigator:
             content = self.frame(self.shell.content_frame, what)
             for item in screen.menu:
                 link = menu.get_by_role("link", name=item, exact=True)
-                self.submit(content, link.click, what)
+                self.click_through(content, link, what)
             self.scope = content
         return self.scope
 
@@ -191,14 +193,23 @@ class Navigator:
     def submit(self, scope: Frame, act: Callable[[], Any], what: str) -> Any:
         """Run *act* (a click, a script that submits) and wait for *scope* to navigate."""
         result = None
+        acting = 0.0
 
         def go() -> None:
-            nonlocal result
+            nonlocal result, acting
             with scope.expect_navigation():
+                started = time.perf_counter()
                 result = act()
+                acting = time.perf_counter() - started
 
         self.load(go, what)
+        self.loading_s -= acting  # the act itself was input, not waiting
         return result
+
+    def click_through(self, scope: Frame, target: PWLocator, what: str) -> None:
+        """Click *target* and wait for *scope* to navigate (the wait is :meth:`submit`'s,
+        not the click's own)."""
+        self.submit(scope, lambda: target.click(no_wait_after=True), what)
 
     def _watch(self, go: Callable[[], Any]) -> list[Response]:
         seen: list[Response] = []
@@ -217,6 +228,15 @@ class Navigator:
     def load(self, go: Callable[[], Any], what: str, *, signed_in: bool = True) -> None:
         """Navigate with *go*; check every document response, load failed GETs again, and
         raise SessionLost if any frame shows the sign-in page."""
+        started = time.perf_counter()
+        try:
+            self._load(go, what)
+        finally:
+            self.loading_s += time.perf_counter() - started
+        if signed_in:
+            self.check_signed_in(what)
+
+    def _load(self, go: Callable[[], Any], what: str) -> None:
         seen = self._watch(go)
         for attempt in range(1, GET_ATTEMPTS + 1):
             bad = [
@@ -239,8 +259,6 @@ class Navigator:
                 frame, url = failed.frame, failed.url
                 again += self._watch(lambda frame=frame, url=url: frame.goto(url))
             seen = again
-        if signed_in:
-            self.check_signed_in(what)
 
     def check_signed_in(self, what: str) -> None:
         if any(urlsplit(f.url).path == self.login_path for f in self.page.frames):
@@ -308,7 +326,7 @@ class QueryPage(ScreenPage):
             self.nav.submit(scope, lambda: _run_fill(scope, fields, None, submit), what)
         else:
             ACTIONS["fill"](control(scope, self.spec.query), query, self.mode)
-            self.nav.submit(scope, control(scope, self.spec.submit).click, what)
+            self.nav.click_through(scope, control(scope, self.spec.submit), what)
         return self._rows(scope, cells)
 
     def _rows(self, scope: Frame, cells: dict[str, Locator]) -> list[dict[str, str]]:
@@ -454,7 +472,7 @@ class EntryPage(ScreenPage):
             _run_fill(scope, fields, lines, None)
             for name in typed:
                 ACTIONS["fill"](control(scope, spec.fields[name].locator), texts[name], "type")
-            self.nav.submit(scope, control(scope, spec.submit).click, what)
+            self.nav.click_through(scope, control(scope, spec.submit), what)
         else:
             self.nav.submit(scope, lambda: _run_fill(scope, fields, lines, submit), what)
 
@@ -469,7 +487,7 @@ class EntryPage(ScreenPage):
                 raise BusinessRuleError(f"{name}: {exc}") from exc
         if spec.lines is not None and rows:
             self._trusted_lines(scope, spec.lines, rows)
-        self.nav.submit(scope, control(scope, spec.submit).click, what)
+        self.nav.click_through(scope, control(scope, spec.submit), what)
 
     def _trusted_lines(self, scope: Frame, lines: Lines, rows: list[dict[str, str]]) -> None:
         table = locate(scope, lines.table)

