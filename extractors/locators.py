@@ -47,15 +47,25 @@ class Hit:
     words: tuple[Word, ...] = ()
 
 
+CAPTION_PUNCTUATION = ":;.,：；。，"  # what a caption ends in, in Latin and CJK forms
+
+
 def _token(text: str) -> str:
-    return text.casefold().strip(":;.,")
+    return text.casefold().strip(CAPTION_PUNCTUATION)
+
+
+def _caption_mark(word: Word) -> bool:
+    """A word that is only a caption's colon (OCR often reads it apart from the caption)."""
+    return bool(word.text) and not word.text.strip(CAPTION_PUNCTUATION)
 
 
 def _squash(text: str) -> str:
     return "".join(_token(part) for part in text.split())
 
 
-def find_label(page: Page, text: str, longest: int = 8) -> tuple[list[Word], float] | None:
+def find_label(
+    page: Page, text: str, longest: int = 8, floor: float = LABEL_MATCH_FLOOR
+) -> tuple[list[Word], float] | None:
     """The run of words on ``page`` that best spells ``text``, and how well (0..1).
 
     Spaces are ignored, so a caption OCR split into pieces (common for CJK) still matches;
@@ -74,7 +84,7 @@ def find_label(page: Page, text: str, longest: int = 8) -> tuple[list[Word], flo
             if len(joined) > len(target) * 1.5 + 2:
                 break
             score = fuzz.ratio(target, joined)
-            if score >= LABEL_MATCH_FLOOR and (best is None or score > best[1] * 100):
+            if score >= floor and (best is None or score > best[1] * 100):
                 best = (words[start : end + 1], score / 100)
                 if score == 100:
                     return best
@@ -120,7 +130,7 @@ def pages_of(layout: Layout, number: int | None) -> list[Page]:
 
 def locate_label(doc: Doc, loc: LabelLocator) -> Hit | None:
     for page in pages_of(doc.layout, loc.page):
-        found = find_label(page, loc.text)
+        found = find_label(page, loc.text, floor=loc.match)
         if found is None:
             continue
         label_words, match = found
@@ -134,6 +144,8 @@ def locate_label(doc: Doc, loc: LabelLocator) -> Hit | None:
                 ),
                 key=lambda w: w.box.x0,
             )
+            while first and _caption_mark(first[0]):
+                first = first[1:]
         else:
             first = _line_below(
                 page, anchor, anchor.x0 - 0.01, anchor.x0 + loc.window, stop_left=False

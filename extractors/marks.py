@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from extractors.locators import Doc, Hit, find_label, pages_of, union
@@ -45,6 +46,36 @@ def tick_box(label: Box, loc: CheckboxLocator, aspect: float) -> Box:
     return Box(x0=x0, y0=cy - side_h * 0.6, x1=x0 + loc.size, y1=cy + side_h * 0.6)
 
 
+def snap_box(gray: np.ndarray, box: Box) -> Box:
+    """The printed box nearest to where ``box`` expects it, found by its outline; ``box``
+    itself when there is none. The caption's first word is sometimes lost to the OCR (a
+    lone "I"), which would put the expected box over a letter instead."""
+    h, w = gray.shape
+    bw, bh = (box.x1 - box.x0) * w, (box.y1 - box.y0) * h / 1.2  # the box side, in pixels
+    window = Box(
+        x0=max(0.0, box.x0 - (box.x1 - box.x0)),
+        y0=max(0.0, box.y0 - (box.y1 - box.y0) / 2),
+        x1=min(1.0, box.x1 + (box.x1 - box.x0)),
+        y1=min(1.0, box.y1 + (box.y1 - box.y0) / 2),
+    )
+    crop = _crop(gray, window)
+    if crop.size == 0:
+        return box
+    contours, _ = cv2.findContours(ink_mask(crop), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    ox, oy = window.x0 * w, window.y0 * h
+    cx, cy = box.cx * w, box.cy * h
+    best: tuple[float, Box] | None = None
+    for contour in contours:
+        x, y, cw, ch = cv2.boundingRect(contour)
+        if not (0.6 * bw <= cw <= 1.6 * bw and 0.6 * bw <= ch <= 1.6 * bw and 0.7 <= cw / ch <= 1.4):
+            continue
+        distance = abs(ox + x + cw / 2 - cx) + abs(oy + y + ch / 2 - cy)
+        if best is None or distance < best[0]:
+            found = Box(x0=(ox + x) / w, y0=(oy + y) / h, x1=(ox + x + cw) / w, y1=(oy + y + ch) / h)
+            best = (distance, found)
+    return best[1] if best else box
+
+
 def fill_ratio(crop: np.ndarray) -> float:
     """Ink inside the box, its border left out (the inner 60%)."""
     mask = ink_mask(crop) if crop.size else crop
@@ -69,7 +100,8 @@ def read_tick(
             continue
         words, match = found
         gray = doc.image(page.number)
-        box = tick_box(union(words), loc, gray.shape[1] / gray.shape[0])
+        expected = tick_box(union(words), loc, gray.shape[1] / gray.shape[0])
+        box = snap_box(gray, expected)
         ratio = fill_ratio(_crop(gray, box))
         ticked = ratio >= (TICKED_ABOVE + EMPTY_BELOW) / 2
         certainty = _certainty(ratio, EMPTY_BELOW, TICKED_ABOVE)
@@ -79,7 +111,9 @@ def read_tick(
             how=f"tick box by {label!r} ({ratio:.0%} ink)",
             page=page.number,
             box=box,
-            words=tuple(words),
+            # a box found by its printed outline is read by its ink, whatever the OCR made
+            # of the caption's letters; one only placed from the caption keeps their doubt
+            words=() if box is not expected else tuple(words),
         )
         return ratio, certainty, hit
     return None

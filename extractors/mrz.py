@@ -7,6 +7,7 @@ The MRZ is found among the OCR'd lines as the last two lines made almost only of
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 
 from extractors.locators import Doc, Hit, pages_of, union
@@ -16,6 +17,56 @@ from validators.mrz import check_digit
 
 LENGTH = 44
 CONFUSIONS = str.maketrans({"«": "<", "‹": "<", "(": "<", "{": "<", "[": "<", "|": "<"})
+
+
+# OCR slips between look-alike letters and digits, undone where ICAO 9303 fixes the class
+TO_DIGIT = str.maketrans("OQDIlLZSBGT", "00011125867")
+TO_LETTER = str.maketrans("0125867", "OIZSBGT")
+DIGITS = (*range(9, 10), *range(13, 20), *range(21, 28), 43)  # dates and check digits
+LETTERS = range(10, 13)  # nationality
+LOOKALIKES = {"0": "O", "O": "0", "1": "I", "I": "1", "5": "S", "S": "5", "8": "B", "B": "8"}
+MAX_TRIES = 64
+
+
+def _by_class(line: str, positions: Iterable[int], table: dict[int, int]) -> str:
+    chars = list(line)
+    for i in positions:
+        if i < len(chars):
+            chars[i] = chars[i].translate(table)
+    return "".join(chars)
+
+
+def _number_by_check(number: str, check: str) -> str:
+    """The document number as read, or the one look-alike swap set that its check digit
+    accepts (``0``/``O``, ``1``/``I``…: the number itself may hold letters and digits)."""
+    if _checks(number, check):
+        return number
+    ambiguous = [i for i, ch in enumerate(number) if ch in LOOKALIKES]
+    for n in range(1, min(2 ** len(ambiguous), MAX_TRIES)):
+        chars = list(number)
+        for bit, i in enumerate(ambiguous):
+            if n >> bit & 1:
+                chars[i] = LOOKALIKES[chars[i]]
+        candidate = "".join(chars)
+        if _checks(candidate, check):
+            return candidate
+    return number
+
+
+def _checks(body: str, digit: str) -> bool:
+    try:
+        return check_digit(body) == digit
+    except ValueError:
+        return False
+
+
+def repair(line1: str, line2: str) -> tuple[str, str]:
+    """Both lines with letters where only letters may stand and digits where only digits
+    may (dates, check digits), and the document number settled by its check digit."""
+    line1 = _by_class(line1, range(2, 5), TO_LETTER)
+    line2 = _by_class(_by_class(line2, DIGITS, TO_DIGIT), LETTERS, TO_LETTER)
+    line2 = _number_by_check(line2[0:9], line2[9]) + line2[9:]
+    return line1, line2
 
 
 def mrz_text(words: list) -> str:
@@ -84,7 +135,7 @@ def locate_mrz(doc: Doc, loc: MrzLocator) -> Hit | None:
     if found is None:
         return None
     line1, line2, words = found
-    line1 = filler(line1)
+    line1, line2 = repair(filler(line1), line2)
     if line2[-1] == "<":  # the final check digit lost in the OCR: it is implied by the rest
         line2 = line2[:-1] + check_digit(line2[0:10] + line2[13:20] + line2[21:43])
     value = part_of(line1, line2, loc.part)

@@ -26,6 +26,7 @@ class LabelLocator(_Strict):
     window: float = Field(0.7, gt=0, le=1)  # how far from the label to look, page-relative
     lines: int = Field(1, ge=1, le=5)  # a value may wrap onto following lines
     skip: int = Field(0, ge=0, le=4)  # lines to pass over first (an address's second line)
+    match: float = Field(85.0, ge=50, le=100)  # the caption's lowest fuzzy score (0-100)
     page: int | None = None
 
 
