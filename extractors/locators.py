@@ -218,15 +218,37 @@ def words_in(page: Page, box: tuple[float, float, float, float], pad: float) -> 
     return sorted(inside, key=lambda w: (round(w.box.cy, 2), w.box.x0))
 
 
+def only_chars(words: list[Word], chars: str) -> list[Word]:
+    """The words written in ``chars``, other characters dropped (``(830`` → ``830``);
+    words with more other characters than those are left out."""
+    kept = []
+    for word in words:
+        text = "".join(ch for ch in word.text if ch in chars)
+        if text and len(text) * 2 >= len(word.text):
+            kept.append(word.model_copy(update={"text": text}))
+    return kept
+
+
 def locate_region(doc: Doc, loc: RegionLocator) -> Hit | None:
     pages = pages_of(doc.layout, loc.page)
     if not pages:
         return None
     parts = [words_in(pages[0], box, loc.pad) for box in loc.boxes]
+    if loc.chars:
+        parts = [only_chars(part, loc.chars) for part in parts]
     texts = [join_words(w.text for w in part) for part in parts]
+    if loc.pattern:
+        keep = [re.fullmatch(loc.pattern, t) is not None for t in texts]
+        texts = [t if ok else "" for t, ok in zip(texts, keep, strict=True)]
+        parts = [p if ok else [] for p, ok in zip(parts, keep, strict=True)]
     if not any(texts):
         return None
-    text = loc.format.format(*texts) if loc.format else " ".join(t for t in texts if t)
+    if loc.as_list:
+        text = json.dumps([t for t in texts if t])
+    elif loc.format:
+        text = loc.format.format(*texts)
+    else:
+        text = " ".join(t for t in texts if t)
     words = [w for part in parts for w in part]
     return Hit(
         text=text,

@@ -72,6 +72,11 @@ class RegionLocator(_Strict):
     page: int = 1
     format: str | None = None
     pad: float = Field(0.004, ge=0, le=0.05)
+    # the characters a value is written in: words without them (printed captions, box
+    # rules, brackets) are left out, and other characters dropped from the words kept
+    chars: str | None = Field(None, min_length=1)
+    as_list: bool = False  # the filled boxes as a list, one item per box
+    pattern: Regex | None = None  # what a box's text must be to count (else: empty box)
 
 
 class RegionChoiceLocator(_Strict):
