@@ -14,6 +14,7 @@ import numpy as np
 from extractors.locators import (
     Doc,
     Hit,
+    captions_of,
     locate_acroform,
     locate_column,
     locate_label,
@@ -100,5 +101,8 @@ def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
 def extract_fields(
     layout: Layout, template: Template, image: Callable[[int], np.ndarray] | None = None
 ) -> dict[str, Field]:
-    doc = Doc(layout, image)
+    captions = (
+        loc.text for f in template.fields.values() for loc in f.locators if loc.kind == "label"
+    )
+    doc = Doc(layout, image, captions_of(captions))
     return {name: extract_field(doc, name, spec) for name, spec in template.fields.items()}

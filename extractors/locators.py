@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +35,18 @@ class Doc:
 
     layout: Layout
     image: Callable[[int], np.ndarray] | None = None
+    captions: frozenset[str] = frozenset()  # the template's captions, squashed
+
+
+def is_caption(doc: Doc, words: list[Word]) -> bool:
+    """The words spell (the start of) one of the template's own captions: what stands
+    where a value should, when the value is missing or faded out."""
+    text = "".join(_squash(w.text) for w in words)
+    return len(text) >= 4 and any(c.startswith(text) for c in doc.captions)
+
+
+def captions_of(texts: Iterable[str]) -> frozenset[str]:
+    return frozenset(_squash(t) for t in texts)
 
 
 @dataclass(frozen=True)
@@ -159,7 +171,7 @@ def locate_label(doc: Doc, loc: LabelLocator) -> Hit | None:
                 break
             lines.append(more)
         words = [w for line in lines[loc.skip :] for w in line]
-        if not words:
+        if not words or is_caption(doc, words):
             continue
         return Hit(
             text=join_words(w.text for w in words),

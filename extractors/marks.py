@@ -51,7 +51,7 @@ def snap_box(gray: np.ndarray, box: Box) -> Box:
     itself when there is none. The caption's first word is sometimes lost to the OCR (a
     lone "I"), which would put the expected box over a letter instead."""
     h, w = gray.shape
-    bw, bh = (box.x1 - box.x0) * w, (box.y1 - box.y0) * h / 1.2  # the box side, in pixels
+    bw = (box.x1 - box.x0) * w  # the box side, in pixels
     window = Box(
         x0=max(0.0, box.x0 - (box.x1 - box.x0)),
         y0=max(0.0, box.y0 - (box.y1 - box.y0) / 2),
@@ -67,11 +67,15 @@ def snap_box(gray: np.ndarray, box: Box) -> Box:
     best: tuple[float, Box] | None = None
     for contour in contours:
         x, y, cw, ch = cv2.boundingRect(contour)
-        if not (0.6 * bw <= cw <= 1.6 * bw and 0.6 * bw <= ch <= 1.6 * bw and 0.7 <= cw / ch <= 1.4):
+        if not (
+            0.6 * bw <= cw <= 1.6 * bw and 0.6 * bw <= ch <= 1.6 * bw and 0.7 <= cw / ch <= 1.4
+        ):
             continue
         distance = abs(ox + x + cw / 2 - cx) + abs(oy + y + ch / 2 - cy)
         if best is None or distance < best[0]:
-            found = Box(x0=(ox + x) / w, y0=(oy + y) / h, x1=(ox + x + cw) / w, y1=(oy + y + ch) / h)
+            found = Box(
+                x0=(ox + x) / w, y0=(oy + y) / h, x1=(ox + x + cw) / w, y1=(oy + y + ch) / h
+            )
             best = (distance, found)
     return best[1] if best else box
 

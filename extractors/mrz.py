@@ -26,6 +26,7 @@ DIGITS = (*range(9, 10), *range(13, 20), *range(21, 28), 43)  # dates and check 
 LETTERS = range(10, 13)  # nationality
 LOOKALIKES = {"0": "O", "O": "0", "1": "I", "I": "1", "5": "S", "S": "5", "8": "B", "B": "8"}
 MAX_TRIES = 64
+FILLER_RUN = 8  # this many "<" in the personal number: it is empty, "<" misread as C or K
 
 
 def _by_class(line: str, positions: Iterable[int], table: dict[int, int]) -> str:
@@ -36,21 +37,21 @@ def _by_class(line: str, positions: Iterable[int], table: dict[int, int]) -> str
     return "".join(chars)
 
 
-def _number_by_check(number: str, check: str) -> str:
-    """The document number as read, or the one look-alike swap set that its check digit
-    accepts (``0``/``O``, ``1``/``I``…: the number itself may hold letters and digits)."""
-    if _checks(number, check):
-        return number
+def _number_by_check(line2: str) -> str:
+    """Line 2 with the document number as read, or with the look-alike swaps (``0``/``O``,
+    ``1``/``I``…: the number may hold letters and digits) that make every check digit
+    agree; as read when none does (a wrong check digit is for a person to see)."""
+    number = line2[0:9]
     ambiguous = [i for i, ch in enumerate(number) if ch in LOOKALIKES]
-    for n in range(1, min(2 ** len(ambiguous), MAX_TRIES)):
+    for n in range(min(2 ** len(ambiguous), MAX_TRIES)):
         chars = list(number)
         for bit, i in enumerate(ambiguous):
             if n >> bit & 1:
                 chars[i] = LOOKALIKES[chars[i]]
-        candidate = "".join(chars)
-        if _checks(candidate, check):
+        candidate = "".join(chars) + line2[9:]
+        if checks_pass(candidate):
             return candidate
-    return number
+    return line2
 
 
 def _checks(body: str, digit: str) -> bool:
@@ -65,8 +66,9 @@ def repair(line1: str, line2: str) -> tuple[str, str]:
     may (dates, check digits), and the document number settled by its check digit."""
     line1 = _by_class(line1, range(2, 5), TO_LETTER)
     line2 = _by_class(_by_class(line2, DIGITS, TO_DIGIT), LETTERS, TO_LETTER)
-    line2 = _number_by_check(line2[0:9], line2[9]) + line2[9:]
-    return line1, line2
+    if line2[28:42].count("<") >= FILLER_RUN:  # no personal number, nor its check digit
+        line2 = line2[:28] + "<" * 15 + line2[43:]
+    return line1, _number_by_check(line2)
 
 
 def mrz_text(words: list) -> str:
@@ -88,11 +90,14 @@ def find_lines(doc: Doc, page: int | None) -> tuple[str, str, list] | None:
 
 
 def checks_pass(line2: str) -> bool:
-    fields = [(line2[0:9], line2[9]), (line2[13:19], line2[19]), (line2[21:27], line2[27])]
-    try:
-        return all(check_digit(body) == digit for body, digit in fields)
-    except ValueError:
-        return False
+    """The number's, the dates' and the composite check digits all agree with the line."""
+    fields = [
+        (line2[0:9], line2[9]),
+        (line2[13:19], line2[19]),
+        (line2[21:27], line2[27]),
+        (line2[0:10] + line2[13:20] + line2[21:43], line2[43]),
+    ]
+    return all(_checks(body, digit) for body, digit in fields)
 
 
 def yymmdd(text: str, past: bool) -> str | None:

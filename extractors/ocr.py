@@ -88,12 +88,12 @@ def to_words(
     ]
 
 
-def ocr_page(number: int, gray: np.ndarray, lang: str = DEFAULT_LANG) -> Page:
+def ocr_page(number: int, gray: np.ndarray, lang: str = DEFAULT_LANG, psm: int = 3) -> Page:
     """A whole prepared page, read in one call."""
     height, width = gray.shape
     return Page(
         number=number,
         width=width,
         height=height,
-        words=to_words(tesseract(gray, lang), width, height),
+        words=to_words(tesseract(gray, lang, psm=psm), width, height),
     )
