@@ -79,6 +79,9 @@ def read_page(
         return source.text[number]
     lang = template.language if template else DEFAULT_LANG
     zones = template.zones(number) if template and zonal else None
+    if zones == [] and number not in done:  # no field on this page: nothing to read
+        height, width = source.image(number).shape
+        return Page(number=number, width=width, height=height, words=[])
     if zones:
         boxes = [Box(x0=x0, y0=y0, x1=x1, y1=y1) for x0, y0, x1, y1 in zones]
         return read_zones(number, source.image(number), boxes, lang)
@@ -122,7 +125,7 @@ def reread_missing(
     if not any(fields[n].required for n in missing):
         return fields
     read_whole = [p.number for p in layout.pages if p.number in source.scanned]
-    read_whole = [n for n in read_whole if not template.zones(n)]
+    read_whole = [n for n in read_whole if template.zones(n) is None]
     if not missing or not read_whole:
         return fields
     again = {n: ocr_page(n, source.image(n), template.language, psm=REREAD_PSM) for n in read_whole}

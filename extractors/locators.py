@@ -248,7 +248,11 @@ def locate_region(doc: Doc, loc: RegionLocator) -> Hit | None:
     parts = [words_in(pages[0], box, loc.pad) for box in loc.boxes]
     if loc.chars:
         parts = [only_chars(part, loc.chars) for part in parts]
-    texts = [join_words(w.text for w in part) for part in parts]
+    glue = "" if loc.chars and " " not in loc.chars else None
+    texts = [
+        join_words(w.text for w in part) if glue is None else glue.join(w.text for w in part)
+        for part in parts
+    ]
     if loc.pattern:
         keep = [re.fullmatch(loc.pattern, t) is not None for t in texts]
         texts = [t if ok else "" for t, ok in zip(texts, keep, strict=True)]

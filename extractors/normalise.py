@@ -24,7 +24,7 @@ class NormaliseError(ValueError):
 
 
 NOISE = "=—–_|;:~,'\"`^*·•«»"
-WORDS_WITHOUT_LETTERS = "&+"  # printed as words of their own ("GmbH & Co."): not noise
+AMPERSAND = "&"  # printed as a word of its own ("GmbH & Co."): not noise
 DATE_PATTERNS = [
     r"\d{4}-\d{1,2}-\d{1,2}",
     r"\d{1,2}[./-]\s?\d{1,2}[./-]\s?\d{4}",
@@ -53,12 +53,10 @@ def join_words(texts: Iterable[str]) -> str:
 
 def strip_noise(text: str) -> str:
     """Drop tokens made only of scanner noise (``—``, ``|``, ``=``…) and noise at the ends."""
-    tokens = [
-        t for t in text.split() if any(ch.isalnum() for ch in t) or t in WORDS_WITHOUT_LETTERS
-    ]
+    tokens = [t for t in text.split() if any(ch.isalnum() for ch in t) or t == AMPERSAND]
     if not tokens:
         return ""
-    cleaned = " ".join(tokens).strip(NOISE + WORDS_WITHOUT_LETTERS + " ")
+    cleaned = " ".join(tokens).strip(NOISE + AMPERSAND + " ")
     return cleaned.rstrip(NOISE)
 
 

@@ -73,7 +73,8 @@ class RegionLocator(_Strict):
     format: str | None = None
     pad: float = Field(0.004, ge=0, le=0.05)
     # the characters a value is written in: words without them (printed captions, box
-    # rules, brackets) are left out, and other characters dropped from the words kept
+    # rules, brackets) are left out, and other characters dropped from the words kept;
+    # without a space among them the words kept are joined without one
     chars: str | None = Field(None, min_length=1)
     as_list: bool = False  # the filled boxes as a list, one item per box
     pattern: Regex | None = None  # what a box's text must be to count (else: empty box)
@@ -207,17 +208,19 @@ class Template(_Strict):
     fields: dict[str, FieldSpec]
 
     def zones(self, page: int) -> list[ZoneBox] | None:
-        """The boxes OCR must read on ``page``, or None when the page needs reading whole."""
+        """The boxes OCR must read on ``page``: None when the page needs reading whole, an
+        empty list when no field is on it (nothing to read)."""
         boxes: list[ZoneBox] = []
         for spec in self.fields.values():
             for loc in spec.locators:
-                if getattr(loc, "page", None) not in (page, None) or loc.kind == "acroform":
+                if loc.kind in ("acroform", "region_choice"):  # form data; ink, not words
                     continue
                 if loc.kind == "region":
-                    boxes.extend(padded(box, loc.pad) for box in loc.boxes)
-                elif loc.kind != "region_choice":
+                    if loc.page == page:
+                        boxes.extend(padded(box, loc.pad) for box in loc.boxes)
+                elif getattr(loc, "page", None) in (page, None):
                     return None
-        return boxes or None
+        return boxes
 
 
 def padded(box: ZoneBox, pad: float) -> ZoneBox:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from extractors.ocr import RawWord, tesseract
@@ -35,6 +36,29 @@ def pixel_box(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
     )
 
 
+RULE_MIN_PX = 60  # at 300 dpi a fifth of an inch: longer than any stroke of a letter
+
+
+def without_rules(crop: np.ndarray) -> np.ndarray:
+    """The crop with the form's printed rules whited out: vertical ones running most of its
+    height (the dividers of a comb of digit boxes) and horizontal ones running most of its
+    width. OCR reads a divider as a letter ("4|2|6" → "SASPED")."""
+    h, w = crop.shape
+    ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+    rules = np.zeros_like(ink)
+    for length, shape in ((max(int(h * 0.6), RULE_MIN_PX), (1, 0)), (int(w * 0.8), (0, 1))):
+        if length < RULE_MIN_PX or length > (h, w)[shape[1]]:
+            continue
+        size = (1, length) if shape == (1, 0) else (length, 1)
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, size)
+        rules |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+    if not rules.any():
+        return crop
+    cleaned = crop.copy()
+    cleaned[cv2.dilate(rules, np.ones((3, 3), np.uint8)) > 0] = 255
+    return cleaned
+
+
 def stack(gray: np.ndarray, zones: list[Box]) -> tuple[np.ndarray, list[Strip]]:
     """The zones' crops one under the other, and where each came from."""
     height, width = gray.shape
@@ -43,7 +67,7 @@ def stack(gray: np.ndarray, zones: list[Box]) -> tuple[np.ndarray, list[Strip]]:
         x0, y0, x1, y1 = pixel_box(zone, width, height)
         if x1 - x0 < 4 or y1 - y0 < 4:
             continue
-        crops.append(gray[y0:y1, x0:x1])
+        crops.append(without_rules(gray[y0:y1, x0:x1]))
         strips.append(Strip(top, x0, y0, y1 - y0))
         top += (y1 - y0) + GAP
     canvas_width = max((c.shape[1] for c in crops), default=1) + 2 * MARGIN
