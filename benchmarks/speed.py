@@ -13,6 +13,7 @@ from PIL import Image
 from benchmarks import timing
 from benchmarks.crops import page_image
 from benchmarks.figures import Context, CorpusDoc, Missing, figure
+from benchmarks.scoring import score_fields
 
 OCR_PAGES = 3
 DIGITAL_DOCS = 8
@@ -93,7 +94,7 @@ def rekey_ocr(path: Path) -> Any:
     return [ocr_page(n, opened.image(n)) for n in sorted(opened.scanned)]
 
 
-ZONAL_DOCS = 3
+ZONAL_DOCS = 6
 
 
 def zoned_doc_types(templates: list[Any]) -> set[str]:
@@ -133,7 +134,26 @@ def zonal_vs_fullpage(ctx: Context) -> float:
             extract_source(source, templates, zonal=False)
 
     detail = timing.summary(timing.interleaved(zonal, fullpage, ctx.repeat))
-    return _detail(ctx, "zonal_vs_fullpage", detail | {"documents": [d.name for d in docs]})
+    accuracy = {
+        side: field_accuracy(docs, sources, templates, zonal=on)
+        for side, on in (("zonal_field_accuracy", True), ("fullpage_field_accuracy", False))
+    }
+    return _detail(
+        ctx, "zonal_vs_fullpage", detail | accuracy | {"documents": [d.name for d in docs]}
+    )
+
+
+def field_accuracy(docs: list[Any], sources: list[Any], templates: list[Any], zonal: bool) -> float:
+    """The share of the documents' truth fields one path extracts right."""
+    from extractors.engine import extract_source
+
+    scores = []
+    for doc, source in zip(docs, sources, strict=True):
+        found = extract_source(source, templates, zonal=zonal)
+        types = {n: s.type for n, s in found.template.fields.items()} if found.template else None
+        fields = {n: {"value": f.value} for n, f in found.fields.items()}
+        scores += score_fields(doc.truth.fields, fields, types)
+    return round(sum(s.correct for s in scores) / len(scores), 4) if scores else 0.0
 
 
 def digital_pdfs(ctx: Context, limit: int = DIGITAL_DOCS) -> list[Path]:
