@@ -29,7 +29,7 @@ from extractors.marks import (
 )
 from extractors.mrz import locate_mrz
 from extractors.normalise import NormaliseError, given_name_first, normalise
-from extractors.tables import locate_table
+from extractors.tables import locate_form_rows, locate_region_rows, locate_table
 from extractors.templates import FieldSpec, Template
 from rekey.models import Field, Layout
 
@@ -48,6 +48,8 @@ LOCATORS: dict[str, Callable[[Doc, Any], Hit | None]] = {
     "choice": locate_choice,
     "signature": locate_signature,
     "table": locate_table,
+    "form_rows": locate_form_rows,
+    "region_rows": locate_region_rows,
 }
 
 

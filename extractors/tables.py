@@ -8,9 +8,23 @@ from __future__ import annotations
 
 import json
 
-from extractors.locators import Doc, Hit, find_label, pages_of, union
+from extractors.locators import (
+    Doc,
+    Hit,
+    find_label,
+    form_value,
+    locate_region,
+    pages_of,
+    union,
+)
 from extractors.normalise import NormaliseError, join_words, normalise
-from extractors.templates import TableLocator
+from extractors.templates import (
+    FormRowsLocator,
+    RegionColumn,
+    RegionLocator,
+    RegionRowsLocator,
+    TableLocator,
+)
 from rekey.models import Page, Word
 
 SLACK = 0.01  # how far left of its caption a cell may start
@@ -85,3 +99,79 @@ def locate_table(doc: Doc, loc: TableLocator) -> Hit | None:
             words=tuple(words),
         )
     return None
+
+
+def locate_form_rows(doc: Doc, loc: FormRowsLocator) -> Hit | None:
+    """Line items from numbered form fields, each column normalised to its type."""
+    rows, unreadable = [], 0
+    for n in range(1, loc.rows + 1):
+        values = {
+            key: [form_value(doc.layout.acroform, name.format(n=n)) for name in column.names]
+            for key, column in loc.columns.items()
+        }
+        if not any(v for parts in values.values() for v in parts):
+            continue
+        row = {}
+        for key, column in loc.columns.items():
+            parts = values[key]
+            text = (
+                column.format.format(*parts) if column.format else " ".join(p for p in parts if p)
+            )
+            try:
+                row[key] = (
+                    normalise(column.type, text, decimal=column.decimal) if any(parts) else ""
+                )
+            except NormaliseError:
+                row[key], unreadable = text, unreadable + 1
+        rows.append(row)
+    if not rows:
+        return None
+    return Hit(
+        text=json.dumps(rows, ensure_ascii=False),
+        match=0.3 if unreadable else 1.0,
+        how=f"form rows ({len(rows)} of {loc.rows})",
+    )
+
+
+def locate_region_rows(doc: Doc, loc: RegionRowsLocator) -> Hit | None:
+    """Line items from a printed grid of boxes, row by row, each cell read as a region."""
+    rows, words, unreadable = [], [], 0
+    for n in range(loc.rows):
+        cells = {
+            key: locate_region(doc, region_of(loc, column, n))
+            for key, column in loc.columns.items()
+        }
+        if not any(cells.values()):
+            break
+        row = {}
+        for key, hit in cells.items():
+            column = loc.columns[key]
+            text = hit.text if hit else ""
+            try:
+                row[key] = normalise(column.type, text, decimal=column.decimal) if text else ""
+            except NormaliseError:
+                row[key], unreadable = text, unreadable + 1
+            unreadable += hit is None or hit.match < 1.0
+            words += hit.words if hit else ()
+        rows.append(row)
+    if not rows:
+        return None
+    return Hit(
+        text=json.dumps(rows, ensure_ascii=False),
+        match=0.3 if unreadable else 1.0,
+        how=f"grid rows ({len(rows)} of {loc.rows}) on page {loc.page}",
+        page=loc.page,
+        box=union(words) if words else None,
+        words=tuple(words),
+    )
+
+
+def region_of(loc: RegionRowsLocator, column: RegionColumn, row: int) -> RegionLocator:
+    return RegionLocator(
+        boxes=loc.row_boxes(column, row),
+        page=loc.page,
+        format=column.format,
+        pad=column.pad,
+        chars=column.chars,
+        pattern=column.pattern,
+    )

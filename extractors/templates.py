@@ -163,6 +163,53 @@ class TableLocator(_Strict):
         return columns
 
 
+class FormColumn(_Strict):
+    """One column of :class:`FormRowsLocator`: its form fields (``{n}`` is the row number),
+    joined by ``format``, read as ``type``."""
+
+    names: list[str] = Field(min_length=1)
+    format: str | None = None
+    type: FieldTypeName = "text"
+    decimal: Literal["auto", ".", ",", " "] = "auto"
+
+
+class FormRowsLocator(_Strict):
+    """Line items of a fillable form, one set of numbered form fields per row (``sv1_…``,
+    ``sv2_…``); a row with every field empty is no row."""
+
+    kind: Literal["form_rows"] = "form_rows"
+    rows: int = Field(ge=1, le=100)
+    columns: dict[str, FormColumn] = Field(min_length=1)
+
+
+class RegionColumn(_Strict):
+    """One column of :class:`RegionRowsLocator`: its boxes on the first row (read as a
+    ``region`` locator reads them), and the type its cells are read as."""
+
+    boxes: list[ZoneBox] = Field(min_length=1)
+    format: str | None = None
+    pad: float = Field(0.002, ge=0, le=0.05)
+    chars: str | None = Field(None, min_length=1)
+    pattern: Regex | None = None
+    type: FieldTypeName = "text"
+    decimal: Literal["auto", ".", ",", " "] = "auto"
+
+
+class RegionRowsLocator(_Strict):
+    """Line items printed in a printed grid: the first row's boxes, repeated ``pitch`` lower
+    for each further row; reading stops at the first empty row."""
+
+    kind: Literal["region_rows"] = "region_rows"
+    rows: int = Field(ge=1, le=100)
+    pitch: float = Field(gt=0, le=0.5)
+    columns: dict[str, RegionColumn] = Field(min_length=1)
+    page: int = 1
+
+    def row_boxes(self, column: RegionColumn, row: int) -> list[ZoneBox]:
+        shift = self.pitch * row
+        return [(x0, y0 + shift, x1, y1 + shift) for x0, y0, x1, y1 in column.boxes]
+
+
 Locator = Annotated[
     LabelLocator
     | RegexLocator
@@ -174,7 +221,9 @@ Locator = Annotated[
     | CheckboxLocator
     | ChoiceLocator
     | SignatureLocator
-    | TableLocator,
+    | TableLocator
+    | FormRowsLocator
+    | RegionRowsLocator,
     Field(discriminator="kind"),
 ]
 FieldType = Literal[
@@ -213,11 +262,19 @@ class Template(_Strict):
         boxes: list[ZoneBox] = []
         for spec in self.fields.values():
             for loc in spec.locators:
-                if loc.kind in ("acroform", "region_choice"):  # form data; ink, not words
+                if loc.kind in ("acroform", "form_rows", "region_choice"):  # form data; ink
                     continue
                 if loc.kind == "region":
                     if loc.page == page:
                         boxes.extend(padded(box, loc.pad) for box in loc.boxes)
+                elif loc.kind == "region_rows":
+                    if loc.page == page:
+                        boxes.extend(
+                            padded(box, column.pad)
+                            for column in loc.columns.values()
+                            for row in range(loc.rows)
+                            for box in loc.row_boxes(column, row)
+                        )
                 elif getattr(loc, "page", None) in (page, None):
                     return None
         return boxes
