@@ -99,8 +99,9 @@ def serialise_sqlite_writers(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        # wait for a busy database first: switching to WAL needs the file to itself
         dbapi_connection.execute("PRAGMA busy_timeout=60000")
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
 
     @sa.event.listens_for(engine, "begin")
     def _begin(connection) -> None:

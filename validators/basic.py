@@ -165,10 +165,12 @@ def signature_missing(case: Case, params: SignatureParams, ctx: RuleContext) -> 
 
 @rule("confidence", NoParams)
 def confidence(case: Case, params: NoParams, ctx: RuleContext) -> list[Finding]:
-    """A required field read below its threshold goes to a reviewer."""
+    """A field read below its threshold goes to a reviewer: a required one whether or not
+    it was found, any other one when a value was read (keying an unsure value is how a
+    wrong one reaches the back office; leaving an optional field empty is not)."""
     found = []
     for name, field in case.fields.items():
-        if not field.required or field.confident:
+        if field.confident or (not field.required and field.value is None):
             continue
         if field.value is None:
             message = f"The {label(name)} was not found on the page."
