@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from rapidfuzz import fuzz, process
 
 from extractors.locators import (
     Doc,
@@ -59,6 +60,18 @@ def hit_confidence(hit: Hit) -> float:
     return round(min(words) * hit.match, 4)
 
 
+def one_of(spec: FieldSpec, value: str, confidence: float, how: str) -> tuple[str, float, str]:
+    """The listed value a reading spells, its score weighing the confidence; a reading near
+    none of them is kept as read, but not trusted."""
+    best = process.extractOne(value, spec.values, scorer=fuzz.ratio)
+    if best is None or best[1] < spec.values_match:
+        return value, confidence * UNREADABLE_PENALTY, f"{how}; not one of the listed values"
+    listed, score, _ = best
+    if listed == value:
+        return value, confidence, how
+    return listed, confidence * score / 100, f"{how}; read {value!r}, taken as {listed!r}"
+
+
 def first_hit(doc: Doc, spec: FieldSpec) -> Hit | None:
     for locator in spec.locators:
         hit = LOCATORS[locator.kind](doc, locator)
@@ -85,6 +98,8 @@ def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         value = text if raw else normalise(spec.type, text, spec.formats, spec.decimal, scanned)
         if spec.surname_first:
             value = given_name_first(value)
+        if spec.values and value:
+            value, confidence, how = one_of(spec, value, confidence, how)
     except NormaliseError as exc:
         value, confidence, how = text, confidence * UNREADABLE_PENALTY, f"{how}; {exc}"
     if not value:

@@ -71,6 +71,28 @@ def repair(line1: str, line2: str) -> tuple[str, str]:
     return line1, _number_by_check(line2)
 
 
+MAX_SHIFT = 3  # stray marks OCR may read before a line
+
+
+def fitted(text: str, shift: int = 0) -> str:
+    return text[shift : shift + LENGTH].ljust(LENGTH, "<")
+
+
+def aligned(line1: str, raw2: str) -> tuple[str, str]:
+    """Line 1 and line 2 repaired, line 2 read from where its check digits agree (a stray
+    mark read before it would shift every field); from its start when nowhere."""
+    first = None
+    for shift in range(min(MAX_SHIFT, max(0, len(raw2) - LENGTH + 3)) + 1):
+        one, two = repair(line1, fitted(raw2, shift))
+        if two[-1] == "<":  # the final check digit lost in the OCR: the rest implies it
+            two = two[:-1] + check_digit(two[0:10] + two[13:20] + two[21:43])
+        first = first or (one, two)
+        if checks_pass(two):
+            return one, two
+    assert first is not None
+    return first
+
+
 def mrz_text(words: list) -> str:
     text = "".join(w.text for w in words).upper().translate(CONFUSIONS)
     return re.sub(r"[^A-Z0-9<]", "", text)
@@ -82,7 +104,7 @@ def find_lines(doc: Doc, page: int | None) -> tuple[str, str, list] | None:
         for line in lines_of(found.words):
             text = mrz_text(line)
             if len(text) >= LENGTH - 6 and text.count("<") >= 2:
-                candidates.append((text[:LENGTH].ljust(LENGTH, "<"), line))
+                candidates.append((text, line))
         if len(candidates) >= 2:
             (first, words1), (second, words2) = candidates[-2:]
             return first, second, [*words1, *words2]
@@ -140,9 +162,7 @@ def locate_mrz(doc: Doc, loc: MrzLocator) -> Hit | None:
     if found is None:
         return None
     line1, line2, words = found
-    line1, line2 = repair(filler(line1), line2)
-    if line2[-1] == "<":  # the final check digit lost in the OCR: it is implied by the rest
-        line2 = line2[:-1] + check_digit(line2[0:10] + line2[13:20] + line2[21:43])
+    line1, line2 = aligned(filler(fitted(line1)), line2)
     value = part_of(line1, line2, loc.part)
     if not value:
         return None

@@ -241,6 +241,9 @@ class FieldSpec(_Strict):
     surname_first: bool = False  # a name printed "SURNAME, Given" is stored "Given Surname"
     verify: bool = False  # on scans, read again with the Latin-script model; differ: review
     pattern: Regex | None = None  # keep only this regex's first group (or match) of the text
+    # a closed list: a reading this close (0-100) to one of them is taken as it
+    values: list[str] = Field(default_factory=list)
+    values_match: float = Field(85.0, ge=50, le=100)
 
 
 class Template(_Strict):
