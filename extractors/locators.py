@@ -211,13 +211,18 @@ def locate_acroform(doc: Doc, loc: AcroformLocator) -> Hit | None:
         values = [loc.choices.get(v, v) for v in values]
     if not any(values):
         return None
-    if loc.as_list:
-        text = json.dumps([v for v in values if v])
-    elif loc.format:
-        text = loc.format.format(*values)
-    else:
-        text = " ".join(v for v in values if v)
+    text = joined(values, loc.format, loc.as_list)
     return Hit(text=text, match=1.0, how=f"form field {', '.join(loc.names)}")
+
+
+def joined(parts: list[str], fmt: str | None = None, as_list: bool = False) -> str:
+    """Several read parts as one value: a JSON list of the filled ones, by ``fmt``, or
+    spaced."""
+    if as_list:
+        return json.dumps([p for p in parts if p])
+    if fmt:
+        return fmt.format(*parts)
+    return " ".join(p for p in parts if p)
 
 
 def words_in(page: Page, box: tuple[float, float, float, float], pad: float) -> list[Word]:
@@ -259,12 +264,7 @@ def locate_region(doc: Doc, loc: RegionLocator) -> Hit | None:
         parts = [p if ok else [] for p, ok in zip(parts, keep, strict=True)]
     if not any(texts):
         return None
-    if loc.as_list:
-        text = json.dumps([t for t in texts if t])
-    elif loc.format:
-        text = loc.format.format(*texts)
-    else:
-        text = " ".join(t for t in texts if t)
+    text = joined(texts, loc.format, loc.as_list)
     words = [w for part in parts for w in part]
     return Hit(
         text=text,

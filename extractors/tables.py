@@ -7,18 +7,21 @@ words between the header and the end caption (or the end of the page).
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from extractors.locators import (
     Doc,
     Hit,
     find_label,
     form_value,
+    joined,
     locate_region,
     pages_of,
     union,
 )
 from extractors.normalise import NormaliseError, join_words, normalise
 from extractors.templates import (
+    FormColumn,
     FormRowsLocator,
     RegionColumn,
     RegionLocator,
@@ -101,6 +104,25 @@ def locate_table(doc: Doc, loc: TableLocator) -> Hit | None:
     return None
 
 
+def read_cell(column: FormColumn | RegionColumn, text: str) -> tuple[str, bool]:
+    """A cell's text normalised to its column's type, and whether that worked."""
+    try:
+        return (normalise(column.type, text, decimal=column.decimal) if text else ""), True
+    except NormaliseError:
+        return text, False
+
+
+def rows_hit(rows: list[dict], unreadable: int, how: str, **where: Any) -> Hit | None:
+    if not rows:
+        return None
+    return Hit(
+        text=json.dumps(rows, ensure_ascii=False),
+        match=0.3 if unreadable else 1.0,
+        how=how,
+        **where,
+    )
+
+
 def locate_form_rows(doc: Doc, loc: FormRowsLocator) -> Hit | None:
     """Line items from numbered form fields, each column normalised to its type."""
     rows, unreadable = [], 0
@@ -113,24 +135,11 @@ def locate_form_rows(doc: Doc, loc: FormRowsLocator) -> Hit | None:
             continue
         row = {}
         for key, column in loc.columns.items():
-            parts = values[key]
-            text = (
-                column.format.format(*parts) if column.format else " ".join(p for p in parts if p)
-            )
-            try:
-                row[key] = (
-                    normalise(column.type, text, decimal=column.decimal) if any(parts) else ""
-                )
-            except NormaliseError:
-                row[key], unreadable = text, unreadable + 1
+            text = joined(values[key], column.format) if any(values[key]) else ""
+            row[key], ok = read_cell(column, text)
+            unreadable += not ok
         rows.append(row)
-    if not rows:
-        return None
-    return Hit(
-        text=json.dumps(rows, ensure_ascii=False),
-        match=0.3 if unreadable else 1.0,
-        how=f"form rows ({len(rows)} of {loc.rows})",
-    )
+    return rows_hit(rows, unreadable, f"form rows ({len(rows)} of {loc.rows})")
 
 
 def locate_region_rows(doc: Doc, loc: RegionRowsLocator) -> Hit | None:
@@ -145,21 +154,14 @@ def locate_region_rows(doc: Doc, loc: RegionRowsLocator) -> Hit | None:
             break
         row = {}
         for key, hit in cells.items():
-            column = loc.columns[key]
-            text = hit.text if hit else ""
-            try:
-                row[key] = normalise(column.type, text, decimal=column.decimal) if text else ""
-            except NormaliseError:
-                row[key], unreadable = text, unreadable + 1
-            unreadable += hit is None or hit.match < 1.0
+            row[key], ok = read_cell(loc.columns[key], hit.text if hit else "")
+            unreadable += not ok or hit is None or hit.match < 1.0
             words += hit.words if hit else ()
         rows.append(row)
-    if not rows:
-        return None
-    return Hit(
-        text=json.dumps(rows, ensure_ascii=False),
-        match=0.3 if unreadable else 1.0,
-        how=f"grid rows ({len(rows)} of {loc.rows}) on page {loc.page}",
+    return rows_hit(
+        rows,
+        unreadable,
+        f"grid rows ({len(rows)} of {loc.rows}) on page {loc.page}",
         page=loc.page,
         box=union(words) if words else None,
         words=tuple(words),
