@@ -39,10 +39,17 @@ class Doc:
 
 
 def is_caption(doc: Doc, words: list[Word]) -> bool:
-    """The words spell (the start of) one of the template's own captions: what stands
-    where a value should, when the value is missing or faded out."""
+    """The words start with one of the template's own captions, or spell the start of
+    one: what stands where a value should, when the value is missing or faded out."""
     text = "".join(_squash(w.text) for w in words)
-    return len(text) >= 4 and any(c.startswith(text) for c in doc.captions)
+    if len(text) >= 4 and any(c.startswith(text) for c in doc.captions):
+        return True
+    spelled = ""
+    for word in words:  # whole words only: "Email:" is a caption, "email@…" a value
+        spelled += _squash(word.text)
+        if spelled in doc.captions:
+            return True
+    return False
 
 
 def captions_of(texts: Iterable[str]) -> frozenset[str]:

@@ -52,10 +52,11 @@ def snap_box(gray: np.ndarray, box: Box) -> Box:
     lone "I"), which would put the expected box over a letter instead."""
     h, w = gray.shape
     bw = (box.x1 - box.x0) * w  # the box side, in pixels
+    reach = 1.5 * (box.x1 - box.x0)
     window = Box(
-        x0=max(0.0, box.x0 - (box.x1 - box.x0)),
+        x0=max(0.0, box.x0 - reach),
         y0=max(0.0, box.y0 - (box.y1 - box.y0) / 2),
-        x1=min(1.0, box.x1 + (box.x1 - box.x0)),
+        x1=min(1.0, box.x1 + reach),
         y1=min(1.0, box.y1 + (box.y1 - box.y0) / 2),
     )
     crop = _crop(gray, window)

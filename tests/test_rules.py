@@ -179,6 +179,20 @@ def test_a_required_field_read_unsurely_goes_to_review() -> None:
     assert decide(findings, None).route == "review"
 
 
+def test_an_optional_field_read_unsurely_goes_to_review_but_not_one_left_empty() -> None:
+    case = claim(place_of_loss="Leeds")
+    case.fields["place_of_loss"] = case.fields["place_of_loss"].model_copy(
+        update={"confidence": 0.42, "required": False}
+    )
+    findings = check(case)
+    assert [(f.rule, f.fields) for f in findings] == [("confidence", ["place_of_loss"])]
+    assert decide(findings, None).route == "review"
+    case.fields["place_of_loss"] = case.fields["place_of_loss"].model_copy(
+        update={"value": None, "confidence": 0.0}
+    )
+    assert check(case) == []
+
+
 def test_confidence_runs_even_when_a_rule_set_forgets_it() -> None:
     case = claim()
     case.fields["policy_number"] = case.fields["policy_number"].model_copy(

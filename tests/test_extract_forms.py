@@ -1,0 +1,217 @@
+"""The pieces that read fixed-layout forms and scans: MRZ repair, regions that keep only a
+value's characters, line items, closed lists, tick boxes found by their outline, and the
+form's printed rules whited out before zonal OCR."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from extractors.engine import extract_source
+from extractors.extract import extract_fields, hit_confidence, one_of
+from extractors.locators import Doc, Hit, captions_of, locate_label, locate_region
+from extractors.marks import fill_ratio, snap_box
+from extractors.mrz import aligned, checks_pass
+from extractors.normalise import date_iso, strip_noise
+from extractors.registry import read_document
+from extractors.templates import FieldSpec, LabelLocator, RegionLocator, load_templates
+from extractors.zonal import without_rules
+from rekey.models import Box, Layout, Page, Word
+from rekey.settings import PROJECT_ROOT
+
+SMALL = PROJECT_ROOT / "samples" / "corpus" / "small"
+TEMPLATES = PROJECT_ROOT / "samples" / "templates"
+
+
+def word(text: str, x0: float, y0: float, x1: float, y1: float, conf: float = 0.95) -> Word:
+    return Word(text=text, box=Box(x0=x0, y0=y0, x1=x1, y1=y1), confidence=conf, source="ocr")
+
+
+def page(*words: Word) -> Layout:
+    return Layout(pages=[Page(number=1, width=1000, height=1000, words=list(words))])
+
+
+def passport_mrz() -> tuple[str, str]:
+    truth = json.loads((SMALL / "0007-passport-digital.truth.json").read_text())["fields"]
+    return truth["mrz_line1"], truth["mrz_line2"]
+
+
+def test_mrz_digits_and_letters_are_put_back_where_icao_fixes_them() -> None:
+    line1, line2 = passport_mrz()
+    assert checks_pass(line2)
+    dates = [i for i in range(13, 19) if line2[i] in "0125"]
+    assert dates, line2
+    slipped = list(line2)
+    for i in dates:  # 0 read as O, 1 as I, 2 as Z, 5 as S in the birth date
+        slipped[i] = {"0": "O", "1": "I", "2": "Z", "5": "S"}[slipped[i]]
+    slipped = "".join(slipped)
+    assert not checks_pass(slipped)
+    assert aligned(line1, slipped) == (line1, line2)
+
+
+def test_mrz_read_with_a_stray_mark_before_it_is_realigned() -> None:
+    line1, line2 = passport_mrz()
+    assert aligned(line1, "Q" + line2) == (line1, line2)
+
+
+def test_mrz_with_a_wrong_check_digit_is_left_as_read_and_fails() -> None:
+    line1, line2 = passport_mrz()
+    wrong = str((int(line2[9]) + 1) % 10)
+    planted = line2[:9] + wrong + line2[10:]
+    _, read = aligned(line1, planted)
+    assert read == planted and not checks_pass(read)
+
+
+def test_region_keeps_the_value_and_drops_printed_captions_and_rules() -> None:
+    layout = page(
+        word("MM", 0.10, 0.100, 0.12, 0.104),  # printed caption at the top of the box
+        word("(830", 0.10, 0.106, 0.14, 0.112),
+        word("|", 0.145, 0.104, 0.146, 0.114),  # a box rule
+        word("YY", 0.30, 0.100, 0.32, 0.104),
+        word("1983", 0.30, 0.106, 0.34, 0.112),
+    )
+    doc = Doc(layout)
+    digits = RegionLocator(boxes=[[0.09, 0.099, 0.15, 0.115]], chars="0123456789")
+    assert locate_region(doc, digits).text == "830"
+    two = RegionLocator(
+        boxes=[[0.29, 0.099, 0.35, 0.115], [0.09, 0.099, 0.15, 0.115]],
+        format="{0}-{1}",
+        chars="0123456789",
+        pattern="[0-9]{4}",
+    )
+    hit = locate_region(doc, two)
+    assert hit.text == "1983-" and hit.match < 1  # the second box holds no 4 digits
+
+
+def test_region_as_list_keeps_only_the_boxes_whose_text_fits() -> None:
+    layout = page(
+        word("R51", 0.05, 0.60, 0.08, 0.605),
+        word("L", 0.20, 0.60, 0.21, 0.605),  # an empty box's corner, read as a letter
+        word("E11.9", 0.36, 0.60, 0.40, 0.605),
+    )
+    boxes = [[0.04, 0.59, 0.14, 0.61], [0.19, 0.59, 0.29, 0.61], [0.35, 0.59, 0.45, 0.61]]
+    codes = RegionLocator(boxes=boxes, as_list=True, pattern=r"[A-Z][0-9][0-9A-Z](\.[0-9A-Z]+)?")
+    assert json.loads(locate_region(Doc(layout), codes).text) == ["R51", "E11.9"]
+
+
+def test_a_caption_standing_where_its_value_should_is_not_the_value() -> None:
+    layout = page(
+        word("Description:", 0.10, 0.40, 0.20, 0.41),
+        word("Amount", 0.10, 0.42, 0.16, 0.43),  # the next caption: the value faded out
+        word("claimed:", 0.17, 0.42, 0.23, 0.43),
+        word("326.71", 0.40, 0.42, 0.46, 0.43),
+    )
+    below = LabelLocator(text="Description:", direction="below")
+    blind = Doc(layout)
+    assert locate_label(blind, below).text.startswith("Amount")  # not knowing the captions
+    knowing = Doc(layout, captions=captions_of(["Description:", "Amount claimed:"]))
+    assert locate_label(knowing, below) is None
+
+
+def test_a_colon_read_apart_from_its_chinese_caption_is_not_part_of_the_value() -> None:
+    layout = page(
+        word("申请", 0.10, 0.16, 0.15, 0.17),
+        word("人", 0.15, 0.16, 0.16, 0.17),
+        word("姓名", 0.16, 0.16, 0.19, 0.17),
+        word(":", 0.20, 0.16, 0.205, 0.17),
+        word("艾", 0.32, 0.16, 0.33, 0.17),
+        word("建军", 0.34, 0.16, 0.37, 0.17),
+    )
+    hit = locate_label(Doc(layout), LabelLocator(text="申请人姓名："))
+    assert hit.text == "艾建军" and hit.match == 1.0
+
+
+def test_a_closed_list_takes_the_listed_value_a_reading_spells() -> None:
+    spec = FieldSpec(
+        locators=[LabelLocator(text="ID type:")], values=["Passport", "Personalausweis"]
+    )
+    value, confidence, how = one_of(spec, "Personalauswels", 0.9, "label")
+    assert value == "Personalausweis" and 0.8 < confidence < 0.9 and "taken as" in how
+    assert one_of(spec, "Passport", 0.9, "label") == ("Passport", 0.9, "label")
+    value, confidence, _ = one_of(spec, "Library card", 0.9, "label")
+    assert value == "Library card" and confidence < 0.3
+
+
+def test_a_table_is_trusted_as_much_as_all_its_rows() -> None:
+    rows = [word("Taxt", 0.1, 0.1 * n, 0.2, 0.1 * n + 0.02, 0.9) for n in range(1, 4)]
+    assert hit_confidence(Hit(text="x", match=1.0, how="t", words=tuple(rows[:1]))) == 0.9
+    assert hit_confidence(Hit(text="x", match=1.0, how="t", words=tuple(rows))) == 0.729
+
+
+def test_tick_box_is_found_by_its_outline_when_the_caption_starts_late() -> None:
+    gray = np.full((1000, 1000), 255, np.uint8)
+    cv2.rectangle(gray, (200, 200), (240, 240), 0, 3)  # an empty box
+    cv2.putText(gray, "I", (252, 238), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 0, 4)  # lost to OCR
+    # placed from a caption whose "I" was not read: the guess covers the letter
+    guess = Box(x0=0.245, y0=0.196, x1=0.285, y1=0.244)
+    assert fill_ratio(gray[196:244, 245:285]) > 0.1  # read there, the letter ticks the box
+    found = snap_box(gray, guess)
+    assert 195 <= found.x0 * 1000 <= 202 and 238 <= found.x1 * 1000 <= 245
+    x0, y0, x1, y1 = (round(v * 1000) for v in (found.x0, found.y0, found.x1, found.y1))
+    assert fill_ratio(gray[y0:y1, x0:x1]) == 0.0
+    nothing = np.full((1000, 1000), 255, np.uint8)
+    assert snap_box(nothing, guess) == guess  # no outline: the guess stands
+
+
+def test_zonal_crops_lose_the_forms_rules_but_not_the_letters() -> None:
+    crop = np.full((120, 300), 255, np.uint8)
+    for x in (50, 150, 250):
+        cv2.line(crop, (x, 0), (x, 119), 0, 2)  # a comb of digit boxes
+    cv2.line(crop, (0, 118), (299, 118), 0, 2)  # its bottom rule
+    cv2.putText(crop, "1", (90, 80), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 3)  # a 1's stroke
+    cleaned = without_rules(crop)
+    assert (cleaned[:, 50] == 255).all() and (cleaned[118, 10:290] == 255).all()
+    assert (cleaned[50:80, 85:115] < 128).any()  # the digit is still there
+
+
+def test_noise_goes_but_an_ampersand_stays() -> None:
+    assert strip_noise("Gute Hartung GmbH & Co. KG |") == "Gute Hartung GmbH & Co. KG"
+    assert strip_noise("— Smith —") == "Smith"
+    assert strip_noise("+49(0) 616672990") == "+49(0) 616672990"
+
+
+def test_chinese_dates_read_through_a_stray_mark() -> None:
+    assert date_iso("1955 年 5 月 31] 日") == "1955-05-31"
+    assert date_iso("2026年7月7日") == "2026-07-07"
+
+
+def test_fixed_layout_templates_name_their_zones_and_skip_empty_pages() -> None:
+    templates = load_templates(TEMPLATES)
+    w9, cms, claim = templates["w9"], templates["cms1500"], templates["claim"]
+    assert w9.zones(1) and w9.zones(2) == []  # W-9 fields are all on page 1
+    assert len(cms.zones(1)) > 30  # item 24's grid of service lines included
+    assert claim.zones(1) is None  # captions: the page is read whole
+
+
+def test_cms1500_line_items_come_from_the_form_fields() -> None:
+    path = SMALL / "0011-cms1500-digital.pdf"
+    truth = json.loads(path.with_suffix(".truth.json").read_text())["fields"]
+    result = extract_source(read_document(path), load_templates(TEMPLATES).values())
+    services = result.fields["services"]
+    assert json.loads(services.value) == truth["services"] and services.confident
+    assert json.loads(result.fields["diagnoses"].value) == truth["diagnoses"]
+
+
+@pytest.mark.parametrize(
+    ("name", "fields"),
+    [
+        ("0008-passport-office_scan.pdf", ["document_number", "date_of_birth", "date_of_issue"]),
+        ("0012-cms1500-bad_fax.pdf", ["date_of_birth", "date_of_illness", "total_charge"]),
+    ],
+)
+def test_scanned_forms_read_their_fixed_places(name: str, fields: list[str]) -> None:
+    path = SMALL / name
+    truth = json.loads(path.with_suffix(".truth.json").read_text())["fields"]
+    result = extract_source(read_document(path), load_templates(TEMPLATES).values())
+    for field in fields:
+        assert result.fields[field].value == truth[field], (name, field)
+
+
+def test_every_template_field_is_extracted_from_an_empty_layout_without_error() -> None:
+    for template in load_templates(TEMPLATES).values():
+        fields = extract_fields(Layout(pages=[Page(number=1, width=1, height=1)]), template)
+        assert set(fields) == set(template.fields)
+        assert all(f.value is None or f.how for f in fields.values())
