@@ -275,7 +275,7 @@ def locate_region(doc: Doc, loc: RegionLocator) -> Hit | None:
     words = [w for part in parts for w in part]
     return Hit(
         text=text,
-        match=1.0 if all(texts) else 0.5,
+        match=(1.0 if all(texts) else 0.5) * loc.trust,
         how=f"region{'s' if len(loc.boxes) > 1 else ''} on page {loc.page}",
         page=loc.page,
         box=union(words) if words else None,

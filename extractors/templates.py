@@ -78,6 +78,7 @@ class RegionLocator(_Strict):
     chars: str | None = Field(None, min_length=1)
     as_list: bool = False  # the filled boxes as a list, one item per box
     pattern: Regex | None = None  # what a box's text must be to count (else: empty box)
+    trust: float = Field(1.0, gt=0, le=1)  # below 1 for a fallback that guesses by position
 
 
 class RegionChoiceLocator(_Strict):
