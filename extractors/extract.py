@@ -30,7 +30,7 @@ from extractors.marks import (
 )
 from extractors.mrz import locate_mrz
 from extractors.normalise import NormaliseError, given_name_first, normalise
-from extractors.tables import lines_of, locate_form_rows, locate_region_rows, locate_table
+from extractors.tables import locate_form_rows, locate_region_rows, locate_table
 from extractors.templates import FieldSpec, Template
 from rekey.models import Field, Layout
 
@@ -55,14 +55,9 @@ LOCATORS: dict[str, Callable[[Doc, Any], Hit | None]] = {
 
 
 def hit_confidence(hit: Hit) -> float:
-    """How well the locator matched, times each line's weakest real word's OCR confidence:
-    a value over several lines (a table's rows, an address) is right only if every line
-    is, so a long table read from a scan is trusted less than one line of it."""
-    words = [w for w in hit.words if any(ch.isalnum() for ch in w.text)]
-    confidence = hit.match
-    for line in lines_of(words):
-        confidence *= min(w.confidence for w in line)
-    return round(confidence, 4)
+    """The weakest real word's OCR confidence times how well the locator matched."""
+    words = [w.confidence for w in hit.words if any(ch.isalnum() for ch in w.text)] or [1.0]
+    return round(min(words) * hit.match, 4)
 
 
 def one_of(spec: FieldSpec, value: str, confidence: float, how: str) -> tuple[str, float, str]:

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from extractors.engine import extract_source
-from extractors.extract import extract_fields, hit_confidence, one_of
-from extractors.locators import Doc, Hit, captions_of, locate_label, locate_region
+from extractors.extract import extract_fields, one_of
+from extractors.locators import Doc, captions_of, locate_label, locate_region
 from extractors.marks import fill_ratio, snap_box
 from extractors.mrz import aligned, checks_pass
 from extractors.normalise import date_iso, strip_noise
@@ -133,12 +133,6 @@ def test_a_closed_list_takes_the_listed_value_a_reading_spells() -> None:
     assert one_of(spec, "Passport", 0.9, "label") == ("Passport", 0.9, "label")
     value, confidence, _ = one_of(spec, "Library card", 0.9, "label")
     assert value == "Library card" and confidence < 0.3
-
-
-def test_a_table_is_trusted_as_much_as_all_its_rows() -> None:
-    rows = [word("Taxt", 0.1, 0.1 * n, 0.2, 0.1 * n + 0.02, 0.9) for n in range(1, 4)]
-    assert hit_confidence(Hit(text="x", match=1.0, how="t", words=tuple(rows[:1]))) == 0.9
-    assert hit_confidence(Hit(text="x", match=1.0, how="t", words=tuple(rows))) == 0.729
 
 
 def test_tick_box_is_found_by_its_outline_when_the_caption_starts_late() -> None:
