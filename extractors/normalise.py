@@ -37,13 +37,14 @@ AMOUNT_PATTERN = r"-?\d[\d.,' \u00a0]*\d|\d"
 
 # Han, kana, CJK punctuation and full-width forms: written without spaces between them
 CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # a PDF's line break drawn as a glyph (NUL)
 CJK_GAP = re.compile(f"(?<=[{CJK}]) +(?=[{CJK}])")
 
 
 def whitespace(text: str) -> str:
     """Runs of whitespace as one space, and none between two CJK characters (OCR reads
     Chinese one character per word: ``林 玉 珍`` is ``林玉珍``)."""
-    return CJK_GAP.sub("", " ".join(text.split()))
+    return CJK_GAP.sub("", " ".join(CONTROL.sub(" ", text).split()))
 
 
 def join_words(texts: Iterable[str]) -> str:

@@ -15,7 +15,7 @@ from extractors.extract import extract_fields, one_of
 from extractors.locators import Doc, captions_of, locate_label, locate_region
 from extractors.marks import fill_ratio, snap_box
 from extractors.mrz import aligned, checks_pass
-from extractors.normalise import date_iso, strip_noise
+from extractors.normalise import date_iso, strip_noise, whitespace
 from extractors.registry import read_document
 from extractors.templates import FieldSpec, LabelLocator, RegionLocator, load_templates
 from extractors.zonal import without_rules
@@ -165,6 +165,10 @@ def test_noise_goes_but_an_ampersand_stays() -> None:
     assert strip_noise("Gute Hartung GmbH & Co. KG |") == "Gute Hartung GmbH & Co. KG"
     assert strip_noise("— Smith —") == "Smith"
     assert strip_noise("+49(0) 616672990") == "+49(0) 616672990"
+
+
+def test_a_line_break_drawn_as_a_control_character_is_a_space() -> None:
+    assert whitespace("Flat 93P\x00Gray Heights") == "Flat 93P Gray Heights"
 
 
 def test_chinese_dates_read_through_a_stray_mark() -> None:

@@ -3,6 +3,7 @@ versions, and pages are kept for the reviewer."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -35,7 +36,9 @@ def test_a_new_template_version_reads_again(tmp_path: Path, sample_pdfs: list[Pa
     case, _ = pipeline.intake(sample_pdfs[0], settings)
     pipeline.extract_document(case, settings)
     claim = templates / "claim.yaml"
-    claim.write_text(claim.read_text().replace("version: 1", "version: 2"))
+    text = claim.read_text()
+    version = int(re.search(r"^version: (\d+)", text, re.M).group(1))
+    claim.write_text(text.replace(f"version: {version}", f"version: {version + 1}", 1))
     pipeline.load_templates.cache_clear()
     Path(case.document.stored_path).unlink()
     try:
