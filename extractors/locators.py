@@ -242,13 +242,21 @@ def words_in(page: Page, box: tuple[float, float, float, float], pad: float) -> 
     return sorted(inside, key=lambda w: (round(w.box.cy, 2), w.box.x0))
 
 
+DIGIT_LOOKALIKES = str.maketrans("OoQDlIiSsBZzG", "0000111558226")
+
+
 def only_chars(words: list[Word], chars: str) -> list[Word]:
     """The words written in ``chars``, other characters dropped (``(830`` → ``830``);
-    words with more other characters than those are left out."""
+    words with more other characters than those are left out. Where only digits are
+    written, letters OCR confuses with digits count as those in a word that has a digit
+    (``O1`` → ``01``; a lone ``I`` is more likely a box rule than a one)."""
+    digits_only = not any(ch.isalpha() for ch in chars)
     kept = []
     for word in words:
-        text = "".join(ch for ch in word.text if ch in chars)
-        if text and len(text) * 2 >= len(word.text):
+        has_digit = any(ch.isdigit() for ch in word.text)
+        read = word.text.translate(DIGIT_LOOKALIKES) if digits_only and has_digit else word.text
+        text = "".join(ch for ch in read if ch in chars)
+        if text and len(text) * 2 >= len(read):
             kept.append(word.model_copy(update={"text": text}))
     return kept
 

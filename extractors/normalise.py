@@ -100,8 +100,11 @@ def _decimal_mark(digits: str, hint: str) -> str | None:
 
 def money(text: str, decimal: str = "auto") -> str:
     """``"1,234.56"`` / ``"1.234,56 €"`` → ``"1234.56"``; ``decimal=" "`` reads ``"1234 56"``."""
-    if decimal == " ":
-        text, decimal = re.sub(r"(\d)\s+(\d{2})\s*$", r"\1.\2", text.strip()), "."
+    if decimal == " ":  # cents always printed apart: a run read as one holds them last
+        text = text.strip()
+        spaced = re.sub(r"(\d)\s+(\d{2})\s*$", r"\1.\2", text)
+        text = spaced if spaced != text else re.sub(r"(\d)(\d{2})\s*$", r"\1.\2", text)
+        decimal = "."
     found = re.findall(AMOUNT_PATTERN, CURRENCY_MARKS.sub("", text))
     digits = max(found, key=len) if found else text
     digits = digits.replace(" ", "").replace("\u00a0", "").replace("'", "")
