@@ -240,7 +240,9 @@ class FieldSpec(_Strict):
     formats: list[str] = Field(default_factory=list)  # dates: strptime formats, in order
     decimal: Literal["auto", ".", ",", " "] = "auto"  # money: the mark before the cents
     surname_first: bool = False  # a name printed "SURNAME, Given" is stored "Given Surname"
-    verify: bool = False  # on scans, read again with the Latin-script model; differ: review
+    # on scans, read again (true: with the Latin-script model; or the model named, such as
+    # chi_sim for Chinese fields the mixed model reads as Latin letters); differ: review
+    verify: bool | str = False
     pattern: Regex | None = None  # keep only this regex's first group (or match) of the text
     # a closed list: a reading this close (0-100) to one of them is taken as it
     values: list[str] = Field(default_factory=list)

@@ -15,7 +15,7 @@ import pytesseract
 
 from extractors.normalise import join_words, strip_noise, whitespace
 from extractors.source import Source
-from extractors.templates import Template
+from extractors.templates import FieldSpec, Template
 from extractors.zonal import read_zones
 from rekey.models import Box, Field
 
@@ -48,24 +48,35 @@ def _padded(box: Box) -> Box:
     )
 
 
+def second_model(spec: FieldSpec) -> str | None:
+    """The model a field is read again with, if any."""
+    if spec.verify is True:
+        return SECOND_READING
+    return spec.verify or None
+
+
 def verify_fields(source: Source, template: Template, fields: dict[str, Field]) -> dict[str, Field]:
     """``fields`` with the ``verify`` ones on scanned pages checked by a second reading."""
-    if SECOND_READING not in installed_languages():
-        return fields
+    installed = installed_languages()
     todo = {
         name: field
         for name, field in fields.items()
-        if template.fields[name].verify
+        if second_model(template.fields[name]) in installed
         and field.value
         and field.box
         and field.page in source.scanned
     }
     checked = dict(fields)
-    for page in {f.page for f in todo.values()}:
-        on_page = {n: f for n, f in todo.items() if f.page == page}
-        boxes = [_padded(f.box) for f in on_page.values()]
-        words = read_zones(page, source.image(page), boxes, SECOND_READING).words
-        for (name, field), box in zip(on_page.items(), boxes, strict=True):
+    groups = {(f.page, second_model(template.fields[n])) for n, f in todo.items()}
+    for page, model in sorted(groups, key=str):
+        batch = {
+            n: f
+            for n, f in todo.items()
+            if f.page == page and second_model(template.fields[n]) == model
+        }
+        boxes = [_padded(f.box) for f in batch.values()]
+        words = read_zones(page, source.image(page), boxes, model).words
+        for (name, field), box in zip(batch.items(), boxes, strict=True):
             inside = [
                 w for w in words if box.x0 <= w.box.cx <= box.x1 and box.y0 <= w.box.cy <= box.y1
             ]

@@ -213,3 +213,13 @@ def test_every_template_field_is_extracted_from_an_empty_layout_without_error() 
         fields = extract_fields(Layout(pages=[Page(number=1, width=1, height=1)]), template)
         assert set(fields) == set(template.fields)
         assert all(f.value is None or f.how for f in fields.values())
+
+
+def test_a_chinese_name_the_mixed_model_read_as_latin_is_read_again_in_chinese() -> None:
+    path = SMALL / "0006-claim_cn-clean_scan.tiff"
+    truth = json.loads(path.with_suffix(".truth.json").read_text())["fields"]
+    template = load_templates(TEMPLATES)["claim_cn"]
+    assert template.fields["claimant_name"].verify == "chi_sim"
+    result = extract_source(read_document(path), [template])
+    name = result.fields["claimant_name"]
+    assert name.value == truth["claimant_name"] or not name.confident
