@@ -14,6 +14,7 @@ DEFAULT_DATE_FORMATS = [
     "%d %B %Y",
     "%d %b %Y",
     "%B %d, %Y",
+    "%B %d %Y",
     "%Y年%m月%d日",
 ]
 CURRENCY_MARKS = re.compile(r"[€$£¥元]|\b(?:EUR|USD|GBP|CNY|RMB)\b", re.IGNORECASE)
@@ -29,7 +30,7 @@ DATE_PATTERNS = [
     r"\d{4}-\d{1,2}-\d{1,2}",
     r"\d{1,2}[./-]\s?\d{1,2}[./-]\s?\d{4}",
     r"\d{1,2}\s*[A-Za-zäéû]{3,9}\.?\s*\d{4}",
-    r"[A-Za-z]{3,9}\s+\d{1,2},\s*\d{4}",
+    r"[A-Za-z]{3,9}\s+\d{1,2},?\s*\d{4}",
     r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}[^\d年月日]{0,3}日",  # "31] 日": a stray mark
 ]
 AMOUNT_PATTERN = r"-?\d[\d.,' \u00a0]*\d|\d"
@@ -70,8 +71,11 @@ def find_date(text: str) -> str:
     return text
 
 
+QUOTES = re.compile(r"[‘’‚“”„'\"`´]")  # specks OCR reads as quotes beside a word
+
+
 def date_iso(text: str, formats: list[str] | None = None) -> str:
-    cleaned = whitespace(find_date(text)).rstrip(".,;")
+    cleaned = whitespace(find_date(QUOTES.sub("", text))).rstrip(".,;")
     cleaned = re.sub(r"(\d)([A-Za-z])", r"\1 \2", re.sub(r"([A-Za-z])(\d)", r"\1 \2", cleaned))
     cleaned = re.sub(r"\s*([./年月日-])\s*", r"\1", cleaned)
     if "年" in cleaned:

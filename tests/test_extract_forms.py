@@ -171,6 +171,11 @@ def test_a_line_break_drawn_as_a_control_character_is_a_space() -> None:
     assert whitespace("Flat 93P\x00Gray Heights") == "Flat 93P Gray Heights"
 
 
+def test_passport_dates_read_through_a_speck_and_a_missing_comma() -> None:
+    assert date_iso("12 ‘OCTOBER 2020") == "2020-10-12"
+    assert date_iso("APRIL 10 2025") == "2025-04-10"
+
+
 def test_chinese_dates_read_through_a_stray_mark() -> None:
     assert date_iso("1955 年 5 月 31] 日") == "1955-05-31"
     assert date_iso("2026年7月7日") == "2026-07-07"
