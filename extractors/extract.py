@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from extractors import checks
 from extractors.locators import (
     Doc,
     Hit,
@@ -72,6 +73,19 @@ def one_of(spec: FieldSpec, value: str, confidence: float, how: str) -> tuple[st
     return listed, confidence * score / 100, f"{how}; read {value!r}, taken as {listed!r}"
 
 
+def by_check_digits(
+    spec: FieldSpec, value: str, confidence: float, how: str
+) -> tuple[str, float, str]:
+    """The identifier as read when its check digits pass; else the single value one OCR
+    slip away that passes; else as read, not trusted."""
+    if checks.passes(value, spec.check_digits):
+        return value, confidence, how
+    repaired = checks.one_slip(value, spec.check_digits)
+    if repaired is not None:
+        return repaired, confidence, f"{how}; read {value!r}, check digits make it {repaired!r}"
+    return value, confidence * UNREADABLE_PENALTY, f"{how}; check digits fail"
+
+
 def first_hit(doc: Doc, spec: FieldSpec) -> Hit | None:
     for locator in spec.locators:
         hit = LOCATORS[locator.kind](doc, locator)
@@ -100,6 +114,8 @@ def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
             value = given_name_first(value)
         if spec.values and value:
             value, confidence, how = one_of(spec, value, confidence, how)
+        if spec.check_digits and value:
+            value, confidence, how = by_check_digits(spec, value, confidence, how)
     except NormaliseError as exc:
         value, confidence, how = text, confidence * UNREADABLE_PENALTY, f"{how}; {exc}"
     if not value:

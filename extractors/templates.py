@@ -244,6 +244,9 @@ class FieldSpec(_Strict):
     # chi_sim for Chinese fields the mixed model reads as Latin letters); differ: review
     verify: bool | str = False
     pattern: Regex | None = None  # keep only this regex's first group (or match) of the text
+    # identifiers with check digits (iban, luhn, cn_ric): valid under one of them, or one
+    # look-alike slip away from a single value that is; otherwise not trusted
+    check_digits: list[Literal["iban", "luhn", "cn_ric"]] = Field(default_factory=list)
     # a closed list: a reading this close (0-100) to one of them is taken as it
     values: list[str] = Field(default_factory=list)
     values_match: float = Field(85.0, ge=50, le=100)

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from extractors.engine import extract_source
-from extractors.extract import extract_fields, one_of
+from extractors.checks import one_slip, passes
+from extractors.extract import by_check_digits, extract_fields, one_of
 from extractors.locators import Doc, captions_of, locate_label, locate_region
 from extractors.marks import fill_ratio, snap_box
 from extractors.mrz import aligned, checks_pass
@@ -228,3 +229,14 @@ def test_a_chinese_name_the_mixed_model_read_as_latin_is_read_again_in_chinese()
     result = extract_source(read_document(path), [template])
     name = result.fields["claimant_name"]
     assert name.value == truth["claimant_name"] or not name.confident
+
+
+def test_an_iban_one_ocr_slip_away_is_read_by_its_check_digits() -> None:
+    assert passes("GB68OTMR34259806968116", ["iban"])
+    assert one_slip("GB680TMR34259806968116", ["iban"]) == "GB68OTMR34259806968116"
+    assert one_slip("GB68OTMR34259806968116", ["iban"]) is None  # valid: nothing to swap
+    spec = FieldSpec(locators=[LabelLocator(text="Bank account:")], check_digits=["iban", "luhn"])
+    value, confidence, how = by_check_digits(spec, "GB680TMR34259806968116", 0.83, "label")
+    assert value == "GB68OTMR34259806968116" and confidence == 0.83 and "check digits" in how
+    value, confidence, _ = by_check_digits(spec, "0299115002933148059", 0.8, "label")
+    assert value == "0299115002933148059" and confidence < 0.3  # two slips: not guessed
