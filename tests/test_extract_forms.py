@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from extractors.engine import extract_source
 from extractors.checks import one_slip, passes
+from extractors.engine import extract_source
 from extractors.extract import by_check_digits, extract_fields, one_of
 from extractors.locators import Doc, captions_of, locate_label, locate_region
 from extractors.marks import fill_ratio, snap_box
