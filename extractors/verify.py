@@ -2,8 +2,10 @@
 
 The English model cannot see diacritics: it reads "Müller" as "Muller" and is sure of it.
 Fields marked ``verify`` on a scanned page are read again, all in one call, with Tesseract's
-Latin-script model; when the two readings differ the Latin one is kept (it knows ü, ł, å)
-but the field is no longer trusted, so a reviewer looks at it.
+Latin-script model (or the model the field names); when the two readings differ the second
+one is kept (the Latin model knows ü, ł, å) but the field is no longer trusted, so a
+reviewer looks at it. Dates and amounts are compared by what they mean; a second model that
+cannot read them at all gives no opinion.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from functools import cache
 
 import pytesseract
 
-from extractors.normalise import join_words, strip_noise, whitespace
+from extractors.normalise import NormaliseError, join_words, normalise, strip_noise, whitespace
 from extractors.source import Source
 from extractors.templates import FieldSpec, Template
 from extractors.zonal import read_zones
@@ -81,6 +83,12 @@ def verify_fields(source: Source, template: Template, fields: dict[str, Field]) 
                 w for w in words if box.x0 <= w.box.cx <= box.x1 and box.y0 <= w.box.cy <= box.y1
             ]
             second = whitespace(strip_noise(join_words(w.text for w in inside)))
+            spec = template.fields[name]
+            if spec.type != "text":  # a date or an amount: compare what both readings mean
+                try:
+                    second = normalise(spec.type, second, spec.formats, spec.decimal, True)
+                except NormaliseError:
+                    continue  # this model cannot read it at all: no second opinion
             if second.casefold() != (field.value or "").casefold():
                 checked[name] = field.model_copy(
                     update={
