@@ -240,3 +240,12 @@ def test_an_iban_one_ocr_slip_away_is_read_by_its_check_digits() -> None:
     assert value == "GB68OTMR34259806968116" and confidence == 0.83 and "check digits" in how
     value, confidence, _ = by_check_digits(spec, "0299115002933148059", 0.8, "label")
     assert value == "0299115002933148059" and confidence < 0.3  # two slips: not guessed
+
+
+def test_a_resident_id_is_checked_by_its_check_digit_alone() -> None:
+    assert passes("11010519491231002X", ["cn_ric"]) and passes("11010519491231002x", ["cn_ric"])
+    assert not passes("11020519491231002X", ["cn_ric"])  # one digit changed
+    # check digit right, region code python-stdnum cannot place in the birth year: readable
+    # (the rules warn about it), and never a crash in the middle of reading a form
+    assert passes("440524188001010014", ["cn_ric"])
+    assert one_slip("1101051949123I002X", ["cn_ric"]) == "11010519491231002X"
