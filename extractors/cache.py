@@ -1,7 +1,7 @@
 """Extraction results kept by content hash and template versions, so a re-run costs nothing.
 
-The key changes whenever the file's content, any template's version, or rekey's version
-changes; a stale entry is simply never looked up again.
+The key changes whenever the file's content, any template's version, rekey's version or the
+readers' source changes; a stale entry is simply never looked up again.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -26,9 +27,20 @@ def rekey_version() -> str:
         return "0"
 
 
-def cache_key(sha256: str, templates: Iterable[Template]) -> str:
+@cache
+def reader_code() -> str:
+    """A digest of the readers' own source: a change to how documents are read (a new
+    rekey, or a fix deployed in place) must not be answered from what the old code read."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_key(sha256: str, templates: Iterable[Template], code: str | None = None) -> str:
     versions = sorted(f"{t.name}:{t.version}" for t in templates)
-    digest = hashlib.sha256(json.dumps([sha256, versions, rekey_version()]).encode())
+    reader = [rekey_version(), code if code is not None else reader_code()]
+    digest = hashlib.sha256(json.dumps([sha256, versions, *reader]).encode())
     return digest.hexdigest()[:32]
 
 

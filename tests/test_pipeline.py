@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from extractors.cache import cache_key, reader_code
+from extractors.templates import load_templates
 from rekey import pipeline
 from rekey.settings import Settings
 
@@ -46,3 +48,12 @@ def test_a_new_template_version_reads_again(tmp_path: Path, sample_pdfs: list[Pa
             pipeline.extract_document(case, settings)
     finally:
         pipeline.load_templates.cache_clear()
+
+
+def test_new_reader_code_reads_again() -> None:
+    """A fix to how documents are read must not be answered from the old code's cache."""
+    templates = load_templates(Path(Settings().templates_dir)).values()
+    today = cache_key("a" * 64, templates)
+    assert today == cache_key("a" * 64, templates, reader_code())  # stable for this code
+    assert cache_key("a" * 64, templates, "another build") != today
+    assert cache_key("b" * 64, templates) != today
