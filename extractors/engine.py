@@ -124,13 +124,17 @@ def reread_missing(
     missing = [n for n, f in fields.items() if f.value is None]
     if not any(fields[n].required for n in missing):
         return fields
-    read_whole = [p.number for p in layout.pages if p.number in source.scanned]
-    read_whole = [n for n in read_whole if template.zones(n) is None]
-    if not missing or not read_whole:
+    read_whole = [
+        p.number
+        for p in layout.pages
+        if p.number in source.scanned and template.zones(p.number) is None
+    ]
+    if not read_whole:
         return fields
     again = {n: ocr_page(n, source.image(n), template.language, psm=REREAD_PSM) for n in read_whole}
     pages = [again.get(p.number, p) for p in layout.pages]
-    second = extract_fields(Layout(pages=pages, acroform=layout.acroform), template, source.image)
+    again_layout = Layout(pages=pages, acroform=layout.acroform)
+    second = extract_fields(again_layout, template, source.image, only=missing)
     found = {
         n: second[n].model_copy(update={"how": f"{second[n].how} (second reading)"})
         for n in missing

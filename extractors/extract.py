@@ -6,7 +6,7 @@ Locators are registered here by kind. Contract: ``(doc, locator) -> Hit | None``
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -132,10 +132,15 @@ def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
 
 
 def extract_fields(
-    layout: Layout, template: Template, image: Callable[[int], np.ndarray] | None = None
+    layout: Layout,
+    template: Template,
+    image: Callable[[int], np.ndarray] | None = None,
+    only: Iterable[str] | None = None,
 ) -> dict[str, Field]:
+    """The template's fields (or ``only`` those) located on ``layout``."""
     captions = (
         loc.text for f in template.fields.values() for loc in f.locators if loc.kind == "label"
     )
     doc = Doc(layout, image, captions_of(captions))
-    return {name: extract_field(doc, name, spec) for name, spec in template.fields.items()}
+    names = template.fields if only is None else only
+    return {name: extract_field(doc, name, template.fields[name]) for name in names}

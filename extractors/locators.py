@@ -242,7 +242,8 @@ def words_in(page: Page, box: tuple[float, float, float, float], pad: float) -> 
     return sorted(inside, key=lambda w: (round(w.box.cy, 2), w.box.x0))
 
 
-DIGIT_LOOKALIKES = str.maketrans("OoQDlIiSsBZzG", "0000111558226")
+# letters OCR reads where a digit is printed (MRZ digit positions, digit-only boxes)
+DIGIT_LOOKALIKES = str.maketrans("OoQDlLIiSsBZzGT", "000011115582267")
 
 
 def only_chars(words: list[Word], chars: str) -> list[Word]:

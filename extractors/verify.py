@@ -60,22 +60,15 @@ def second_model(spec: FieldSpec) -> str | None:
 def verify_fields(source: Source, template: Template, fields: dict[str, Field]) -> dict[str, Field]:
     """``fields`` with the ``verify`` ones on scanned pages checked by a second reading."""
     installed = installed_languages()
+    models = {name: second_model(spec) for name, spec in template.fields.items()}
     todo = {
         name: field
         for name, field in fields.items()
-        if second_model(template.fields[name]) in installed
-        and field.value
-        and field.box
-        and field.page in source.scanned
+        if models[name] in installed and field.value and field.box and field.page in source.scanned
     }
     checked = dict(fields)
-    groups = {(f.page, second_model(template.fields[n])) for n, f in todo.items()}
-    for page, model in sorted(groups, key=str):
-        batch = {
-            n: f
-            for n, f in todo.items()
-            if f.page == page and second_model(template.fields[n]) == model
-        }
+    for page, model in sorted({(f.page, models[n]) for n, f in todo.items()}, key=str):
+        batch = {n: f for n, f in todo.items() if f.page == page and models[n] == model}
         boxes = [_padded(f.box) for f in batch.values()]
         words = read_zones(page, source.image(page), boxes, model).words
         for (name, field), box in zip(batch.items(), boxes, strict=True):

@@ -46,12 +46,11 @@ def without_rules(crop: np.ndarray) -> np.ndarray:
     h, w = crop.shape
     ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
     rules = np.zeros_like(ink)
-    for length, shape in ((max(int(h * 0.6), RULE_MIN_PX), (1, 0)), (int(w * 0.8), (0, 1))):
-        if length < RULE_MIN_PX or length > (h, w)[shape[1]]:
-            continue
-        size = (1, length) if shape == (1, 0) else (length, 1)
-        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, size)
-        rules |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+    tall, wide = max(int(h * 0.6), RULE_MIN_PX), int(w * 0.8)
+    for size, fits in (((1, tall), tall <= h), ((wide, 1), RULE_MIN_PX <= wide <= w)):
+        if fits:  # a kernel one pixel across and the rule's length along it
+            kernel = cv2.getStructuringElement(cv2.MORPH_RECT, size)
+            rules |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
     if not rules.any():
         return crop
     cleaned = crop.copy()
