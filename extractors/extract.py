@@ -6,7 +6,7 @@ Locators are registered here by kind. Contract: ``(doc, locator) -> Hit | None``
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ from extractors.locators import (
     Doc,
     Hit,
     captions_of,
+    label_hits,
     locate_acroform,
     locate_column,
     locate_label,
@@ -53,6 +54,7 @@ LOCATORS: dict[str, Callable[[Doc, Any], Hit | None]] = {
     "form_rows": locate_form_rows,
     "region_rows": locate_region_rows,
 }
+CANDIDATES: dict[str, Callable[[Doc, Any], Iterator[Hit]]] = {"label": label_hits}
 
 
 def hit_confidence(hit: Hit) -> float:
@@ -86,12 +88,29 @@ def by_check_digits(
     return value, confidence * UNREADABLE_PENALTY, f"{how}; check digits fail"
 
 
+def hits(doc: Doc, locator: Any) -> Iterator[Hit]:
+    """A locator's readings, likeliest first (most locators have one)."""
+    many = CANDIDATES.get(locator.kind)
+    if many is not None:
+        yield from many(doc, locator)
+        return
+    hit = LOCATORS[locator.kind](doc, locator)
+    if hit is not None:
+        yield hit
+
+
 def first_hit(doc: Doc, spec: FieldSpec) -> Hit | None:
+    """The first reading that has text and, when the field has a ``pattern``, matches it;
+    else the first reading that has text."""
+    fallback = None
     for locator in spec.locators:
-        hit = LOCATORS[locator.kind](doc, locator)
-        if hit is not None and hit.text.strip():
-            return hit
-    return None
+        for hit in hits(doc, locator):
+            if not hit.text.strip():
+                continue
+            if spec.pattern is None or re.search(spec.pattern, hit.text):
+                return hit
+            fallback = fallback or hit
+    return fallback
 
 
 def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,10 +82,11 @@ def _squash(text: str) -> str:
     return "".join(_token(part) for part in text.split())
 
 
-def find_label(
-    page: Page, text: str, longest: int = 8, floor: float = LABEL_MATCH_FLOOR
-) -> tuple[list[Word], float] | None:
-    """The run of words on ``page`` that best spells ``text``, and how well (0..1).
+def find_labels(
+    page: Page, text: str, longest: int = 8, floor: float = LABEL_MATCH_FLOOR, most: int = 4
+) -> list[tuple[list[Word], float]]:
+    """The runs of words on ``page`` that spell ``text`` best, best first, with how well
+    (0..1): at most ``most``, one per starting word.
 
     Spaces are ignored, so a caption OCR split into pieces (common for CJK) still matches;
     the pieces must share one line (OCR may read a column of captions as one block, and a
@@ -93,21 +94,32 @@ def find_label(
     """
     target = _squash(text)
     words = page.words
-    best: tuple[list[Word], float] | None = None
+    found: list[tuple[list[Word], float]] = []
     for start in range(len(words)):
         joined = ""
+        best: tuple[list[Word], float] | None = None
         for end in range(start, min(start + longest, len(words))):
             if end > start and not _same_line(words[end], words[start].box):
                 break
             joined += _squash(words[end].text)
             if len(joined) > len(target) * 1.5 + 2:
                 break
-            score = fuzz.ratio(target, joined)
-            if score >= floor and (best is None or score > best[1] * 100):
-                best = (words[start : end + 1], score / 100)
-                if score == 100:
-                    return best
-    return best
+            score = fuzz.ratio(target, joined) / 100
+            if score * 100 >= floor and (best is None or score > best[1]):
+                best = (words[start : end + 1], score)
+        if best is not None:
+            if best[1] == 1.0:
+                return [best]
+            found.append(best)
+    return sorted(found, key=lambda run: -run[1])[:most]
+
+
+def find_label(
+    page: Page, text: str, longest: int = 8, floor: float = LABEL_MATCH_FLOOR
+) -> tuple[list[Word], float] | None:
+    """The run of words on ``page`` that best spells ``text``, and how well (0..1)."""
+    found = find_labels(page, text, longest, floor, most=1)
+    return found[0] if found else None
 
 
 def _same_line(word: Word, anchor: Box) -> bool:
@@ -147,48 +159,57 @@ def pages_of(layout: Layout, number: int | None) -> list[Page]:
     return [p for p in layout.pages if number is None or p.number == number]
 
 
-def locate_label(doc: Doc, loc: LabelLocator) -> Hit | None:
+def label_hits(doc: Doc, loc: LabelLocator) -> Iterator[Hit]:
+    """What is written by each run of words that could be the caption, the likeliest
+    caption first (a caption OCR slipped on can score below a heading that shares its
+    first words)."""
     for page in pages_of(doc.layout, loc.page):
-        found = find_label(page, loc.text, floor=loc.match)
-        if found is None:
-            continue
-        label_words, match = found
-        anchor = union(label_words)
-        if loc.direction == "right":
-            first = sorted(
-                (
-                    w
-                    for w in page.words
-                    if _same_line(w, anchor) and anchor.x1 < w.box.x0 <= anchor.x1 + loc.window
-                ),
-                key=lambda w: w.box.x0,
-            )
-            while first and _caption_mark(first[0]):
-                first = first[1:]
-        else:
-            first = _line_below(
-                page, anchor, anchor.x0 - 0.01, anchor.x0 + loc.window, stop_left=False
-            )
-        if not first:
-            continue
-        lines = [first]
-        while len(lines) < loc.lines + loc.skip:
-            more = _line_below(page, union(lines[-1]), first[0].box.x0 - 0.01, 1.0)
-            if not more:
-                break
-            lines.append(more)
-        words = [w for line in lines[loc.skip :] for w in line]
-        if not words or is_caption(doc, words):
-            continue
-        return Hit(
-            text=join_words(w.text for w in words),
-            match=match,
-            how=f"label {loc.text!r} {loc.direction}",
-            page=page.number,
-            box=union(words),
-            words=tuple(words),
+        for label_words, match in find_labels(page, loc.text, floor=loc.match):
+            hit = _label_value(doc, loc, page, label_words, match)
+            if hit is not None:
+                yield hit
+
+
+def locate_label(doc: Doc, loc: LabelLocator) -> Hit | None:
+    return next(label_hits(doc, loc), None)
+
+
+def _label_value(
+    doc: Doc, loc: LabelLocator, page: Page, label_words: list[Word], match: float
+) -> Hit | None:
+    anchor = union(label_words)
+    if loc.direction == "right":
+        first = sorted(
+            (
+                w
+                for w in page.words
+                if _same_line(w, anchor) and anchor.x1 < w.box.x0 <= anchor.x1 + loc.window
+            ),
+            key=lambda w: w.box.x0,
         )
-    return None
+        while first and _caption_mark(first[0]):
+            first = first[1:]
+    else:
+        first = _line_below(page, anchor, anchor.x0 - 0.01, anchor.x0 + loc.window, stop_left=False)
+    if not first:
+        return None
+    lines = [first]
+    while len(lines) < loc.lines + loc.skip:
+        more = _line_below(page, union(lines[-1]), first[0].box.x0 - 0.01, 1.0)
+        if not more:
+            break
+        lines.append(more)
+    words = [w for line in lines[loc.skip :] for w in line]
+    if not words or is_caption(doc, words):
+        return None
+    return Hit(
+        text=join_words(w.text for w in words),
+        match=match,
+        how=f"label {loc.text!r} {loc.direction}",
+        page=page.number,
+        box=union(words),
+        words=tuple(words),
+    )
 
 
 def locate_regex(doc: Doc, loc: RegexLocator) -> Hit | None:

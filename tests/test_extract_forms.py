@@ -17,9 +17,16 @@ from extractors.locators import Doc, captions_of, locate_label, locate_region
 from extractors.marks import fill_ratio, snap_box
 from extractors.mrz import aligned, checks_pass
 from extractors.normalise import date_iso, strip_noise, whitespace
+from extractors.preprocess import ink_split, whiten_paper
 from extractors.registry import read_document
-from extractors.templates import FieldSpec, LabelLocator, RegionLocator, load_templates
-from extractors.zonal import without_rules
+from extractors.templates import (
+    FieldSpec,
+    LabelLocator,
+    RegionLocator,
+    Template,
+    load_templates,
+)
+from extractors.zonal import without_cut_text, without_rules
 from rekey.models import Box, Layout, Page, Word
 from rekey.settings import PROJECT_ROOT
 
@@ -125,6 +132,26 @@ def test_a_colon_read_apart_from_its_chinese_caption_is_not_part_of_the_value() 
     assert hit.text == "艾建军" and hit.match == 1.0
 
 
+def test_a_heading_sharing_a_captions_first_words_gives_way_to_the_caption() -> None:
+    layout = page(
+        word("保", 0.13, 0.107, 0.14, 0.12),  # 一、保单及申请人信息: a heading
+        word("单", 0.15, 0.107, 0.16, 0.12),
+        word("及", 0.17, 0.107, 0.18, 0.12),
+        word("申请人信息", 0.19, 0.107, 0.28, 0.12),
+        word("保单", 0.10, 0.134, 0.14, 0.146),  # 保单号： with 号 read as 另
+        word("另", 0.147, 0.133, 0.158, 0.152),
+        word(":", 0.164, 0.136, 0.167, 0.144),
+        word("POL-421308", 0.32, 0.135, 0.41, 0.145),
+    )
+    spec = FieldSpec(
+        type="identifier",
+        pattern="([A-Z]{3}-?[0-9]{6})",
+        locators=[LabelLocator(text="保单号：", match=70)],
+    )
+    template = Template(name="t", doc_type="t", keywords=["x"], fields={"policy": spec})
+    assert extract_fields(layout, template)["policy"].value == "POL-421308"
+
+
 def test_a_closed_list_takes_the_listed_value_a_reading_spells() -> None:
     spec = FieldSpec(
         locators=[LabelLocator(text="ID type:")], values=["Passport", "Personalausweis"]
@@ -160,6 +187,29 @@ def test_zonal_crops_lose_the_forms_rules_but_not_the_letters() -> None:
     cleaned = without_rules(crop)
     assert (cleaned[:, 50] == 255).all() and (cleaned[118, 10:290] == 255).all()
     assert (cleaned[50:80, 85:115] < 128).any()  # the digit is still there
+
+
+def test_zonal_crops_lose_caption_slivers_cut_by_their_edges_but_not_the_value() -> None:
+    crop = np.full((80, 400), 255, np.uint8)
+    cv2.putText(crop, "PATIENT NAME", (10, 6), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 0, 1)  # cut
+    cv2.putText(crop, "LEWIS", (20, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 3)
+    cv2.line(crop, (300, 0), (300, 79), 0, 2)  # ink from edge to edge is not a sliver
+    cleaned = without_cut_text(crop)
+    assert (cleaned[:8] == 255).all() or (cleaned[:8, :290] == 255).all()
+    assert (cleaned[30:62, 20:140] < 128).any() and (cleaned[:, 300] < 128).all()
+
+
+def test_whitening_the_paper_keeps_pale_thin_strokes() -> None:
+    rng = np.random.default_rng(5)
+    gray = rng.integers(232, 256, (200, 200)).astype(np.uint8)  # paper with its grain
+    gray[40:60, 20:180] = np.linspace(10, 120, 20, dtype=np.uint8)[:, None]  # ink, soft edge
+    gray[120, 20:180] = 170  # a hairline, paler than the ink/paper split
+    assert ink_split(gray) < 170
+    cleaned = whiten_paper(gray)
+    assert (cleaned[120, 20:180] == 170).all() and (
+        cleaned[40:60, 20:180] == gray[40:60, 20:180]
+    ).all()
+    assert (cleaned[150:200] == 255).all()
 
 
 def test_noise_goes_but_an_ampersand_stays() -> None:
