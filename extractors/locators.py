@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz
 
+from extractors.lines import reading_order, same_line
 from extractors.normalise import join_words
 from extractors.templates import (
     AcroformLocator,
@@ -99,7 +100,7 @@ def find_labels(
         joined = ""
         best: tuple[list[Word], float] | None = None
         for end in range(start, min(start + longest, len(words))):
-            if end > start and not _same_line(words[end], words[start].box):
+            if end > start and not same_line(words[end], words[start].box):
                 break
             joined += _squash(words[end].text)
             if len(joined) > len(target) * 1.5 + 2:
@@ -120,13 +121,6 @@ def find_label(
     """The run of words on ``page`` that best spells ``text``, and how well (0..1)."""
     found = find_labels(page, text, longest, floor, most=1)
     return found[0] if found else None
-
-
-def _same_line(word: Word, anchor: Box) -> bool:
-    """Words share a line when they overlap vertically by half the smaller height."""
-    overlap = min(word.box.y1, anchor.y1) - max(word.box.y0, anchor.y0)
-    smaller = min(word.box.y1 - word.box.y0, anchor.y1 - anchor.y0)
-    return overlap >= 0.5 * smaller
 
 
 def _line_below(
@@ -183,7 +177,7 @@ def _label_value(
             (
                 w
                 for w in page.words
-                if _same_line(w, anchor) and anchor.x1 < w.box.x0 <= anchor.x1 + loc.window
+                if same_line(w, anchor) and anchor.x1 < w.box.x0 <= anchor.x1 + loc.window
             ),
             key=lambda w: w.box.x0,
         )
@@ -260,7 +254,7 @@ def words_in(page: Page, box: tuple[float, float, float, float], pad: float) -> 
         for w in page.words
         if x0 - pad <= w.box.cx <= x1 + pad and y0 - pad <= w.box.cy <= y1 + pad
     ]
-    return sorted(inside, key=lambda w: (round(w.box.cy, 2), w.box.x0))
+    return reading_order(inside)
 
 
 # letters OCR reads where a digit is printed (MRZ digit positions, digit-only boxes)

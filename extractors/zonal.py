@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from extractors.lines import reading_order
 from extractors.ocr import RawWord, tesseract
 from rekey.models import Box, Page, Word
 
@@ -139,5 +140,4 @@ def read_zones(number: int, gray: np.ndarray, zones: list[Box], lang: str) -> Pa
         )
         if not _duplicate(word, words):
             words.append(word)
-    words.sort(key=lambda w: (round(w.box.cy, 2), w.box.x0))
-    return Page(number=number, width=width, height=height, words=words)
+    return Page(number=number, width=width, height=height, words=reading_order(words))
