@@ -261,42 +261,86 @@ def words_in(page: Page, box: tuple[float, float, float, float], pad: float) -> 
 DIGIT_LOOKALIKES = str.maketrans("OoQDlLIiSsBZzGT", "000011115582267")
 
 
+# digits (and signs) OCR reads where a letter is printed
+LETTER_LOOKALIKES = str.maketrans("0125678$", "OIZSGTBS")
+
+
+def fit_pattern(text: str, pattern: str) -> str:
+    """``text`` when it is what ``pattern`` describes; else the text with a first digit
+    read as the letter it looks like, when that fits (``110`` → ``I10`` for a code that
+    starts with a letter); else empty."""
+    for candidate in (text, text[:1].translate(LETTER_LOOKALIKES) + text[1:]):
+        if re.fullmatch(pattern, candidate):
+            return candidate
+    return ""
+
+
 def only_chars(words: list[Word], chars: str) -> list[Word]:
     """The words written in ``chars``, other characters dropped (``(830`` → ``830``);
     words with more other characters than those are left out. Where only digits are
-    written, letters OCR confuses with digits count as those in a word that has a digit
-    (``O1`` → ``01``; a lone ``I`` is more likely a box rule than a one)."""
+    written, letters OCR confuses with digits count as those in a word that has a digit or
+    is made only of them (``O1``, ``Ol`` → ``01``; a lone ``I`` is more likely a box rule
+    than a one)."""
     digits_only = not any(ch.isalpha() for ch in chars)
     kept = []
     for word in words:
-        has_digit = any(ch.isdigit() for ch in word.text)
-        read = word.text.translate(DIGIT_LOOKALIKES) if digits_only and has_digit else word.text
+        looks_numeric = any(ch.isdigit() for ch in word.text) or (
+            len(word.text) > 1 and word.text.translate(DIGIT_LOOKALIKES).isdigit()
+        )
+        read = word.text.translate(DIGIT_LOOKALIKES) if digits_only and looks_numeric else word.text
+        if "S" in chars and "$" not in chars:
+            read = read.replace("$", "S")
         text = "".join(ch for ch in read if ch in chars)
         if text and len(text) * 2 >= len(read):
             kept.append(word.model_copy(update={"text": text}))
     return kept
 
 
+RULE_LOOKALIKES = "lI|[]"  # a box's edge rule, read as a letter at either end of a value
+
+
+def edge_trimmed(words: list[Word]) -> list[Word]:
+    """``words`` without a box rule read as a letter before the first or after the last."""
+    if not words:
+        return words
+    first, last = words[0].text.lstrip(RULE_LOOKALIKES), words[-1].text.rstrip(RULE_LOOKALIKES)
+    if len(words) == 1:
+        trimmed = [words[0].model_copy(update={"text": first.rstrip(RULE_LOOKALIKES)})]
+    else:
+        trimmed = [
+            words[0].model_copy(update={"text": first}),
+            *words[1:-1],
+            words[-1].model_copy(update={"text": last}),
+        ]
+    return [w for w in trimmed if w.text]
+
+
+def read_box(words: list[Word], loc: RegionLocator) -> tuple[str, list[Word]]:
+    """One box's text and the words it is made of; with a ``pattern``, the first reading
+    that fits it (as read, then without a box rule read at its ends), else nothing."""
+    glue = "" if loc.chars and " " not in loc.chars else None
+    for attempt in (words, edge_trimmed(words)) if loc.pattern else (words,):
+        kept = only_chars(attempt, loc.chars) if loc.chars else attempt
+        texts = [w.text for w in kept]
+        text = join_words(texts) if glue is None else glue.join(texts)
+        if not loc.pattern:
+            return text, kept
+        fitted = fit_pattern(text, loc.pattern)
+        if fitted:
+            return fitted, kept
+    return "", []
+
+
 def locate_region(doc: Doc, loc: RegionLocator) -> Hit | None:
     pages = pages_of(doc.layout, loc.page)
     if not pages:
         return None
-    parts = [words_in(pages[0], box, loc.pad) for box in loc.boxes]
-    if loc.chars:
-        parts = [only_chars(part, loc.chars) for part in parts]
-    glue = "" if loc.chars and " " not in loc.chars else None
-    texts = [
-        join_words(w.text for w in part) if glue is None else glue.join(w.text for w in part)
-        for part in parts
-    ]
-    if loc.pattern:
-        keep = [re.fullmatch(loc.pattern, t) is not None for t in texts]
-        texts = [t if ok else "" for t, ok in zip(texts, keep, strict=True)]
-        parts = [p if ok else [] for p, ok in zip(parts, keep, strict=True)]
+    read = [read_box(words_in(pages[0], box, loc.pad), loc) for box in loc.boxes]
+    texts = [text for text, _ in read]
     if not any(texts):
         return None
     text = joined(texts, loc.format, loc.as_list)
-    words = [w for part in parts for w in part]
+    words = [w for _, part in read for w in part]
     return Hit(
         text=text,
         match=(1.0 if all(texts) else 0.5) * loc.trust,

@@ -150,8 +150,8 @@ def locate_region_rows(doc: Doc, loc: RegionRowsLocator) -> Hit | None:
             key: locate_region(doc, region_of(loc, column, n))
             for key, column in loc.columns.items()
         }
-        if not any(cells.values()):
-            break
+        if sum(hit is not None for hit in cells.values()) * 2 < len(cells):
+            break  # an empty line, or a speck read in one of its boxes
         row = {}
         for key, hit in cells.items():
             row[key], ok = read_cell(loc.columns[key], hit.text if hit else "")

@@ -198,7 +198,8 @@ class RegionColumn(_Strict):
 
 class RegionRowsLocator(_Strict):
     """Line items printed in a printed grid: the first row's boxes, repeated ``pitch`` lower
-    for each further row; reading stops at the first empty row."""
+    for each further row; reading stops at the first row with fewer than half its
+    columns read (an empty line, or a speck read in one of its boxes)."""
 
     kind: Literal["region_rows"] = "region_rows"
     rows: int = Field(ge=1, le=100)

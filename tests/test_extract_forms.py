@@ -19,10 +19,13 @@ from extractors.mrz import aligned, checks_pass
 from extractors.normalise import date_iso, strip_noise, whitespace
 from extractors.preprocess import ink_split, whiten_paper
 from extractors.registry import read_document
+from extractors.tables import locate_region_rows
 from extractors.templates import (
     FieldSpec,
     LabelLocator,
+    RegionColumn,
     RegionLocator,
+    RegionRowsLocator,
     Template,
     load_templates,
 )
@@ -103,6 +106,56 @@ def test_region_as_list_keeps_only_the_boxes_whose_text_fits() -> None:
     boxes = [[0.04, 0.59, 0.14, 0.61], [0.19, 0.59, 0.29, 0.61], [0.35, 0.59, 0.45, 0.61]]
     codes = RegionLocator(boxes=boxes, as_list=True, pattern=r"[A-Z][0-9][0-9A-Z](\.[0-9A-Z]+)?")
     assert json.loads(locate_region(Doc(layout), codes).text) == ["R51", "E11.9"]
+
+
+def test_a_box_reading_is_fitted_to_its_pattern_through_rules_and_look_alikes() -> None:
+    layout = page(
+        word("l10", 0.032, 0.682, 0.051, 0.69),  # the box's left rule read as an l
+        word("Ol", 0.07, 0.682, 0.083, 0.69),  # 01 read in letters alone
+        word(",110", 0.20, 0.60, 0.23, 0.605),  # I10 with the box corner before it
+        word("($93.401A", 0.36, 0.60, 0.42, 0.605),  # S93.401A
+    )
+    doc = Doc(layout)
+    date = RegionLocator(
+        boxes=[[0.03, 0.68, 0.062, 0.695], [0.065, 0.68, 0.096, 0.695]],
+        format="{0}-{1}",
+        chars="0123456789",
+        pattern="[0-9]{2}",
+    )
+    assert locate_region(doc, date).text == "10-01"
+    codes = RegionLocator(
+        boxes=[[0.19, 0.59, 0.29, 0.61], [0.35, 0.59, 0.45, 0.61]],
+        as_list=True,
+        chars="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.",
+        pattern=r"[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?",
+    )
+    assert json.loads(locate_region(doc, codes).text) == ["I10", "S93.401A"]
+
+
+def test_a_grid_row_with_only_a_speck_read_in_it_ends_the_line_items() -> None:
+    layout = page(
+        word("81002", 0.32, 0.686, 0.36, 0.694),
+        word("395", 0.614, 0.686, 0.636, 0.694),
+        word("94", 0.647, 0.686, 0.66, 0.694),
+        word("1", 0.62, 0.717, 0.625, 0.724),  # a speck in the next line's charge box
+        word("00", 0.65, 0.717, 0.66, 0.724),
+    )
+    grid = RegionRowsLocator(
+        rows=6,
+        pitch=0.0304,
+        columns={
+            "cpt": RegionColumn(boxes=[[0.318, 0.683, 0.394, 0.698]], chars="0123456789"),
+            "charge": RegionColumn(
+                boxes=[[0.61, 0.683, 0.706, 0.698]],
+                chars="0123456789 ",
+                type="money",
+                decimal=" ",
+            ),
+            "date": RegionColumn(boxes=[[0.03, 0.683, 0.062, 0.698]], chars="0123456789"),
+        },
+    )
+    rows = json.loads(locate_region_rows(Doc(layout), grid).text)
+    assert rows == [{"cpt": "81002", "charge": "395.94", "date": ""}]
 
 
 def test_a_caption_standing_where_its_value_should_is_not_the_value() -> None:
