@@ -36,7 +36,11 @@ from extractors.tables import locate_form_rows, locate_region_rows, locate_table
 from extractors.templates import FieldSpec, Template
 from rekey.models import Field, Layout
 
-UNREADABLE_PENALTY = 0.3  # a value that does not read as its type is kept, but not trusted
+UNREADABLE_PENALTY = 0.3
+# a letter OCR confuses with a digit, written against a digit ("sylvial6" for "sylvia16"):
+# OCR is often sure of such a reading and wrong, so it is never trusted on its own
+LOOKALIKE_BY_DIGIT = re.compile(r"(?<=[0-9])[lIOo]|[lIOo](?=[0-9])")
+LOOKALIKE_CONFIDENCE = 0.6  # a value that does not read as its type is kept, but not trusted
 RAW_TYPES = {"table", "choice", "list"}  # their locators hand over finished values
 
 LOCATORS: dict[str, Callable[[Doc, Any], Hit | None]] = {
@@ -125,9 +129,9 @@ def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         if match is None:
             return base.model_copy(update={"how": f"{how}; no match for {spec.pattern!r}"})
         text = match.group(1) if match.groups() else match.group(0)
+    raw = spec.type in RAW_TYPES
+    scanned = any(w.source == "ocr" for w in hit.words)
     try:
-        raw = spec.type in RAW_TYPES
-        scanned = any(w.source == "ocr" for w in hit.words)
         value = text if raw else normalise(spec.type, text, spec.formats, spec.decimal, scanned)
         if spec.surname_first:
             value = given_name_first(value)
@@ -139,6 +143,9 @@ def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         value, confidence, how = text, confidence * UNREADABLE_PENALTY, f"{how}; {exc}"
     if not value:
         return base.model_copy(update={"how": f"{how}; nothing readable"})
+    if scanned and not raw and LOOKALIKE_BY_DIGIT.search(value) and not spec.check_digits:
+        confidence = min(confidence, LOOKALIKE_CONFIDENCE)
+        how = f"{how}; a letter that looks like a digit stands by a digit"
     return base.model_copy(
         update={
             "value": value,

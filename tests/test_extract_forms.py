@@ -205,6 +205,19 @@ def test_a_heading_sharing_a_captions_first_words_gives_way_to_the_caption() -> 
     assert extract_fields(layout, template)["policy"].value == "POL-421308"
 
 
+def test_a_scanned_letter_against_a_digit_is_never_trusted_on_its_own() -> None:
+    spec = FieldSpec(locators=[LabelLocator(text="Email:")])
+    template = Template(name="t", doc_type="t", keywords=["x"], fields={"email": spec})
+    caption = word("Email:", 0.10, 0.30, 0.16, 0.31)
+    read = word("sylvial6@example.org", 0.30, 0.30, 0.50, 0.31)  # sylvia16, and sure of it
+    email = extract_fields(page(caption, read), template)["email"]
+    assert email.value == "sylvial6@example.org" and not email.confident
+    typed = read.model_copy(update={"source": "text"})  # a text layer has no look-alikes
+    assert extract_fields(page(caption, typed), template)["email"].confident
+    plain = word("bdai@example.org", 0.30, 0.30, 0.50, 0.31)
+    assert extract_fields(page(caption, plain), template)["email"].confident
+
+
 def test_a_closed_list_takes_the_listed_value_a_reading_spells() -> None:
     spec = FieldSpec(
         locators=[LabelLocator(text="ID type:")], values=["Passport", "Personalausweis"]
