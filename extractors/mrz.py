@@ -77,12 +77,27 @@ def fitted(text: str, shift: int = 0) -> str:
     return text[shift : shift + LENGTH].ljust(LENGTH, "<")
 
 
+FIELD_CHECKS = ((slice(0, 9), 9), (slice(13, 19), 19), (slice(21, 27), 27))
+
+
+def implied_checks(line2: str) -> str:
+    """``line2`` with a field's check digit that OCR read as filler put back from the field
+    (the composite check digit, which covers them all, still has to agree)."""
+    out = list(line2)
+    for field, at in FIELD_CHECKS:
+        if out[at] == "<" and "<" not in line2[field]:
+            out[at] = check_digit(line2[field])
+    return "".join(out)
+
+
 def aligned(line1: str, raw2: str) -> tuple[str, str]:
     """Line 1 and line 2 repaired, line 2 read from where its check digits agree (a stray
-    mark read before it would shift every field); from its start when nowhere."""
+    mark read before it would shift every field); from its start when nowhere. Line 1
+    ends in filler, so it is cut or filled to its length."""
     first = None
     for shift in range(min(MAX_SHIFT, max(0, len(raw2) - LENGTH + 3)) + 1):
-        one, two = repair(line1, fitted(raw2, shift))
+        one, two = repair(fitted(line1), fitted(raw2, shift))
+        two = implied_checks(two)
         if two[-1] == "<":  # the final check digit lost in the OCR: the rest implies it
             two = two[:-1] + check_digit(two[0:10] + two[13:20] + two[21:43])
         first = first or (one, two)

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from rapidfuzz import fuzz, process
+
 DEFAULT_DATE_FORMATS = [
     "%d/%m/%Y",
     "%Y-%m-%d",
@@ -74,17 +76,33 @@ def find_date(text: str) -> str:
 QUOTES = re.compile(r"[‘’‚“”„'\"`´]")  # specks OCR reads as quotes beside a word
 
 
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August"]
+MONTHS += ["September", "October", "November", "December"]
+MONTH_MATCH = 75  # "OVEMBER", "Fearuary": one or two letters slipped
+
+
+def month_spelled(text: str) -> str:
+    """``text`` with each word that is nearly a month's name spelled as that month."""
+
+    def closest(match: re.Match[str]) -> str:
+        found = process.extractOne(match.group(0).capitalize(), MONTHS, scorer=fuzz.ratio)
+        return found[0] if found and found[1] >= MONTH_MATCH else match.group(0)
+
+    return re.sub(r"[A-Za-z]{4,}", closest, text)
+
+
 def date_iso(text: str, formats: list[str] | None = None) -> str:
     cleaned = whitespace(find_date(QUOTES.sub("", text))).rstrip(".,;")
     cleaned = re.sub(r"(\d)([A-Za-z])", r"\1 \2", re.sub(r"([A-Za-z])(\d)", r"\1 \2", cleaned))
     cleaned = re.sub(r"\s*([./年月日-])\s*", r"\1", cleaned)
     if "年" in cleaned:
         cleaned = re.sub(r"[^\d年月日]", "", cleaned)
-    for fmt in formats or DEFAULT_DATE_FORMATS:
-        try:
-            return datetime.strptime(cleaned, fmt).date().isoformat()
-        except ValueError:
-            continue
+    for attempt in dict.fromkeys([cleaned, month_spelled(cleaned)]):
+        for fmt in formats or DEFAULT_DATE_FORMATS:
+            try:
+                return datetime.strptime(attempt, fmt).date().isoformat()
+            except ValueError:
+                continue
     raise NormaliseError(f"{text!r} is not a date in a known format")
 
 

@@ -16,7 +16,7 @@ from extractors.extract import by_check_digits, extract_fields, one_of
 from extractors.locators import Doc, captions_of, locate_label, locate_region
 from extractors.marks import fill_ratio, snap_box
 from extractors.mrz import aligned, checks_pass
-from extractors.normalise import date_iso, strip_noise, whitespace
+from extractors.normalise import NormaliseError, date_iso, strip_noise, whitespace
 from extractors.preprocess import ink_split, whiten_paper
 from extractors.registry import read_document
 from extractors.tables import locate_region_rows
@@ -291,6 +291,19 @@ def test_a_line_break_drawn_as_a_control_character_is_a_space() -> None:
 def test_passport_dates_read_through_a_speck_and_a_missing_comma() -> None:
     assert date_iso("12 ‘OCTOBER 2020") == "2020-10-12"
     assert date_iso("APRIL 10 2025") == "2025-04-10"
+
+
+def test_a_month_name_with_a_letter_or_two_slipped_is_read_as_that_month() -> None:
+    assert date_iso("8 OVEMBER 2017", ["%d %B %Y"]) == "2017-11-08"
+    assert date_iso("5 Fearuary 2018", ["%d %B %Y"]) == "2018-02-05"
+    with pytest.raises(NormaliseError):
+        date_iso("5 Friday 2018", ["%d %B %Y"])
+
+
+def test_an_mrz_check_digit_read_as_filler_is_implied_and_a_long_line_1_is_cut() -> None:
+    line1, line2 = passport_mrz()
+    lost = line2[:27] + line2[28:43] + "<" + line2[43]  # expiry check digit lost, filler
+    assert aligned(line1 + "<<<", lost) == (line1, line2)
 
 
 def test_chinese_dates_read_through_a_stray_mark() -> None:
