@@ -37,10 +37,15 @@ from extractors.templates import FieldSpec, Template
 from rekey.models import Field, Layout
 
 UNREADABLE_PENALTY = 0.3
-# a letter OCR confuses with a digit, written against a digit ("sylvial6" for "sylvia16"):
-# OCR is often sure of such a reading and wrong, so it is never trusted on its own
-LOOKALIKE_BY_DIGIT = re.compile(r"(?<=[0-9])[lIOo]|[lIOo](?=[0-9])")
-LOOKALIKE_CONFIDENCE = 0.6  # a value that does not read as its type is kept, but not trusted
+# readings OCR is often sure of and wrong about, so never trusted on their own
+SUSPECT_READINGS = (
+    # a letter it confuses with a digit, against a digit ("sylvial6" for "sylvia16")
+    (re.compile(r"(?<=[0-9])[lIOo]|[lIOo](?=[0-9])"), "a letter that looks like a digit"),
+    # a capitalised name part followed by a lower-case one: a capital the model does not
+    # know, read as a small letter ("Dubois-tukasiewicz" for "Dubois-Łukasiewicz")
+    (re.compile(r"\b[A-Z][a-z]+-[a-z]"), "a name part read without its capital"),
+)
+SUSPECT_CONFIDENCE = 0.6  # a value that does not read as its type is kept, but not trusted
 RAW_TYPES = {"table", "choice", "list"}  # their locators hand over finished values
 
 LOCATORS: dict[str, Callable[[Doc, Any], Hit | None]] = {
@@ -143,9 +148,10 @@ def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         value, confidence, how = text, confidence * UNREADABLE_PENALTY, f"{how}; {exc}"
     if not value:
         return base.model_copy(update={"how": f"{how}; nothing readable"})
-    if scanned and not raw and LOOKALIKE_BY_DIGIT.search(value) and not spec.check_digits:
-        confidence = min(confidence, LOOKALIKE_CONFIDENCE)
-        how = f"{how}; a letter that looks like a digit stands by a digit"
+    suspect = next((why for rx, why in SUSPECT_READINGS if rx.search(value)), None)
+    if scanned and not raw and suspect and not spec.check_digits:
+        confidence = min(confidence, SUSPECT_CONFIDENCE)
+        how = f"{how}; {suspect}"
     return base.model_copy(
         update={
             "value": value,

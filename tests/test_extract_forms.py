@@ -216,6 +216,8 @@ def test_a_scanned_letter_against_a_digit_is_never_trusted_on_its_own() -> None:
     assert extract_fields(page(caption, typed), template)["email"].confident
     plain = word("bdai@example.org", 0.30, 0.30, 0.50, 0.31)
     assert extract_fields(page(caption, plain), template)["email"].confident
+    slipped = word("Dubois-tukasiewicz", 0.30, 0.30, 0.50, 0.31)  # Łukasiewicz
+    assert not extract_fields(page(caption, slipped), template)["email"].confident
 
 
 def test_a_closed_list_takes_the_listed_value_a_reading_spells() -> None:
