@@ -284,10 +284,11 @@ def only_chars(words: list[Word], chars: str) -> list[Word]:
     digits_only = not any(ch.isalpha() for ch in chars)
     kept = []
     for word in words:
-        looks_numeric = any(ch.isdigit() for ch in word.text) or (
-            len(word.text) > 1 and word.text.translate(DIGIT_LOOKALIKES).isdigit()
+        text = word.text.replace("()", "0") if digits_only else word.text  # a 0 read as ()
+        looks_numeric = any(ch.isdigit() for ch in text) or (
+            len(text) > 1 and text.translate(DIGIT_LOOKALIKES).isdigit()
         )
-        read = word.text.translate(DIGIT_LOOKALIKES) if digits_only and looks_numeric else word.text
+        read = text.translate(DIGIT_LOOKALIKES) if digits_only and looks_numeric else text
         if "S" in chars and "$" not in chars:
             read = read.replace("$", "S")
         text = "".join(ch for ch in read if ch in chars)
