@@ -131,8 +131,14 @@ def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
     text = hit.text
     if spec.pattern:
         match = re.search(spec.pattern, text)
-        if match is None:
-            return base.model_copy(update={"how": f"{how}; no match for {spec.pattern!r}"})
+        if match is None:  # where it looked is kept: a second reading may read it there
+            return base.model_copy(
+                update={
+                    "how": f"{how}; no match for {spec.pattern!r}",
+                    "page": hit.page,
+                    "box": hit.box,
+                }
+            )
         text = match.group(1) if match.groups() else match.group(0)
     raw = spec.type in RAW_TYPES
     scanned = any(w.source == "ocr" for w in hit.words)

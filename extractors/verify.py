@@ -10,6 +10,7 @@ cannot read them at all gives no opinion.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from functools import cache
 
@@ -57,6 +58,21 @@ def second_model(spec: FieldSpec) -> str | None:
     return spec.verify or None
 
 
+def fitted_second(field: Field, spec: FieldSpec, second: str) -> Field:
+    """A field whose first reading did not fit its ``pattern``: the second reading, when
+    that fits, never trusted on its own."""
+    match = re.search(spec.pattern or "", second) if second else None
+    if match is None:
+        return field
+    return field.model_copy(
+        update={
+            "value": match.group(1) if match.groups() else match.group(0),
+            "confidence": DISAGREEMENT_CONFIDENCE,
+            "how": f"{field.how}; the second reading fits",
+        }
+    )
+
+
 def verify_fields(source: Source, template: Template, fields: dict[str, Field]) -> dict[str, Field]:
     """``fields`` with the ``verify`` ones on scanned pages checked by a second reading."""
     installed = installed_languages()
@@ -64,7 +80,10 @@ def verify_fields(source: Source, template: Template, fields: dict[str, Field]) 
     todo = {
         name: field
         for name, field in fields.items()
-        if models[name] in installed and field.value and field.box and field.page in source.scanned
+        if models[name] in installed
+        and (field.value or template.fields[name].pattern)
+        and field.box
+        and field.page in source.scanned
     }
     checked = dict(fields)
     for page, model in sorted({(f.page, models[n]) for n, f in todo.items()}, key=str):
@@ -77,6 +96,9 @@ def verify_fields(source: Source, template: Template, fields: dict[str, Field]) 
             ]
             second = whitespace(strip_noise(join_words(w.text for w in inside)))
             spec = template.fields[name]
+            if not field.value:  # the first reading did not fit the field's pattern
+                checked[name] = fitted_second(field, spec, second)
+                continue
             if spec.type != "text":  # a date or an amount: compare what both readings mean
                 try:
                     second = normalise(spec.type, second, spec.formats, spec.decimal, True)

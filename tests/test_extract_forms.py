@@ -29,8 +29,9 @@ from extractors.templates import (
     Template,
     load_templates,
 )
+from extractors.verify import fitted_second
 from extractors.zonal import without_cut_text, without_rules
-from rekey.models import Box, Layout, Page, Word
+from rekey.models import Box, Field, Layout, Page, Word
 from rekey.settings import PROJECT_ROOT
 
 SMALL = PROJECT_ROOT / "samples" / "corpus" / "small"
@@ -360,6 +361,19 @@ def test_a_chinese_name_the_mixed_model_read_as_latin_is_read_again_in_chinese()
     result = extract_source(read_document(path), [template])
     name = result.fields["claimant_name"]
     assert name.value == truth["claimant_name"] or not name.confident
+
+
+def test_a_reading_that_misses_the_pattern_takes_the_second_models_when_that_fits() -> None:
+    spec = load_templates(TEMPLATES)["claim_cn"].fields["claimant_name"]
+    missed = Field(
+        name="claimant_name",
+        how="label; no match",
+        box=Box(x0=0.3, y0=0.16, x1=0.36, y1=0.17),
+        threshold=spec.threshold,
+    )
+    taken = fitted_second(missed, spec, "史玲")
+    assert taken.value == "史玲" and not taken.confident and "second reading" in taken.how
+    assert fitted_second(missed, spec, "RE") == missed
 
 
 def test_an_iban_one_ocr_slip_away_is_read_by_its_check_digits() -> None:
