@@ -100,7 +100,7 @@ def read_tick(
     if doc.image is None:
         return None
     for page in pages_of(doc.layout, page_number):
-        found = find_label(page, label)
+        found = find_label(page, label, floor=loc.match)
         if found is None:
             continue
         words, match = found
@@ -162,7 +162,7 @@ def locate_signature(doc: Doc, loc: SignatureLocator) -> Hit | None:
     if doc.image is None:
         return None
     for page in pages_of(doc.layout, loc.page):
-        found = find_label(page, loc.label)
+        found = find_label(page, loc.label, floor=loc.match)
         if found is None:
             continue
         words, match = found

@@ -17,6 +17,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# the lowest fuzzy score (rapidfuzz ratio, 0-100) at which a caption counts as found
+CaptionMatch = Annotated[float, Field(ge=50, le=100)]
+CAPTION_MATCH = 85.0
+
+
 class LabelLocator(_Strict):
     """The value printed beside (or below) a caption such as ``Policy number:``."""
 
@@ -26,7 +31,7 @@ class LabelLocator(_Strict):
     window: float = Field(0.7, gt=0, le=1)  # how far from the label to look, page-relative
     lines: int = Field(1, ge=1, le=5)  # a value may wrap onto following lines
     skip: int = Field(0, ge=0, le=4)  # lines to pass over first (an address's second line)
-    match: float = Field(85.0, ge=50, le=100)  # the caption's lowest fuzzy score (0-100)
+    match: CaptionMatch = CAPTION_MATCH
     page: int | None = None
 
 
@@ -123,6 +128,7 @@ class CheckboxLocator(_Strict):
     side: Literal["left", "right"] = "left"
     size: float = Field(0.02, gt=0, le=0.1)  # the box side, page-width relative
     gap: float = Field(0.008, ge=0, le=0.05)
+    match: CaptionMatch = CAPTION_MATCH
     page: int | None = None
 
 
@@ -134,6 +140,7 @@ class ChoiceLocator(_Strict):
     side: Literal["left", "right"] = "left"
     size: float = Field(0.02, gt=0, le=0.1)
     gap: float = Field(0.008, ge=0, le=0.05)
+    match: CaptionMatch = CAPTION_MATCH
     page: int | None = None
 
 
@@ -143,6 +150,7 @@ class SignatureLocator(_Strict):
     kind: Literal["signature"] = "signature"
     label: str
     window: float = Field(0.35, gt=0, le=1)
+    match: CaptionMatch = CAPTION_MATCH
     page: int | None = None
 
 
