@@ -36,7 +36,7 @@ from extractors.tables import locate_form_rows, locate_region_rows, locate_table
 from extractors.templates import FieldSpec, Template
 from rekey.models import Field, Layout
 
-UNREADABLE_PENALTY = 0.3
+UNREADABLE_PENALTY = 0.3  # a value that does not read as its type is kept, but not trusted
 # readings OCR is often sure of and wrong about, so never trusted on their own
 SUSPECT_READINGS = (
     # a letter it confuses with a digit, against a digit ("sylvial6" for "sylvia16")
@@ -45,7 +45,7 @@ SUSPECT_READINGS = (
     # know, read as a small letter ("Dubois-tukasiewicz" for "Dubois-Łukasiewicz")
     (re.compile(r"\b[A-Z][a-z]+-[a-z]"), "a name part read without its capital"),
 )
-SUSPECT_CONFIDENCE = 0.6  # a value that does not read as its type is kept, but not trusted
+SUSPECT_CONFIDENCE = 0.6
 RAW_TYPES = {"table", "choice", "list"}  # their locators hand over finished values
 
 LOCATORS: dict[str, Callable[[Doc, Any], Hit | None]] = {

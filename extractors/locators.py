@@ -259,8 +259,6 @@ def words_in(page: Page, box: tuple[float, float, float, float], pad: float) -> 
 
 # letters OCR reads where a digit is printed (MRZ digit positions, digit-only boxes)
 DIGIT_LOOKALIKES = str.maketrans("OoQDlLIiSsBZzGT", "000011115582267")
-
-
 # digits (and signs) OCR reads where a letter is printed
 LETTER_LOOKALIKES = str.maketrans("0125678$", "OIZSGTBS")
 
@@ -284,11 +282,11 @@ def only_chars(words: list[Word], chars: str) -> list[Word]:
     digits_only = not any(ch.isalpha() for ch in chars)
     kept = []
     for word in words:
-        text = word.text.replace("()", "0") if digits_only else word.text  # a 0 read as ()
-        looks_numeric = any(ch.isdigit() for ch in text) or (
-            len(text) > 1 and text.translate(DIGIT_LOOKALIKES).isdigit()
+        spelled = word.text.replace("()", "0") if digits_only else word.text  # a 0 read as ()
+        looks_numeric = any(ch.isdigit() for ch in spelled) or (
+            len(spelled) > 1 and spelled.translate(DIGIT_LOOKALIKES).isdigit()
         )
-        read = text.translate(DIGIT_LOOKALIKES) if digits_only and looks_numeric else text
+        read = spelled.translate(DIGIT_LOOKALIKES) if digits_only and looks_numeric else spelled
         if "S" in chars and "$" not in chars:
             read = read.replace("$", "S")
         text = "".join(ch for ch in read if ch in chars)
