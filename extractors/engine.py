@@ -84,7 +84,7 @@ def read_page(
         return Page(number=number, width=width, height=height, words=[])
     if zones:
         boxes = [Box(x0=x0, y0=y0, x1=x1, y1=y1) for x0, y0, x1, y1 in zones]
-        return read_zones(number, source.image(number), boxes, lang)
+        return read_zones(number, source.image(number), boxes, lang, template.zone_psm)
     if number in done and lang == DEFAULT_LANG:
         return done[number]
     return ocr_page(number, source.image(number), lang)

@@ -272,6 +272,9 @@ class Template(_Strict):
     # a scan that reads "RK-CLM-CN-T" for "RK-CLM-CN-1" is still recognised
     keyword_match: float = Field(default=90.0, ge=50, le=100)
     priority: int = 0
+    # how Tesseract lays out the stacked zones of a scan: 6 reads one uniform block; 4, a
+    # column of lines of varying size (pale, widely spaced entries such as the W-9's)
+    zone_psm: Literal[4, 6] = 6
     fields: dict[str, FieldSpec]
 
     def zones(self, page: int) -> list[ZoneBox] | None:

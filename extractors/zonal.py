@@ -117,12 +117,13 @@ def _duplicate(word: Word, kept: list[Word]) -> bool:
     return False
 
 
-def read_zones(number: int, gray: np.ndarray, zones: list[Box], lang: str) -> Page:
-    """The words inside ``zones`` of a prepared page, in page-relative units."""
+def read_zones(number: int, gray: np.ndarray, zones: list[Box], lang: str, psm: int = 6) -> Page:
+    """The words inside ``zones`` of a prepared page, in page-relative units (``psm``: how
+    Tesseract lays out the stacked zones)."""
     height, width = gray.shape
     canvas, strips = stack(gray, zones)
     words: list[Word] = []
-    for raw in tesseract(canvas, lang, psm=6):
+    for raw in tesseract(canvas, lang, psm=psm):
         spot = place(raw, strips)
         if spot is None:
             continue
