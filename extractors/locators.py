@@ -314,10 +314,22 @@ def edge_trimmed(words: list[Word]) -> list[Word]:
     return [w for w in trimmed if w.text]
 
 
+SPECK_CONFIDENCE = 0.1  # OCR's confidence in a mark it read as a short word
+
+
+def without_specks(words: list[Word]) -> list[Word]:
+    """``words`` without the one- or two-letter words OCR had no confidence in, when it was
+    sure of another word in the same box (specks beside a value read as ``Oo``)."""
+    if not any(w.confidence >= 0.5 for w in words):
+        return words
+    return [w for w in words if len(w.text) > 2 or w.confidence >= SPECK_CONFIDENCE]
+
+
 def read_box(words: list[Word], loc: RegionLocator) -> tuple[str, list[Word]]:
     """One box's text and the words it is made of; with a ``pattern``, the first reading
     that fits it (as read, then without a box rule read at its ends), else nothing."""
     glue = "" if loc.chars and " " not in loc.chars else None
+    words = without_specks(words)
     for attempt in (words, edge_trimmed(words)) if loc.pattern else (words,):
         kept = only_chars(attempt, loc.chars) if loc.chars else attempt
         texts = [w.text for w in kept]

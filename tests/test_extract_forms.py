@@ -133,6 +133,18 @@ def test_a_box_reading_is_fitted_to_its_pattern_through_rules_and_look_alikes() 
     assert json.loads(locate_region(doc, codes).text) == ["I10", "S93.401A"]
 
 
+def test_a_speck_read_as_a_short_word_beside_a_sure_value_is_dropped() -> None:
+    layout = page(
+        word("GOMEZ,", 0.037, 0.165, 0.10, 0.175, conf=0.6),
+        word("Oo", 0.20, 0.165, 0.21, 0.175, conf=0.0),  # a speck on the scan
+        word("TREVOR", 0.113, 0.165, 0.18, 0.175, conf=0.91),
+    )
+    name = RegionLocator(boxes=[[0.041, 0.163, 0.365, 0.178]])
+    assert locate_region(Doc(layout), name).text == "GOMEZ, TREVOR"
+    unsure = page(word("Oo", 0.20, 0.165, 0.21, 0.175, conf=0.0))
+    assert locate_region(Doc(unsure), name).text == "Oo"  # nothing sure beside it: kept
+
+
 def test_a_grid_row_with_only_a_speck_read_in_it_ends_the_line_items() -> None:
     layout = page(
         word("81002", 0.32, 0.686, 0.36, 0.694),
