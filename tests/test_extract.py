@@ -101,21 +101,28 @@ def test_template_with_unknown_key_names_file_and_key(tmp_path: Path) -> None:
     assert "fields.policy_number.locators.0.label.colour" in str(err.value)
 
 
-def test_template_with_a_zone_layout_tesseract_is_not_given_fails_at_load(tmp_path: Path) -> None:
-    (tmp_path / "zones.yaml").write_text(
-        "doc_type: w9\nkeywords: [x]\nzone_psm: 7\nfields:\n"
-        "  name:\n    locators: [{kind: region, boxes: [[0.1, 0.1, 0.9, 0.2]]}]\n"
-    )
-    with pytest.raises(ConfigError, match=r"zones\.yaml: zone_psm"):
-        load_templates(tmp_path)
-
-
-def test_template_with_bad_regex_fails_at_load(tmp_path: Path) -> None:
-    (tmp_path / "regex.yaml").write_text(
-        "doc_type: claim\nkeywords: [x]\nfields:\n"
-        "  policy_number:\n    locators: [{kind: regex, pattern: 'POL-(\\d+'}]\n"
-    )
-    with pytest.raises(ConfigError, match=r"regex\.yaml: fields\.policy_number\.locators\.0"):
+@pytest.mark.parametrize(
+    ("name", "text", "names"),
+    [
+        (  # a regex that does not compile
+            "regex.yaml",
+            "doc_type: claim\nkeywords: [x]\nfields:\n"
+            "  policy_number:\n    locators: [{kind: regex, pattern: 'POL-(\\d+'}]\n",
+            r"regex\.yaml: fields\.policy_number\.locators\.0",
+        ),
+        (  # a zone layout Tesseract is not given
+            "zones.yaml",
+            "doc_type: w9\nkeywords: [x]\nzone_psm: 7\nfields:\n"
+            "  name:\n    locators: [{kind: region, boxes: [[0.1, 0.1, 0.9, 0.2]]}]\n",
+            r"zones\.yaml: zone_psm",
+        ),
+    ],
+)
+def test_template_with_a_bad_value_fails_at_load_naming_file_and_key(
+    tmp_path: Path, name: str, text: str, names: str
+) -> None:
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ConfigError, match=names):
         load_templates(tmp_path)
 
 
