@@ -116,7 +116,7 @@ def first_hit(doc: Doc, spec: FieldSpec) -> Hit | None:
         for hit in hits(doc, locator):
             if not hit.text.strip():
                 continue
-            if spec.pattern is None or re.search(spec.pattern, hit.text):
+            if spec.fitted(hit.text) is not None:
                 return hit
             fallback = fallback or hit
     return fallback
@@ -128,18 +128,10 @@ def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
     if hit is None:
         return base.model_copy(update={"how": "not found"})
     confidence, how = hit_confidence(hit), hit.how
-    text = hit.text
-    if spec.pattern:
-        match = re.search(spec.pattern, text)
-        if match is None:  # where it looked is kept: a second reading may read it there
-            return base.model_copy(
-                update={
-                    "how": f"{how}; no match for {spec.pattern!r}",
-                    "page": hit.page,
-                    "box": hit.box,
-                }
-            )
-        text = match.group(1) if match.groups() else match.group(0)
+    text = spec.fitted(hit.text)
+    if text is None:  # where it looked is kept: a second reading may read it there
+        missed = f"{how}; no match for {spec.pattern!r}"
+        return base.model_copy(update={"how": missed, "page": hit.page, "box": hit.box})
     raw = spec.type in RAW_TYPES
     scanned = any(w.source == "ocr" for w in hit.words)
     try:
@@ -154,10 +146,11 @@ def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         value, confidence, how = text, confidence * UNREADABLE_PENALTY, f"{how}; {exc}"
     if not value:
         return base.model_copy(update={"how": f"{how}; nothing readable"})
-    suspect = next((why for rx, why in SUSPECT_READINGS if rx.search(value)), None)
-    if scanned and not raw and suspect and not spec.check_digits:
-        confidence = min(confidence, SUSPECT_CONFIDENCE)
-        how = f"{how}; {suspect}"
+    if scanned and not raw and not spec.check_digits:
+        suspect = next((why for rx, why in SUSPECT_READINGS if rx.search(value)), None)
+        if suspect:
+            confidence = min(confidence, SUSPECT_CONFIDENCE)
+            how = f"{how}; {suspect}"
     return base.model_copy(
         update={
             "value": value,

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
-from extractors.locators import DIGIT_LOOKALIKES, Doc, Hit, pages_of, union
+from extractors.locators import DIGIT_LOOKALIKES, LETTER_LOOKALIKES, Doc, Hit, pages_of, union
 from extractors.tables import lines_of
 from extractors.templates import MrzLocator
 from validators.mrz import check_digit
@@ -20,7 +20,6 @@ CONFUSIONS = str.maketrans({"«": "<", "‹": "<", "(": "<", "{": "<", "[": "<",
 
 
 # OCR slips between look-alike letters and digits, undone where ICAO 9303 fixes the class
-TO_LETTER = str.maketrans("0125867", "OIZSBGT")
 DIGITS = (*range(9, 10), *range(13, 20), *range(21, 28), 43)  # dates and check digits
 LETTERS = range(10, 13)  # nationality
 LOOKALIKES = {"0": "O", "O": "0", "1": "I", "I": "1", "5": "S", "S": "5", "8": "B", "B": "8"}
@@ -63,8 +62,8 @@ def _checks(body: str, digit: str) -> bool:
 def repair(line1: str, line2: str) -> tuple[str, str]:
     """Both lines with letters where only letters may stand and digits where only digits
     may (dates, check digits), and the document number settled by its check digit."""
-    line1 = _by_class(line1, range(2, 5), TO_LETTER)
-    line2 = _by_class(_by_class(line2, DIGITS, DIGIT_LOOKALIKES), LETTERS, TO_LETTER)
+    line1 = _by_class(line1, range(2, 5), LETTER_LOOKALIKES)
+    line2 = _by_class(_by_class(line2, DIGITS, DIGIT_LOOKALIKES), LETTERS, LETTER_LOOKALIKES)
     if line2[28:42].count("<") >= FILLER_RUN:  # no personal number, nor its check digit
         line2 = line2[:28] + "<" * 15 + line2[43:]
     return line1, _number_by_check(line2)

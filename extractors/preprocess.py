@@ -146,17 +146,13 @@ def ink_split(gray: np.ndarray) -> float:
     return float(level)
 
 
-def whiten_above(gray: np.ndarray, level: float) -> np.ndarray:
-    out = gray.copy()
-    out[gray > level] = 255
-    return out
-
-
 def whiten_paper(gray: np.ndarray) -> np.ndarray:
     """Set the paper to white: everything lighter than halfway between the ink/paper split
     and white. Cutting at the split itself erased the thin strokes of serif CJK characters
     and the pale cores of blurred fax strokes."""
-    return whiten_above(gray, (ink_split(gray) + 255) / 2)
+    out = gray.copy()
+    out[gray > (ink_split(gray) + 255) / 2] = 255
+    return out
 
 
 def clean(gray: np.ndarray, dpi: float) -> tuple[np.ndarray, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -259,6 +260,16 @@ class FieldSpec(_Strict):
     # a closed list: a reading this close (0-100) to one of them is taken as it
     values: list[str] = Field(default_factory=list)
     values_match: float = Field(85.0, ge=50, le=100)
+
+    def fitted(self, text: str) -> str | None:
+        """What of ``text`` the field keeps: its ``pattern``'s first group (or match), None
+        when the pattern is not found; the text itself when there is no pattern."""
+        if self.pattern is None:
+            return text
+        match = re.search(self.pattern, text)
+        if match is None:
+            return None
+        return match.group(1) if match.groups() else match.group(0)
 
 
 class Template(_Strict):

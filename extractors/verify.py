@@ -10,7 +10,6 @@ cannot read them at all gives no opinion.
 
 from __future__ import annotations
 
-import re
 import subprocess
 from functools import cache
 
@@ -61,12 +60,12 @@ def second_model(spec: FieldSpec) -> str | None:
 def fitted_second(field: Field, spec: FieldSpec, second: str) -> Field:
     """A field whose first reading did not fit its ``pattern``: the second reading, when
     that fits, never trusted on its own."""
-    match = re.search(spec.pattern or "", second) if second else None
-    if match is None:
+    value = spec.fitted(second) if second else None
+    if not value:
         return field
     return field.model_copy(
         update={
-            "value": match.group(1) if match.groups() else match.group(0),
+            "value": value,
             "confidence": DISAGREEMENT_CONFIDENCE,
             "how": f"{field.how}; the second reading fits",
         }

@@ -14,6 +14,7 @@ import numpy as np
 
 from extractors.lines import reading_order
 from extractors.ocr import RawWord, tesseract
+from extractors.preprocess import ink_mask
 from rekey.models import Box, Page, Word
 
 GAP = 24  # white pixels between stacked crops
@@ -45,7 +46,7 @@ def without_rules(crop: np.ndarray) -> np.ndarray:
     height (the dividers of a comb of digit boxes) and horizontal ones running most of its
     width. OCR reads a divider as a letter ("4|2|6" → "SASPED")."""
     h, w = crop.shape
-    ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+    ink = ink_mask(crop)
     rules = np.zeros_like(ink)
     tall, wide = max(int(h * 0.6), RULE_MIN_PX), int(w * 0.8)
     for size, fits in (((1, tall), tall <= h), ((wide, 1), RULE_MIN_PX <= wide <= w)):
@@ -64,8 +65,7 @@ def without_cut_text(crop: np.ndarray) -> np.ndarray:
     in the outer half: the clipped tail of a printed caption above or below a box. Stacked
     over the value, such slivers make OCR take two lines for one and garble both."""
     h = crop.shape[0]
-    ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink_mask(crop), connectivity=8)
     top, bottom = (
         stats[:, cv2.CC_STAT_TOP],
         stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT],
