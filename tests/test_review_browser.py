@@ -95,7 +95,8 @@ def test_review_a_case_end_to_end(backoffice, browser: Browser, tmp_path: Path):
         reference = page.locator("#reference").inner_text()
         evidence = page.locator("#receipt img").first
         expect(evidence).to_be_visible()
-        assert evidence.evaluate("img => img.naturalWidth") > 100
+        # measured once the image has loaded: visible is not yet decoded
+        assert evidence.evaluate("img => img.decode().then(() => img.naturalWidth)") > 100
         page.close()
     stored = store_for(settings).get(case.id)
     assert stored.state is CaseState.done and stored.receipt.reference == reference
