@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from extractors import orientation, preprocess, raster
+from extractors import orientation, preprocess, raster, stamps
 from extractors.pdf import acroform_values, text_pages
 from extractors.sniff import media_type
 from rekey.models import Page
@@ -34,7 +34,7 @@ def prepare(image: raster.PageImage) -> ScannedPage:
     turn = orientation.upright_turn(gray)
     gray = preprocess.quarter_turn(gray, turn)
     gray, skew = preprocess.straighten(gray)
-    return ScannedPage(image.number, gray, turn, skew)
+    return ScannedPage(image.number, stamps.without_stamp(gray), turn, skew)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from extractors.normalise import NormaliseError, join_words, normalise, strip_no
 from extractors.source import Source
 from extractors.templates import FieldSpec, Template
 from extractors.zonal import read_zones
-from rekey.models import Box, Field
+from rekey.models import Box, Field, Word
 
 SECOND_READING = "Latin"
 DISAGREEMENT_CONFIDENCE = 0.5
@@ -72,6 +72,31 @@ def fitted_second(field: Field, spec: FieldSpec, second: str) -> Field:
     )
 
 
+def _text_in(words: list[Word], box: Box) -> str:
+    inside = [w for w in words if box.x0 <= w.box.cx <= box.x1 and box.y0 <= w.box.cy <= box.y1]
+    return whitespace(strip_noise(join_words(w.text for w in inside)))
+
+
+def _meaning(spec: FieldSpec, text: str) -> str | None:
+    """What a reading says, compared as the field's type compares (None: unreadable)."""
+    if spec.type == "text":
+        return text
+    try:  # a date or an amount: what it means
+        return normalise(spec.type, text, spec.formats, spec.decimal, True)
+    except NormaliseError:
+        return None  # this reading cannot be understood at all: no opinion
+
+
+def _distrusted(field: Field, value: str, reading: str) -> Field:
+    return field.model_copy(
+        update={
+            "value": value,
+            "confidence": min(field.confidence, DISAGREEMENT_CONFIDENCE),
+            "how": f"{field.how}; {reading} differs ({field.value!r})",
+        }
+    )
+
+
 def verify_fields(source: Source, template: Template, fields: dict[str, Field]) -> dict[str, Field]:
     """``fields`` with the ``verify`` ones on scanned pages checked by a second reading."""
     installed = installed_languages()
@@ -89,26 +114,19 @@ def verify_fields(source: Source, template: Template, fields: dict[str, Field]) 
         batch = {n: f for n, f in todo.items() if f.page == page and models[n] == model}
         boxes = [_padded(f.box) for f in batch.values()]
         words = read_zones(page, source.image(page), boxes, model).words
+        again = []  # the page's own model on the crops alone: a reading made in another context
+        if template.zones(page) is None:
+            again = read_zones(page, source.image(page), boxes, template.language).words
         for (name, field), box in zip(batch.items(), boxes, strict=True):
-            inside = [
-                w for w in words if box.x0 <= w.box.cx <= box.x1 and box.y0 <= w.box.cy <= box.y1
-            ]
-            second = whitespace(strip_noise(join_words(w.text for w in inside)))
             spec = template.fields[name]
             if not field.value:  # the first reading did not fit the field's pattern
-                checked[name] = fitted_second(field, spec, second)
+                checked[name] = fitted_second(field, spec, _text_in(words, box))
                 continue
-            if spec.type != "text":  # a date or an amount: compare what both readings mean
-                try:
-                    second = normalise(spec.type, second, spec.formats, spec.decimal, True)
-                except NormaliseError:
-                    continue  # this model cannot read it at all: no second opinion
-            if second.casefold() != (field.value or "").casefold():
-                checked[name] = field.model_copy(
-                    update={
-                        "value": second or field.value,
-                        "confidence": min(field.confidence, DISAGREEMENT_CONFIDENCE),
-                        "how": f"{field.how}; second reading differs ({field.value!r})",
-                    }
-                )
+            second = _meaning(spec, _text_in(words, box))
+            if second is not None and second.casefold() != field.value.casefold():
+                checked[name] = _distrusted(field, second or field.value, "second reading")
+                continue
+            third = _meaning(spec, _text_in(again, box)) if again else None
+            if third is not None and third.casefold() != field.value.casefold():
+                checked[name] = _distrusted(field, field.value, "reading of the box alone")
     return checked

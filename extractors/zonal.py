@@ -18,6 +18,7 @@ from extractors.preprocess import ink_mask
 from rekey.models import Box, Page, Word
 
 GAP = 24  # white pixels between stacked crops
+INKED = 128  # a pixel this dark is ink, not paper or a pale speck
 MARGIN = 12
 
 
@@ -27,6 +28,7 @@ class Strip:
     x0: int  # where the crop came from on the page
     y0: int
     height: int
+    zone: int  # which of the zones it is
 
 
 def pixel_box(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
@@ -83,12 +85,12 @@ def stack(gray: np.ndarray, zones: list[Box]) -> tuple[np.ndarray, list[Strip]]:
     """The zones' crops one under the other, and where each came from."""
     height, width = gray.shape
     crops, strips, top = [], [], MARGIN
-    for zone in zones:
+    for index, zone in enumerate(zones):
         x0, y0, x1, y1 = pixel_box(zone, width, height)
         if x1 - x0 < 4 or y1 - y0 < 4:
             continue
         crops.append(without_cut_text(without_rules(gray[y0:y1, x0:x1])))
-        strips.append(Strip(top, x0, y0, y1 - y0))
+        strips.append(Strip(top, x0, y0, y1 - y0, index))
         top += (y1 - y0) + GAP
     canvas_width = max((c.shape[1] for c in crops), default=1) + 2 * MARGIN
     canvas = np.full((top + MARGIN, canvas_width), 255, dtype=np.uint8)
@@ -97,13 +99,24 @@ def stack(gray: np.ndarray, zones: list[Box]) -> tuple[np.ndarray, list[Strip]]:
     return canvas, strips
 
 
-def place(word: RawWord, strips: list[Strip]) -> tuple[int, int] | None:
-    """The page position of a word read from the stacked image (None: in a gap)."""
+def place(word: RawWord, strips: list[Strip]) -> tuple[int, int, int] | None:
+    """The page position of a word read from the stacked image, and its zone (None: in a
+    gap)."""
     middle = word.top + word.height / 2
     for strip in strips:
         if strip.top <= middle < strip.top + strip.height:
-            return strip.x0 + word.left - MARGIN, strip.y0 + word.top - strip.top
+            return strip.x0 + word.left - MARGIN, strip.y0 + word.top - strip.top, strip.zone
     return None
+
+
+def _inked(gray: np.ndarray, zone: Box) -> bool:
+    """Something is written in the zone: ink beyond its rules and slivers."""
+    height, width = gray.shape
+    x0, y0, x1, y1 = pixel_box(zone, width, height)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return False
+    crop = without_cut_text(without_rules(gray[y0:y1, x0:x1]))
+    return bool((crop < INKED).any())
 
 
 def _duplicate(word: Word, kept: list[Word]) -> bool:
@@ -117,28 +130,46 @@ def _duplicate(word: Word, kept: list[Word]) -> bool:
     return False
 
 
-def read_zones(number: int, gray: np.ndarray, zones: list[Box], lang: str, psm: int = 6) -> Page:
-    """The words inside ``zones`` of a prepared page, in page-relative units (``psm``: how
-    Tesseract lays out the stacked zones)."""
+def _read_stack(gray: np.ndarray, zones: list[Box], lang: str, psm: int) -> list[list[Word]]:
+    """The words read in each zone, zones stacked and read in one call."""
     height, width = gray.shape
     canvas, strips = stack(gray, zones)
-    words: list[Word] = []
+    found: list[list[Word]] = [[] for _ in zones]
     for raw in tesseract(canvas, lang, psm=psm):
         spot = place(raw, strips)
         if spot is None:
             continue
-        x, y = spot
-        word = Word(
-            text=raw.text,
-            box=Box(
-                x0=max(0.0, x / width),
-                y0=max(0.0, y / height),
-                x1=min(1.0, (x + raw.width) / width),
-                y1=min(1.0, (y + raw.height) / height),
-            ),
-            confidence=raw.confidence,
-            source="ocr",
+        x, y, index = spot
+        found[index].append(
+            Word(
+                text=raw.text,
+                box=Box(
+                    x0=max(0.0, x / width),
+                    y0=max(0.0, y / height),
+                    x1=min(1.0, (x + raw.width) / width),
+                    y1=min(1.0, (y + raw.height) / height),
+                ),
+                confidence=raw.confidence,
+                source="ocr",
+            )
         )
+    return found
+
+
+def read_zones(number: int, gray: np.ndarray, zones: list[Box], lang: str, psm: int = 6) -> Page:
+    """The words inside ``zones`` of a prepared page, in page-relative units (``psm``: how
+    Tesseract lays out the stacked zones). Zones that come back empty with ink in them are
+    read once more, stacked on their own: laying out the whole stack, Tesseract can drop a
+    short line between longer ones."""
+    height, width = gray.shape
+    found = _read_stack(gray, zones, lang, psm)
+    empty = [i for i, words in enumerate(found) if not words and _inked(gray, zones[i])]
+    if empty:
+        again = _read_stack(gray, [zones[i] for i in empty], lang, psm)
+        for i, words in zip(empty, again, strict=True):
+            found[i] = words
+    words: list[Word] = []
+    for word in (w for zone in found for w in zone):
         if not _duplicate(word, words):
             words.append(word)
     return Page(number=number, width=width, height=height, words=reading_order(words))
