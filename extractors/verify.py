@@ -97,6 +97,22 @@ def _distrusted(field: Field, value: str, reading: str) -> Field:
     )
 
 
+def judged(field: Field, spec: FieldSpec, second: str, alone: str | None = None) -> Field:
+    """The field after its second model read ``second`` and its own model, given the box
+    alone, read ``alone`` (None: not read so). The second model's reading wins when they
+    differ (it knows the diacritics); a different reading of the box alone keeps the value.
+    Either way the field is no longer trusted."""
+    if not field.value:  # the first reading did not fit the field's pattern
+        return fitted_second(field, spec, second)
+    meant = _meaning(spec, second)
+    if meant is not None and meant.casefold() != field.value.casefold():
+        return _distrusted(field, meant or field.value, "second reading")
+    meant = _meaning(spec, alone) if alone is not None else None
+    if meant is not None and meant.casefold() != field.value.casefold():
+        return _distrusted(field, field.value, "reading of the box alone")
+    return field
+
+
 def verify_fields(source: Source, template: Template, fields: dict[str, Field]) -> dict[str, Field]:
     """``fields`` with the ``verify`` ones on scanned pages checked by a second reading."""
     installed = installed_languages()
@@ -118,15 +134,6 @@ def verify_fields(source: Source, template: Template, fields: dict[str, Field]) 
         if template.zones(page) is None:
             again = read_zones(page, source.image(page), boxes, template.language).words
         for (name, field), box in zip(batch.items(), boxes, strict=True):
-            spec = template.fields[name]
-            if not field.value:  # the first reading did not fit the field's pattern
-                checked[name] = fitted_second(field, spec, _text_in(words, box))
-                continue
-            second = _meaning(spec, _text_in(words, box))
-            if second is not None and second.casefold() != field.value.casefold():
-                checked[name] = _distrusted(field, second or field.value, "second reading")
-                continue
-            third = _meaning(spec, _text_in(again, box)) if again else None
-            if third is not None and third.casefold() != field.value.casefold():
-                checked[name] = _distrusted(field, field.value, "reading of the box alone")
+            alone = _text_in(again, box) if again else None
+            checked[name] = judged(field, template.fields[name], _text_in(words, box), alone)
     return checked

@@ -29,7 +29,7 @@ from extractors.templates import (
     Template,
     load_templates,
 )
-from extractors.verify import fitted_second
+from extractors.verify import fitted_second, judged
 from extractors.zonal import without_cut_text, without_rules
 from rekey.models import Box, Field, Layout, Page, Word
 from rekey.settings import PROJECT_ROOT
@@ -386,6 +386,29 @@ def test_a_reading_that_misses_the_pattern_takes_the_second_models_when_that_fit
     taken = fitted_second(missed, spec, "史玲")
     assert taken.value == "史玲" and not taken.confident and "second reading" in taken.how
     assert fitted_second(missed, spec, "RE") == missed
+
+
+def test_a_field_read_otherwise_in_its_box_alone_is_kept_but_not_trusted() -> None:
+    claim = load_templates(TEMPLATES)["claim"]
+    email = claim.fields["email"]
+    read = Field(
+        name="email",
+        value="noraetzier@example.com",  # "l" read as "i" on a fax, and sure of it
+        confidence=0.81,
+        how="label 'Email:' right",
+        box=Box(x0=0.32, y0=0.29, x1=0.56, y1=0.3),
+        threshold=email.threshold,
+    )
+    assert read.confident
+    assert judged(read, email, "noraetzier@example.com", "noraetzier@example.com") == read
+    alone = judged(read, email, "noraetzier@example.com", "noraetzler@example.com")
+    assert alone.value == read.value and not alone.confident and "box alone" in alone.how
+    second = judged(read, email, "noraetzler@example.com", None)
+    assert second.value == "noraetzler@example.com" and not second.confident
+    when = claim.fields["date_of_loss"]
+    dated = read.model_copy(update={"name": "date_of_loss", "value": "2026-09-27"})
+    assert judged(dated, when, "2026-09-27", "27/09/2026") == dated  # the same date
+    assert judged(dated, when, "2026-09-27", "@#!") == dated  # unreadable: no opinion
 
 
 def test_an_iban_one_ocr_slip_away_is_read_by_its_check_digits() -> None:
