@@ -83,7 +83,8 @@ def find_stamp(gray: np.ndarray, scale: float = 0.5) -> Stamp | None:
     if not len(segments):
         return None
     angles = _angles(segments)
-    tilted = (np.abs(angles) > MIN_TILT) & (np.abs(angles) < MAX_TILT)
+    off_axis = np.minimum(np.abs(angles), 90 - np.abs(angles))  # a page turned sideways too
+    tilted = (off_axis > MIN_TILT) & (off_axis < MAX_TILT)
     if not tilted.any():
         return None
     angle = float(np.median(angles[tilted]))
