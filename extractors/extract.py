@@ -108,15 +108,30 @@ def hits(doc: Doc, locator: Any) -> Iterator[Hit]:
         yield hit
 
 
+def readable(spec: FieldSpec, hit: Hit) -> bool:
+    """The reading fits the field's ``pattern``, and reads as its type (a date, an amount)."""
+    text = spec.fitted(hit.text)
+    if text is None:
+        return False
+    if spec.type not in ("date", "money"):
+        return True
+    scanned = any(w.source == "ocr" for w in hit.words)
+    try:
+        normalise(spec.type, text, spec.formats, spec.decimal, scanned)
+    except NormaliseError:
+        return False
+    return True
+
+
 def first_hit(doc: Doc, spec: FieldSpec) -> Hit | None:
-    """The first reading that has text and, when the field has a ``pattern``, matches it;
-    else the first reading that has text."""
+    """The first reading that has text and is readable as the field (its ``pattern``, its
+    type); else the first reading that has text."""
     fallback = None
     for locator in spec.locators:
         for hit in hits(doc, locator):
             if not hit.text.strip():
                 continue
-            if spec.fitted(hit.text) is not None:
+            if readable(spec, hit):
                 return hit
             fallback = fallback or hit
     return fallback

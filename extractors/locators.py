@@ -24,6 +24,7 @@ from extractors.templates import (
     LabelLocator,
     RegexLocator,
     RegionLocator,
+    ZoneBox,
 )
 from rekey.models import Box, Layout, Page, Word
 
@@ -342,20 +343,39 @@ def read_box(words: list[Word], loc: RegionLocator) -> tuple[str, list[Word]]:
     return "", []
 
 
+def placed_boxes(page: Page, loc: RegionLocator) -> tuple[list[ZoneBox], float] | None:
+    """The region's boxes on ``page`` and how sure their placing is: as written, or
+    measured from the anchor caption (None: the caption is not there)."""
+    if loc.anchor is None:
+        return list(loc.boxes), 1.0
+    found = find_label(page, loc.anchor.text, floor=loc.anchor.match)
+    if found is None:
+        return None
+    corner = union(found[0])
+    boxes = [
+        (corner.x0 + x0, corner.y0 + y0, corner.x0 + x1, corner.y0 + y1)
+        for x0, y0, x1, y1 in loc.boxes
+    ]
+    return boxes, found[1]
+
+
 def locate_region(doc: Doc, loc: RegionLocator) -> Hit | None:
     pages = pages_of(doc.layout, loc.page)
-    if not pages:
+    placed = placed_boxes(pages[0], loc) if pages else None
+    if placed is None:
         return None
-    read = [read_box(words_in(pages[0], box, loc.pad), loc) for box in loc.boxes]
+    boxes, sure = placed
+    read = [read_box(words_in(pages[0], box, loc.pad), loc) for box in boxes]
     texts = [text for text, _ in read]
     if not any(texts):
         return None
     text = joined(texts, loc.format, loc.as_list)
     words = [w for _, part in read for w in part]
+    by = f" by {loc.anchor.text!r}" if loc.anchor else ""
     return Hit(
         text=text,
-        match=(1.0 if all(texts) else 0.5) * loc.trust,
-        how=f"region{'s' if len(loc.boxes) > 1 else ''} on page {loc.page}",
+        match=(1.0 if all(texts) else 0.5) * loc.trust * sure,
+        how=f"region{'s' if len(boxes) > 1 else ''}{by} on page {loc.page}",
         page=loc.page,
         box=union(words) if words else None,
         words=tuple(words),

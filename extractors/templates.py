@@ -69,11 +69,23 @@ class AcroformLocator(_Strict):
 ZoneBox = tuple[float, float, float, float]  # x0, y0, x1, y1, page-relative
 
 
+class Anchor(_Strict):
+    """A printed caption that fixed boxes are measured from."""
+
+    text: str = Field(min_length=1)
+    match: CaptionMatch = CAPTION_MATCH
+
+
 class RegionLocator(_Strict):
     """The words inside fixed boxes on a page (a form with a fixed layout); on scans these
-    boxes are all that OCR reads (zonal OCR). Several boxes are joined by ``format``."""
+    boxes are all that OCR reads (zonal OCR). Several boxes are joined by ``format``.
+
+    With an ``anchor`` the boxes are offsets from the top-left corner of that caption, so
+    they follow it wherever the form was printed or scanned; the page is then read whole.
+    """
 
     kind: Literal["region"] = "region"
+    anchor: Anchor | None = None  # declared first: the boxes are checked against it
     boxes: list[ZoneBox] = Field(min_length=1)
     page: int = 1
     format: str | None = None
@@ -85,6 +97,16 @@ class RegionLocator(_Strict):
     as_list: bool = False  # the filled boxes as a list, one item per box
     pattern: Regex | None = None  # what a box's text must be to count (else: empty box)
     trust: float = Field(1.0, gt=0, le=1)  # below 1 for a fallback that guesses by position
+
+    @field_validator("boxes")
+    @classmethod
+    def _boxes(cls, boxes: list[ZoneBox], info) -> list[ZoneBox]:
+        low = -1.0 if info.data.get("anchor") else 0.0  # offsets may run left of or above it
+        for x0, y0, x1, y1 in boxes:
+            if not (low <= x0 < x1 <= 1 and low <= y0 < y1 <= 1):
+                box = [x0, y0, x1, y1]
+                raise ValueError(f"box {box}: not x0 < x1 and y0 < y1 within the page")
+        return boxes
 
 
 class RegionChoiceLocator(_Strict):
@@ -262,14 +284,15 @@ class FieldSpec(_Strict):
     values_match: float = Field(85.0, ge=50, le=100)
 
     def fitted(self, text: str) -> str | None:
-        """What of ``text`` the field keeps: its ``pattern``'s first group (or match), None
-        when the pattern is not found; the text itself when there is no pattern."""
+        """What of ``text`` the field keeps: its ``pattern``'s first group that took part in
+        the match (or the match), None when the pattern is not found; the text itself when
+        there is no pattern."""
         if self.pattern is None:
             return text
         match = re.search(self.pattern, text)
         if match is None:
             return None
-        return match.group(1) if match.groups() else match.group(0)
+        return next((g for g in match.groups() if g is not None), match.group(0))
 
 
 class Template(_Strict):
@@ -297,6 +320,8 @@ class Template(_Strict):
                 if loc.kind in ("acroform", "form_rows", "region_choice"):  # form data; ink
                     continue
                 if loc.kind == "region":
+                    if loc.page == page and loc.anchor:  # found where its caption is
+                        return None
                     if loc.page == page:
                         boxes.extend(padded(box, loc.pad) for box in loc.boxes)
                 elif loc.kind == "region_rows":

@@ -116,6 +116,12 @@ def test_template_with_unknown_key_names_file_and_key(tmp_path: Path) -> None:
             "  name:\n    locators: [{kind: region, boxes: [[0.1, 0.1, 0.9, 0.2]]}]\n",
             r"zones\.yaml: zone_psm",
         ),
+        (  # a box whose corners are the wrong way round
+            "box.yaml",
+            "doc_type: w9\nkeywords: [x]\nfields:\n"
+            "  name:\n    locators: [{kind: region, boxes: [[0.9, 0.1, 0.1, 0.2]]}]\n",
+            r"box\.yaml: fields\.name\.locators\.0\.region\.boxes",
+        ),
     ],
 )
 def test_template_with_a_bad_value_fails_at_load_naming_file_and_key(

@@ -411,6 +411,48 @@ def test_a_field_read_otherwise_in_its_box_alone_is_kept_but_not_trusted() -> No
     assert judged(dated, when, "2026-09-27", "@#!") == dated  # unreadable: no opinion
 
 
+def test_a_region_anchored_to_a_caption_follows_it_down_the_page() -> None:
+    loc = RegionLocator(anchor={"text": "Currency:"}, boxes=[(0.2, -0.031, 0.66, -0.01)], trust=0.8)
+    for shift in (0.0, 0.05):  # the same form, printed lower down
+        layout = page(
+            word("1,234.50", 0.32, 0.432 + shift, 0.4, 0.445 + shift),
+            word("Currency:", 0.1, 0.459 + shift, 0.19, 0.471 + shift),
+            word("EUR", 0.32, 0.458 + shift, 0.36, 0.471 + shift),
+        )
+        hit = locate_region(Doc(layout), loc)
+        assert hit is not None and hit.text == "1,234.50"
+        assert hit.how == "region by 'Currency:' on page 1" and hit.match == 0.8
+    lost = page(word("1,234.50", 0.32, 0.432, 0.4, 0.445))  # the caption is under a stamp
+    assert locate_region(Doc(lost), loc) is None
+
+
+def test_a_reading_that_is_no_amount_gives_way_to_the_next_locator() -> None:
+    spec = FieldSpec(
+        type="money",
+        locators=[
+            RegionLocator(boxes=[(0.3, 0.40, 0.7, 0.42)]),  # under a stamp: its letters
+            RegionLocator(anchor={"text": "Currency:"}, boxes=[(0.2, -0.031, 0.66, -0.01)]),
+        ],
+    )
+    layout = page(
+        word("RE", 0.32, 0.405, 0.36, 0.418, conf=0.3),
+        word("Ty", 0.4, 0.405, 0.43, 0.418, conf=0.2),
+        word("1,234.50", 0.32, 0.432, 0.4, 0.445),
+        word("Currency:", 0.101, 0.459, 0.193, 0.471),
+    )
+    form = Template(name="t", doc_type="t", keywords=["t"], fields={"amount": spec})
+    amount = extract_fields(layout, form)
+    assert amount["amount"].value == "1234.50"
+    assert "region by 'Currency:'" in amount["amount"].how
+
+
+def test_a_pattern_keeps_the_group_that_took_part_in_the_match() -> None:
+    currency = load_templates(TEMPLATES)["claim_cn"].fields["currency"]
+    assert currency.fitted("人民币 (CNY)") == "CNY"
+    assert currency.fitted("2 ABR CNY)") == "CNY"  # the code in brackets, not the first read
+    assert currency.fitted("EUR") == "EUR"
+
+
 def test_an_iban_one_ocr_slip_away_is_read_by_its_check_digits() -> None:
     assert passes("GB68OTMR34259806968116", ["iban"])
     assert one_slip("GB680TMR34259806968116", ["iban"]) == "GB68OTMR34259806968116"
