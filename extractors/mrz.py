@@ -41,6 +41,7 @@ def _number_by_check(line2: str) -> str:
     agree; as read when none does (a wrong check digit is for a person to see)."""
     number = line2[0:9]
     ambiguous = [i for i, ch in enumerate(number) if ch in LOOKALIKES]
+    candidates = []
     for n in range(min(2 ** len(ambiguous), MAX_TRIES)):
         chars = list(number)
         for bit, i in enumerate(ambiguous):
@@ -49,6 +50,11 @@ def _number_by_check(line2: str) -> str:
         candidate = "".join(chars) + line2[9:]
         if checks_pass(candidate):
             return candidate
+        candidates.append(candidate)
+    if line2[43] == "<":  # the composite check digit was lost: the number's own decides,
+        fits = [c for c in candidates if _checks(c[0:9], c[9])]  # when only one way fits
+        if len(fits) == 1:
+            return fits[0]
     return line2
 
 
@@ -60,9 +66,10 @@ def _checks(body: str, digit: str) -> bool:
 
 
 def repair(line1: str, line2: str) -> tuple[str, str]:
-    """Both lines with letters where only letters may stand and digits where only digits
-    may (dates, check digits), and the document number settled by its check digit."""
-    line1 = _by_class(line1, range(2, 5), LETTER_LOOKALIKES)
+    """Both lines with letters where only letters may stand (line 1 after the document
+    type, the nationality) and digits where only digits may (dates, check digits), and the
+    document number settled by its check digit."""
+    line1 = _by_class(line1, range(2, LENGTH), LETTER_LOOKALIKES)  # letters and filler only
     line2 = _by_class(_by_class(line2, DIGITS, DIGIT_LOOKALIKES), LETTERS, LETTER_LOOKALIKES)
     if line2[28:42].count("<") >= FILLER_RUN:  # no personal number, nor its check digit
         line2 = line2[:28] + "<" * 15 + line2[43:]

@@ -64,6 +64,16 @@ def test_mrz_digits_and_letters_are_put_back_where_icao_fixes_them() -> None:
     assert aligned(line1, slipped) == (line1, line2)
 
 
+def test_mrz_names_are_letters_and_a_lost_composite_leaves_the_number_to_its_own_digit() -> None:
+    line1, line2 = passport_mrz()
+    assert line1.startswith("P<USAONEILL<FITZGERALD")
+    slipped1 = line1.replace("ONEILL<FITZ", "0NEILL<F1TZ")  # digits where only letters stand
+    number = line2[:9]
+    assert "0" in number
+    slipped2 = number.replace("0", "O") + line2[9:43] + "<"  # and the last digit lost
+    assert aligned(slipped1, slipped2) == (line1, line2)
+
+
 def test_mrz_read_with_a_stray_mark_before_it_is_realigned() -> None:
     line1, line2 = passport_mrz()
     assert aligned(line1, "Q" + line2) == (line1, line2)
