@@ -151,6 +151,10 @@ def given_name_first(text: str) -> str:
     return name.title() if name.isupper() else name
 
 
+# signs OCR reads where a letter of an identifier is printed ("¥31207950" for Y31207950)
+SIGN_LETTERS = str.maketrans("¥$€", "YSE")
+
+
 def identifier(text: str) -> str:
     return re.sub(r"\s", "", text).strip(".-").upper()
 
@@ -183,7 +187,7 @@ def normalise(
     if kind == "money":
         return money(text, decimal)
     if kind == "identifier":
-        return identifier(strip_noise(text) if scanned else text)
+        return identifier(strip_noise(text).translate(SIGN_LETTERS) if scanned else text)
     if kind in ("checkbox", "signature"):
         return tick(text)
     return whitespace(strip_noise(text) if scanned else text)

@@ -16,7 +16,7 @@ from extractors.extract import by_check_digits, extract_fields, one_of
 from extractors.locators import Doc, captions_of, locate_label, locate_region
 from extractors.marks import fill_ratio, snap_box
 from extractors.mrz import aligned, checks_pass
-from extractors.normalise import NormaliseError, date_iso, strip_noise, whitespace
+from extractors.normalise import NormaliseError, date_iso, normalise, strip_noise, whitespace
 from extractors.preprocess import ink_split, whiten_paper
 from extractors.registry import read_document
 from extractors.tables import locate_region_rows
@@ -307,6 +307,12 @@ def test_noise_goes_but_an_ampersand_stays() -> None:
     assert strip_noise("Gute Hartung GmbH & Co. KG |") == "Gute Hartung GmbH & Co. KG"
     assert strip_noise("— Smith —") == "Smith"
     assert strip_noise("+49(0) 616672990") == "+49(0) 616672990"
+
+
+def test_a_sign_read_for_a_letter_of_a_scanned_identifier_is_that_letter() -> None:
+    assert normalise("identifier", "¥31207950", scanned=True) == "Y31207950"
+    assert normalise("identifier", "$12345", scanned=True) == "S12345"
+    assert normalise("identifier", "¥31207950") == "¥31207950"  # a text layer is as printed
 
 
 def test_a_line_break_drawn_as_a_control_character_is_a_space() -> None:
