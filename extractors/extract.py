@@ -72,15 +72,19 @@ def hit_confidence(hit: Hit) -> float:
     return round(min(words) * hit.match, 4)
 
 
-def one_of(spec: FieldSpec, value: str, confidence: float, how: str) -> tuple[str, float, str]:
+def one_of(
+    spec: FieldSpec, value: str, confidence: float, how: str, scanned: bool = True
+) -> tuple[str, float, str]:
     """The listed value a reading spells, its score weighing the confidence; a reading near
-    none of them is kept as read, but not trusted."""
+    none of them is kept as read, but not trusted. Only OCR slips: printed text (a text
+    layer) that is not a listed value is kept as printed, and not trusted."""
+    same = next((v for v in spec.values if v.casefold() == value.casefold()), None)
+    if same is not None:
+        return same, confidence, how
     best = process.extractOne(value, spec.values, scorer=fuzz.ratio)
-    if best is None or best[1] < spec.values_match:
+    if not scanned or best is None or best[1] < spec.values_match:
         return value, confidence * UNREADABLE_PENALTY, f"{how}; not one of the listed values"
     listed, score, _ = best
-    if listed == value:
-        return value, confidence, how
     return listed, confidence * score / 100, f"{how}; read {value!r}, taken as {listed!r}"
 
 
@@ -154,7 +158,7 @@ def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         if spec.surname_first:
             value = given_name_first(value)
         if spec.values and value:
-            value, confidence, how = one_of(spec, value, confidence, how)
+            value, confidence, how = one_of(spec, value, confidence, how, scanned)
         if spec.check_digits and value:
             value, confidence, how = by_check_digits(spec, value, confidence, how)
     except NormaliseError as exc:

@@ -107,25 +107,40 @@ def _line_kernel(length: int, angle: float) -> np.ndarray:
     return kernel
 
 
+def _frame_bounds(shape: tuple[int, int], stamp: Stamp, pad: float) -> tuple[int, int, int, int]:
+    """The page rows and columns the frame (and ``pad`` round it) lies within."""
+    c, s = np.cos(np.radians(stamp.angle)), np.sin(np.radians(stamp.angle))
+    us = (stamp.u0 - pad, stamp.u1 + pad)
+    vs = (stamp.v0 - pad, stamp.v1 + pad)
+    xs = [u * c + v * s for u in us for v in vs]  # back from the stamp's axes to the page's
+    ys = [v * c - u * s for u in us for v in vs]
+    y0, y1 = max(0, int(min(ys))), min(shape[0], int(np.ceil(max(ys))) + 1)
+    x0, x1 = max(0, int(min(xs))), min(shape[1], int(np.ceil(max(xs))) + 1)
+    return y0, y1, x0, x1
+
+
 def stamp_area(shape: tuple[int, int], stamp: Stamp, pad: float = 15) -> np.ndarray:
     """True inside the stamp's frame (and ``pad`` pixels round it)."""
-    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
+    area = np.zeros(shape, bool)
+    y0, y1, x0, x1 = _frame_bounds(shape, stamp, pad)
+    ys, xs = np.mgrid[y0:y1, x0:x1]
     u, v = _along(stamp.angle, xs, ys)
-    return (u > stamp.u0 - pad) & (u < stamp.u1 + pad) & (v > stamp.v0 - pad) & (v < stamp.v1 + pad)
+    area[y0:y1, x0:x1] = (
+        (u > stamp.u0 - pad) & (u < stamp.u1 + pad) & (v > stamp.v0 - pad) & (v < stamp.v1 + pad)
+    )
+    return area
 
 
 def lift_stamp(gray: np.ndarray, stamp: Stamp) -> np.ndarray:
     """``gray`` with the stamp's strokes whited out inside its frame."""
-    inside = stamp_area(gray.shape, stamp)
-    rows, cols = np.nonzero(inside.any(axis=1))[0], np.nonzero(inside.any(axis=0))[0]
-    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    y0, y1, x0, x1 = _frame_bounds(gray.shape, stamp, 15)
+    area = stamp_area(gray.shape, stamp)[y0:y1, x0:x1]
     crop = gray[y0:y1, x0:x1]
     ink = np.where(crop < INK, 255, 0).astype(np.uint8)
     length = max(int(stamp.height * STROKE_SHARE), MIN_STROKE) | 1
     strokes = np.zeros_like(ink)
     for step in range(0, 180, ANGLE_STEP):
         strokes |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, _line_kernel(length, stamp.angle + step))
-    area = inside[y0:y1, x0:x1]
     core = cv2.dilate(strokes, np.ones((5, 5), np.uint8)) > 0
     lift = core & area & (cv2.medianBlur(crop, 3) > stamp.ink - DARKER)
     # the strokes' blurred edges: paler than the stamp's ink, so no print's core

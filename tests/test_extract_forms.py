@@ -252,6 +252,10 @@ def test_a_closed_list_takes_the_listed_value_a_reading_spells() -> None:
     assert one_of(spec, "Passport", 0.9, "label") == ("Passport", 0.9, "label")
     value, confidence, _ = one_of(spec, "Library card", 0.9, "label")
     assert value == "Library card" and confidence < 0.3
+    assert one_of(spec, "PASSPORT", 0.9, "label") == ("Passport", 0.9, "label")
+    # printed text has no OCR slips: a value not on the list stays as printed, untrusted
+    value, confidence, _ = one_of(spec, "Personalauswels", 0.9, "label", scanned=False)
+    assert value == "Personalauswels" and confidence < 0.3
 
 
 def test_tick_box_is_found_by_its_outline_when_the_caption_starts_late() -> None:
