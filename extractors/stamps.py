@@ -2,9 +2,10 @@
 
 A received-stamp is pressed on at an angle, across whatever is printed there. Its frame is
 the tell: two long parallel rules at an angle no printed rule has on a straightened page.
-Inside the frame, ink that runs in straight strokes longer than any printed letter's is the
-stamp's own lettering. It is whited out, except where it is darker than the stamp's ink
-alone: there a printed stroke runs under the stamp, and that ink is kept.
+Inside the frame, ink that runs straight, in any direction, for longer than a fourth of the
+frame's height is the stamp's own lettering. It is whited out with its blurred edges,
+except where it is darker than the stamp's ink alone: there a printed stroke runs under the
+stamp, and that ink is kept.
 """
 
 from __future__ import annotations
