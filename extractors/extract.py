@@ -112,6 +112,10 @@ def hits(doc: Doc, locator: Any) -> Iterator[Hit]:
         yield hit
 
 
+def read_by_ocr(hit: Hit) -> bool:
+    return any(w.source == "ocr" for w in hit.words)
+
+
 def readable(spec: FieldSpec, hit: Hit) -> bool:
     """The reading fits the field's ``pattern``, and reads as its type (a date, an amount)."""
     text = spec.fitted(hit.text)
@@ -119,7 +123,7 @@ def readable(spec: FieldSpec, hit: Hit) -> bool:
         return False
     if spec.type not in ("date", "money"):
         return True
-    scanned = any(w.source == "ocr" for w in hit.words)
+    scanned = read_by_ocr(hit)
     try:
         normalise(spec.type, text, spec.formats, spec.decimal, scanned)
     except NormaliseError:
@@ -152,7 +156,7 @@ def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         missed = f"{how}; no match for {spec.pattern!r}"
         return base.model_copy(update={"how": missed, "page": hit.page, "box": hit.box})
     raw = spec.type in RAW_TYPES
-    scanned = any(w.source == "ocr" for w in hit.words)
+    scanned = read_by_ocr(hit)
     try:
         value = text if raw else normalise(spec.type, text, spec.formats, spec.decimal, scanned)
         if spec.surname_first:

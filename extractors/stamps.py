@@ -25,6 +25,7 @@ ANGLE_STEP = 6  # degrees between the stroke directions tried
 SIDE_REACH = 6  # pixels either side of a frame rule sampled for its ink
 DARKER = 5  # grey levels darker than the stamp's ink: a printed stroke beneath it
 INK = 170  # grey level below which a pixel counts as ink when tracing strokes
+PAD = 15  # pixels round the frame that are the stamp's too
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def _frame_bounds(shape: tuple[int, int], stamp: Stamp, pad: float) -> tuple[int
     return y0, y1, x0, x1
 
 
-def stamp_area(shape: tuple[int, int], stamp: Stamp, pad: float = 15) -> np.ndarray:
+def stamp_area(shape: tuple[int, int], stamp: Stamp, pad: float = PAD) -> np.ndarray:
     """True inside the stamp's frame (and ``pad`` pixels round it)."""
     area = np.zeros(shape, bool)
     y0, y1, x0, x1 = _frame_bounds(shape, stamp, pad)
@@ -134,7 +135,7 @@ def stamp_area(shape: tuple[int, int], stamp: Stamp, pad: float = 15) -> np.ndar
 
 def lift_stamp(gray: np.ndarray, stamp: Stamp) -> np.ndarray:
     """``gray`` with the stamp's strokes whited out inside its frame."""
-    y0, y1, x0, x1 = _frame_bounds(gray.shape, stamp, 15)
+    y0, y1, x0, x1 = _frame_bounds(gray.shape, stamp, PAD)
     area = stamp_area(gray.shape, stamp)[y0:y1, x0:x1]
     crop = gray[y0:y1, x0:x1]
     ink = np.where(crop < INK, 255, 0).astype(np.uint8)

@@ -320,9 +320,9 @@ class Template(_Strict):
                 if loc.kind in ("acroform", "form_rows", "region_choice"):  # form data; ink
                     continue
                 if loc.kind == "region":
-                    if loc.page == page and loc.anchor:  # found where its caption is
-                        return None
                     if loc.page == page:
+                        if loc.anchor:  # found where its caption is: the page is read whole
+                            return None
                         boxes.extend(padded(box, loc.pad) for box in loc.boxes)
                 elif loc.kind == "region_rows":
                     if loc.page == page:
