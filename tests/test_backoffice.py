@@ -7,6 +7,7 @@ import json
 import logging
 import shutil
 import socket
+import threading
 import zipfile
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from connectors.backoffice import (
 )
 from connectors.backoffice.formats import AmountFormat, DateFormat
 from connectors.backoffice.screenmap import RecordScreen, load_screen
-from connectors.backoffice.session import state_path
+from connectors.backoffice.session import state_path, write_private
 from rekey.errors import ApplicationError, BusinessRuleError, ConfigError
 from rekey.models import Case, Document, Field
 from rekey.settings import Settings
@@ -319,6 +320,29 @@ def test_sign_in_is_reused_from_the_saved_state(backoffice, backoffice_settings,
     caplog.clear()
     key_case(make_case("state-2"), backoffice_settings)  # a new browser, the same session
     assert "signed in to the back office" not in caplog.text
+
+
+def test_sessions_saving_their_state_at_once_each_write_it_whole(tmp_path: Path) -> None:
+    path = tmp_path / "backoffice" / "state.json"
+    texts = [json.dumps({"writer": i, "cookies": ["x" * 5000]}) for i in range(8)]
+    start, failed = threading.Barrier(len(texts)), []
+
+    def save(text: str) -> None:
+        start.wait()
+        for _ in range(20):
+            try:
+                write_private(path, text)
+            except OSError as exc:
+                failed.append(exc)
+
+    threads = [threading.Thread(target=save, args=(t,)) for t in texts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []
+    assert path.read_text() in texts and path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["state.json"]  # no temporary left
 
 
 def test_failure_leaves_a_trace_and_no_password_anywhere(backoffice, backoffice_settings, caplog):

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -163,13 +164,19 @@ def _stop_playwright() -> None:
         playwright.stop()
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable by its owner only, whole or not at all. Each
+    writer has a temporary file of its own: sessions in several threads save at once."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 class BackOfficeSession:
@@ -265,7 +272,7 @@ class BackOfficeSession:
             nav = Navigator(page, self.screens.shell, login_path)
             LoginPage(nav, self.screens.login).login(self.settings.backoffice_user, self._password)
             state = self._login_context.storage_state()
-            _write_private(state_path(self.settings), json.dumps(state))
+            write_private(state_path(self.settings), json.dumps(state))
             self.context.clear_cookies()
             self.context.add_cookies(state["cookies"])  # type: ignore[arg-type]
 
