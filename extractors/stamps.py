@@ -121,22 +121,27 @@ def _frame_bounds(shape: tuple[int, int], stamp: Stamp, pad: float) -> tuple[int
     return y0, y1, x0, x1
 
 
+def _inside(stamp: Stamp, bounds: tuple[int, int, int, int], pad: float) -> np.ndarray:
+    """True inside the frame (and ``pad`` round it), over the page rows and columns
+    ``bounds``."""
+    y0, y1, x0, x1 = bounds
+    ys, xs = np.mgrid[y0:y1, x0:x1]
+    u, v = _along(stamp.angle, xs, ys)
+    return (u > stamp.u0 - pad) & (u < stamp.u1 + pad) & (v > stamp.v0 - pad) & (v < stamp.v1 + pad)
+
+
 def stamp_area(shape: tuple[int, int], stamp: Stamp, pad: float = PAD) -> np.ndarray:
     """True inside the stamp's frame (and ``pad`` pixels round it)."""
     area = np.zeros(shape, bool)
-    y0, y1, x0, x1 = _frame_bounds(shape, stamp, pad)
-    ys, xs = np.mgrid[y0:y1, x0:x1]
-    u, v = _along(stamp.angle, xs, ys)
-    area[y0:y1, x0:x1] = (
-        (u > stamp.u0 - pad) & (u < stamp.u1 + pad) & (v > stamp.v0 - pad) & (v < stamp.v1 + pad)
-    )
+    y0, y1, x0, x1 = bounds = _frame_bounds(shape, stamp, pad)
+    area[y0:y1, x0:x1] = _inside(stamp, bounds, pad)
     return area
 
 
 def lift_stamp(gray: np.ndarray, stamp: Stamp) -> np.ndarray:
     """``gray`` with the stamp's strokes whited out inside its frame."""
-    y0, y1, x0, x1 = _frame_bounds(gray.shape, stamp, PAD)
-    area = stamp_area(gray.shape, stamp)[y0:y1, x0:x1]
+    y0, y1, x0, x1 = bounds = _frame_bounds(gray.shape, stamp, PAD)
+    area = _inside(stamp, bounds, PAD)
     crop = gray[y0:y1, x0:x1]
     ink = np.where(crop < INK, 255, 0).astype(np.uint8)
     length = max(int(stamp.height * STROKE_SHARE), MIN_STROKE) | 1

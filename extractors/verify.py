@@ -15,11 +15,12 @@ from functools import cache
 
 import pytesseract
 
+from extractors.locators import words_in
 from extractors.normalise import NormaliseError, join_words, normalise, strip_noise, whitespace
 from extractors.source import Source
 from extractors.templates import FieldSpec, Template
 from extractors.zonal import read_zones
-from rekey.models import Box, Field, Word
+from rekey.models import Box, Field, Page
 
 SECOND_READING = "Latin"
 DISAGREEMENT_CONFIDENCE = 0.5
@@ -72,8 +73,8 @@ def fitted_second(field: Field, spec: FieldSpec, second: str) -> Field:
     )
 
 
-def _text_in(words: list[Word], box: Box) -> str:
-    inside = [w for w in words if box.x0 <= w.box.cx <= box.x1 and box.y0 <= w.box.cy <= box.y1]
+def _text_in(page: Page, box: Box) -> str:
+    inside = words_in(page, (box.x0, box.y0, box.x1, box.y1), pad=0)
     return whitespace(strip_noise(join_words(w.text for w in inside)))
 
 
@@ -129,11 +130,12 @@ def verify_fields(source: Source, template: Template, fields: dict[str, Field]) 
     for page, model in sorted({(f.page, models[n]) for n, f in todo.items()}, key=str):
         batch = {n: f for n, f in todo.items() if f.page == page and models[n] == model}
         boxes = [_padded(f.box) for f in batch.values()]
-        words = read_zones(page, source.image(page), boxes, model).words
-        again = []  # the page's own model on the crops alone: a reading made in another context
+        gray = source.image(page)
+        second = read_zones(page, gray, boxes, model)
+        again = None  # the page's own model on the crops alone: a reading in another context
         if template.zones(page) is None:
-            again = read_zones(page, source.image(page), boxes, template.language).words
+            again = read_zones(page, gray, boxes, template.language)
         for (name, field), box in zip(batch.items(), boxes, strict=True):
-            alone = _text_in(again, box) if again else None
-            checked[name] = judged(field, template.fields[name], _text_in(words, box), alone)
+            alone = _text_in(again, box) if again and again.words else None
+            checked[name] = judged(field, template.fields[name], _text_in(second, box), alone)
     return checked

@@ -7,13 +7,13 @@ page. One call instead of one per zone matters: each call costs ~135 ms to start
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from extractors.lines import reading_order
-from extractors.ocr import RawWord, tesseract
+from extractors.ocr import RawWord, tesseract, to_words
 from extractors.preprocess import ink_mask
 from rekey.models import Box, Page, Word
 
@@ -109,16 +109,6 @@ def place(word: RawWord, strips: list[Strip]) -> tuple[int, int, int] | None:
     return None
 
 
-def _inked(gray: np.ndarray, zone: Box) -> bool:
-    """Something is written in the zone: ink beyond its rules and slivers."""
-    height, width = gray.shape
-    x0, y0, x1, y1 = pixel_box(zone, width, height)
-    if x1 - x0 < 4 or y1 - y0 < 4:
-        return False
-    crop = without_cut_text(without_rules(gray[y0:y1, x0:x1]))
-    return bool((crop < INKED).any())
-
-
 def _duplicate(word: Word, kept: list[Word]) -> bool:
     for other in kept:
         if other.text != word.text:
@@ -130,30 +120,23 @@ def _duplicate(word: Word, kept: list[Word]) -> bool:
     return False
 
 
-def _read_stack(gray: np.ndarray, zones: list[Box], lang: str, psm: int) -> list[list[Word]]:
-    """The words read in each zone, zones stacked and read in one call."""
+def _read_stack(
+    gray: np.ndarray, zones: list[Box], lang: str, psm: int
+) -> tuple[list[list[Word]], list[bool]]:
+    """The words read in each zone, zones stacked and read in one call, and whether ink is
+    written in each (beyond its rules and slivers)."""
     height, width = gray.shape
     canvas, strips = stack(gray, zones)
     found: list[list[Word]] = [[] for _ in zones]
+    inked = [False] * len(zones)
+    for strip in strips:
+        inked[strip.zone] = bool((canvas[strip.top : strip.top + strip.height] < INKED).any())
     for raw in tesseract(canvas, lang, psm=psm):
         spot = place(raw, strips)
-        if spot is None:
-            continue
-        x, y, index = spot
-        found[index].append(
-            Word(
-                text=raw.text,
-                box=Box(
-                    x0=max(0.0, x / width),
-                    y0=max(0.0, y / height),
-                    x1=min(1.0, (x + raw.width) / width),
-                    y1=min(1.0, (y + raw.height) / height),
-                ),
-                confidence=raw.confidence,
-                source="ocr",
-            )
-        )
-    return found
+        if spot is not None:
+            x, y, index = spot
+            found[index].extend(to_words([replace(raw, left=x, top=y)], width, height))
+    return found, inked
 
 
 def read_zones(number: int, gray: np.ndarray, zones: list[Box], lang: str, psm: int = 6) -> Page:
@@ -162,10 +145,10 @@ def read_zones(number: int, gray: np.ndarray, zones: list[Box], lang: str, psm: 
     read once more, stacked on their own: laying out the whole stack, Tesseract can drop a
     short line between longer ones."""
     height, width = gray.shape
-    found = _read_stack(gray, zones, lang, psm)
-    empty = [i for i, words in enumerate(found) if not words and _inked(gray, zones[i])]
+    found, inked = _read_stack(gray, zones, lang, psm)
+    empty = [i for i, words in enumerate(found) if not words and inked[i]]
     if empty:
-        again = _read_stack(gray, [zones[i] for i in empty], lang, psm)
+        again, _ = _read_stack(gray, [zones[i] for i in empty], lang, psm)
         for i, words in zip(empty, again, strict=True):
             found[i] = words
     words: list[Word] = []
