@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -88,6 +89,26 @@ CHAIN_LOCK = 7_362_539  # the PostgreSQL advisory lock that serialises appends t
 MIGRATION_LOCK = 7_362_540  # ... and the one that lets one process at a time migrate
 
 
+WAL_ATTEMPTS = 20
+
+
+def switch_to_wal(dbapi_connection: sqlite3.Connection) -> None:
+    """Put the database file in WAL mode, however many connections open it at once.
+
+    Switching needs the file to itself. Two connections switching a new file together
+    each hold a shared lock and want the exclusive one: SQLite answers one of them
+    "database is locked" at once instead of waiting. That one lets go and asks again;
+    by then the other holds the lock, so the busy timeout applies and it waits.
+    """
+    for attempt in range(1, WAL_ATTEMPTS + 1):
+        try:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_ATTEMPTS:
+                raise
+
+
 def serialise_sqlite_writers(engine: sa.Engine) -> None:
     """Make every SQLite transaction take the write lock when it begins.
 
@@ -99,9 +120,8 @@ def serialise_sqlite_writers(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None
-        # wait for a busy database first: switching to WAL needs the file to itself
         dbapi_connection.execute("PRAGMA busy_timeout=60000")
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        switch_to_wal(dbapi_connection)
 
     @sa.event.listens_for(engine, "begin")
     def _begin(connection) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import secrets
 import socket
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from itertools import pairwise
 
@@ -231,3 +232,35 @@ def test_workers_starting_together_on_an_empty_database(store_url: str) -> None:
     links = stored_links(store_url)
     assert len(links) == 3 * 5 * 2
     assert_one_chain(links)
+
+
+def open_together(url: str, threads: int) -> list[BaseException]:
+    """What went wrong when ``threads`` threads open a store on ``url`` at one moment and
+    each adds a case."""
+    barrier = threading.Barrier(threads)
+    failures: list[BaseException] = []
+
+    def open_it() -> None:
+        barrier.wait()
+        try:
+            Store(url).add(make_case(secrets.token_hex(32)))
+        except BaseException as exc:
+            failures.append(exc)
+
+    started = [threading.Thread(target=open_it) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join()
+    return failures
+
+
+def test_threads_opening_a_new_sqlite_file_together(tmp_path) -> None:
+    """Each thread's first connection switches the new file to WAL at the same moment;
+    SQLite refuses one of two such switches at once, and none may fail for it."""
+    for round_ in range(30):
+        url = f"sqlite:///{tmp_path}/round{round_}.db"
+        assert open_together(url, threads=6) == []
+        assert len(Store(url).list()) == 6
+        with sa.create_engine(url).connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
