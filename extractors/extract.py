@@ -46,6 +46,7 @@ SUSPECT_READINGS = (
     (re.compile(r"\b[A-Z][a-z]+-[a-z]"), "a name part read without its capital"),
 )
 SUSPECT_CONFIDENCE = 0.6
+DISAGREEMENT_CONFIDENCE = 0.5  # two readings of one value differ: a person decides
 RAW_TYPES = {"table", "choice", "list"}  # their locators hand over finished values
 
 LOCATORS: dict[str, Callable[[Doc, Any], Hit | None]] = {
@@ -146,6 +147,36 @@ def first_hit(doc: Doc, spec: FieldSpec) -> Hit | None:
 
 
 def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
+    field = read_field(doc, name, spec)
+    if not spec.printed_again:
+        return field
+    elsewhere = spec.model_copy(update={"locators": spec.printed_again, "printed_again": []})
+    return reconciled(field, read_field(doc, name, elsewhere))
+
+
+def reconciled(field: Field, again: Field) -> Field:
+    """A value printed in two places, read in both: two readings that agree are as sure as
+    the surer of them; readings that differ keep the surer one, not trusted (a person
+    checks it); a place where nothing was read gives no opinion."""
+    if not again.value:
+        return field
+    if not field.value:
+        return again.model_copy(update={"how": f"{again.how} (printed again)"})
+    if again.value == field.value:
+        sure = max(field, again, key=lambda f: f.confidence)
+        return field.model_copy(
+            update={"confidence": sure.confidence, "how": f"{field.how}; printed again alike"}
+        )
+    kept, other = (field, again) if field.confidence >= again.confidence else (again, field)
+    return kept.model_copy(
+        update={
+            "confidence": min(kept.confidence, DISAGREEMENT_CONFIDENCE),
+            "how": f"{kept.how}; read {other.value!r} where printed again",
+        }
+    )
+
+
+def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
     base = Field(name=name, required=spec.required, threshold=spec.threshold)
     hit = first_hit(doc, spec)
     if hit is None:

@@ -282,6 +282,9 @@ class FieldSpec(_Strict):
     # a closed list: a reading this close (0-100) to one of them is taken as it
     values: list[str] = Field(default_factory=list)
     values_match: float = Field(85.0, ge=50, le=100)
+    # other places the same value is printed (a total carried to another page): read too,
+    # and when the readings differ the surer one is kept, for review
+    printed_again: list[Locator] = Field(default_factory=list)
 
     def fitted(self, text: str) -> str | None:
         """What of ``text`` the field keeps: its ``pattern``'s first group that took part in
@@ -316,7 +319,7 @@ class Template(_Strict):
         empty list when no field is on it (nothing to read)."""
         boxes: list[ZoneBox] = []
         for spec in self.fields.values():
-            for loc in spec.locators:
+            for loc in [*spec.locators, *spec.printed_again]:
                 if loc.kind in ("acroform", "form_rows", "region_choice"):  # form data; ink
                     continue
                 if loc.kind == "region":

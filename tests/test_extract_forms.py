@@ -491,3 +491,39 @@ def test_a_resident_id_is_checked_by_its_check_digit_alone() -> None:
     # (the rules warn about it), and never a crash in the middle of reading a form
     assert passes("440524188001010014", ["cn_ric"])
     assert one_slip("1101051949123I002X", ["cn_ric"]) == "11010519491231002X"
+
+
+def test_a_total_printed_again_settles_an_amount_a_stamp_garbled() -> None:
+    spec = FieldSpec(
+        type="money",
+        locators=[LabelLocator(text="Amount claimed:")],
+        printed_again=[LabelLocator(text="Total expenses:")],
+    )
+    form = Template(name="t", doc_type="t", keywords=["t"], fields={"amount": spec})
+
+    def read(amount: str, conf: float, total: str | None) -> Field:
+        words = [
+            word("Amount", 0.1, 0.40, 0.18, 0.42),
+            word("claimed:", 0.19, 0.40, 0.27, 0.42),
+            word(amount, 0.32, 0.40, 0.4, 0.42, conf=conf),
+        ]
+        if total is not None:
+            words += [
+                word("Total", 0.1, 0.80, 0.15, 0.82),
+                word("expenses:", 0.16, 0.80, 0.25, 0.82),
+                word(total, 0.32, 0.80, 0.4, 0.82, conf=0.9),
+            ]
+        return extract_fields(page(*words), form)["amount"]
+
+    garbled = read("4870.98", 0.52, "4870.08")  # the surer reading wins, for review
+    assert garbled.value == "4870.08" and garbled.confidence == 0.5
+    assert "read '4870.98' where printed again" in garbled.how
+    stamped = read("4870.98", 0.95, "4870.08")  # the first reading is the surer one
+    assert stamped.value == "4870.98" and stamped.confidence == 0.5
+    alike = read("4870.08", 0.52, "4870.08")  # two readings agree: as sure as the surer
+    assert alike.value == "4870.08" and alike.confidence == 0.9
+    assert "printed again alike" in alike.how
+    alone = read("4870.98", 0.52, None)  # not printed again: nothing changes
+    assert alone.value == "4870.98" and alone.confidence == 0.52
+    lost = read("R@#", 0.4, "4870.08")  # the first reading is no amount at all
+    assert lost.value == "4870.08" and "printed again" in lost.how
