@@ -17,7 +17,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from extractors.lines import reading_order, same_line
-from extractors.normalise import join_words
+from extractors.normalise import DIGIT_LOOKALIKES, join_words
 from extractors.templates import (
     AcroformLocator,
     ColumnLocator,
@@ -258,8 +258,6 @@ def words_in(page: Page, box: tuple[float, float, float, float], pad: float) -> 
     return reading_order(inside)
 
 
-# letters OCR reads where a digit is printed (MRZ digit positions, digit-only boxes)
-DIGIT_LOOKALIKES = str.maketrans("OoQDlLIiSsBZzGT", "000011115582267")
 # digits (and signs) OCR reads where a letter is printed
 LETTER_LOOKALIKES = str.maketrans("0125678$", "OIZSGTBS")
 

@@ -10,7 +10,8 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
-from extractors.locators import DIGIT_LOOKALIKES, LETTER_LOOKALIKES, Doc, Hit, pages_of, union
+from extractors.locators import LETTER_LOOKALIKES, Doc, Hit, pages_of, union
+from extractors.normalise import DIGIT_LOOKALIKES
 from extractors.tables import lines_of
 from extractors.templates import MrzLocator
 from validators.mrz import check_digit

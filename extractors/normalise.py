@@ -35,6 +35,10 @@ DATE_PATTERNS = [
     r"[A-Za-z]{3,9}\s+\d{1,2},?\s*\d{4}",
     r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}[^\d年月日]{0,3}日",  # "31] 日": a stray mark
 ]
+# letters OCR reads where a digit is printed (MRZ digit positions, digit-only boxes, days)
+DIGIT_LOOKALIKES = str.maketrans("OoQDlLIiSsBZzGT", "000011115582267")
+# a day of one or two look-alikes before a month's name and a year ("B AUGUST 2025")
+DAY_READ_AS_LETTERS = re.compile(r"\b[OoQDlLIiSsBZzGT\d]{1,2}(?=\s+[A-Za-z]{3,9}\.?\s+\d{4})")
 AMOUNT_PATTERN = r"-?\d[\d.,' \u00a0]*\d|\d"
 
 
@@ -92,11 +96,12 @@ def month_spelled(text: str) -> str:
 
 
 def date_iso(text: str, formats: list[str] | None = None) -> str:
+    text = DAY_READ_AS_LETTERS.sub(lambda m: m.group(0).translate(DIGIT_LOOKALIKES), text)
     cleaned = whitespace(find_date(QUOTES.sub("", text))).rstrip(".,;")
     cleaned = re.sub(r"(\d)([A-Za-z])", r"\1 \2", re.sub(r"([A-Za-z])(\d)", r"\1 \2", cleaned))
     cleaned = re.sub(r"\s*([./年月日-])\s*", r"\1", cleaned)
-    if "年" in cleaned:
-        cleaned = re.sub(r"[^\d年月日]", "", cleaned)
+    if "年" in cleaned:  # the closing 日 may be read as another character ("31 晶")
+        cleaned = re.sub(r"(?<=月)(\d{1,2})$", r"\1日", re.sub(r"[^\d年月日]", "", cleaned))
     for attempt in dict.fromkeys([cleaned, month_spelled(cleaned)]):
         for fmt in formats or DEFAULT_DATE_FORMATS:
             try:

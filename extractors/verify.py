@@ -3,9 +3,9 @@
 The English model cannot see diacritics: it reads "Müller" as "Muller" and is sure of it.
 Fields marked ``verify`` on a scanned page are read again, all in one call, with Tesseract's
 Latin-script model (or the model the field names); when the two readings differ the second
-one is kept (the Latin model knows ü, ł, å) but the field is no longer trusted, so a
-reviewer looks at it. Dates and amounts are compared by what they mean; a second model that
-cannot read them at all gives no opinion.
+one is kept if it is close to the first or in another script (the Latin model knows ü, ł,
+å), and the field is no longer trusted, so a reviewer looks at it. Dates and amounts are
+compared by what they mean; a second model that cannot read them at all gives no opinion.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import subprocess
 from functools import cache
 
 import pytesseract
+from rapidfuzz import fuzz
 
 from extractors.locators import words_in
 from extractors.normalise import NormaliseError, join_words, normalise, strip_noise, whitespace
@@ -98,16 +99,33 @@ def _distrusted(field: Field, value: str, reading: str) -> Field:
     )
 
 
+LIKENESS = 60  # rapidfuzz ratio (0-100): how alike two readings of one word must be
+
+
+def _han(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+def replaces(first: str, second: str) -> bool:
+    """Whether the second model's reading is taken over the first: when it is close to it
+    (``Muller`` → ``Müller``) or in a script the first could not read (``FR`` → ``秀英市``).
+    Another reading altogether in the same script is no likelier to be right (``Zou`` read
+    again as ``Brna Zou``, a caption's tail taken in)."""
+    close = fuzz.ratio(first.casefold(), second.casefold()) >= LIKENESS
+    return close or _han(first) != _han(second)
+
+
 def judged(field: Field, spec: FieldSpec, second: str, alone: str | None = None) -> Field:
     """The field after its second model read ``second`` and its own model, given the box
     alone, read ``alone`` (None: not read so). The second model's reading wins when they
-    differ (it knows the diacritics); a different reading of the box alone keeps the value.
-    Either way the field is no longer trusted."""
+    differ and it ``replaces`` the first (it knows the diacritics); a different reading of
+    the box alone keeps the value. Either way the field is no longer trusted."""
     if not field.value:  # the first reading did not fit the field's pattern
         return fitted_second(field, spec, second)
     meant = _meaning(spec, second)
     if meant is not None and meant.casefold() != field.value.casefold():
-        return _distrusted(field, meant or field.value, "second reading")
+        kept = meant if meant and replaces(field.value, meant) else field.value
+        return _distrusted(field, kept, "second reading")
     meant = _meaning(spec, alone) if alone is not None else None
     if meant is not None and meant.casefold() != field.value.casefold():
         return _distrusted(field, field.value, "reading of the box alone")

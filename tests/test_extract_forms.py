@@ -344,6 +344,17 @@ def test_an_mrz_check_digit_read_as_filler_is_implied_and_a_long_line_1_is_cut()
 def test_chinese_dates_read_through_a_stray_mark() -> None:
     assert date_iso("1955 年 5 月 31] 日") == "1955-05-31"
     assert date_iso("2026年7月7日") == "2026-07-07"
+    assert date_iso("1992 年 12 月 31 晶") == "1992-12-31"  # 日 read as another character
+    with pytest.raises(NormaliseError):
+        date_iso("2026 年 ?月 14 日")  # the month lost: no guess
+
+
+def test_a_day_read_as_letters_before_a_month_name_is_that_day() -> None:
+    assert date_iso("B AUGUST 2025") == "2025-08-08"
+    assert date_iso("IS March 2020") == "2020-03-15"
+    assert date_iso("13 NOVEMBER 1945") == "1945-11-13"
+    with pytest.raises(NormaliseError):
+        date_iso("Bx AUGUST 2025")  # not a look-alike of a digit
 
 
 def test_fixed_layout_templates_name_their_zones_and_skip_empty_pages() -> None:
@@ -425,6 +436,13 @@ def test_a_field_read_otherwise_in_its_box_alone_is_kept_but_not_trusted() -> No
     assert alone.value == read.value and not alone.confident and "box alone" in alone.how
     second = judged(read, email, "noraetzler@example.com", None)
     assert second.value == "noraetzler@example.com" and not second.confident
+    surname = load_templates(TEMPLATES)["passport"].fields["surname"]
+    zou = read.model_copy(update={"name": "surname", "value": "Zou"})
+    caption = judged(zou, surname, "Brna Zou", None)  # another reading, a caption taken in
+    assert caption.value == "Zou" and not caption.confident and "second reading" in caption.how
+    place = load_templates(TEMPLATES)["claim_cn"].fields["place_of_loss"]
+    han = judged(read.model_copy(update={"value": "FR"}), place, "秀英市", None)
+    assert han.value == "秀英市"  # another script: the first model could not read it
     when = claim.fields["date_of_loss"]
     dated = read.model_copy(update={"name": "date_of_loss", "value": "2026-09-27"})
     assert judged(dated, when, "2026-09-27", "27/09/2026") == dated  # the same date
