@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -38,6 +38,8 @@ class Doc:
     layout: Layout
     image: Callable[[int], np.ndarray] | None = None
     captions: frozenset[str] = frozenset()  # the template's captions, squashed
+    # what a locator worked out once for all the fields that ask (the MRZ read again)
+    found: dict[object, object] = field(default_factory=dict, compare=False)
 
 
 def is_caption(doc: Doc, words: list[Word]) -> bool:

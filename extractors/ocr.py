@@ -42,12 +42,16 @@ def as_bitmap(gray: np.ndarray) -> Image.Image:
     return image
 
 
-def tesseract(gray: np.ndarray, lang: str = DEFAULT_LANG, psm: int = 3) -> list[RawWord]:
+def tesseract(
+    gray: np.ndarray, lang: str = DEFAULT_LANG, psm: int = 3, chars: str | None = None
+) -> list[RawWord]:
+    """The words Tesseract reads on ``gray`` (``chars``: only these characters may be read)."""
+    allowed = f" -c tessedit_char_whitelist={chars}" if chars else ""
     try:
         data = pytesseract.image_to_data(
             as_bitmap(gray),
             lang=lang,
-            config=f"--psm {psm} {CONFIG}",
+            config=f"--psm {psm} {CONFIG}{allowed}",
             output_type=pytesseract.Output.DICT,
         )
     except pytesseract.TesseractError as exc:

@@ -13,16 +13,18 @@ import pytest
 from extractors.checks import one_slip, passes
 from extractors.engine import extract_source
 from extractors.extract import by_check_digits, extract_fields, one_of
-from extractors.locators import Doc, captions_of, locate_label, locate_region
+from extractors.locators import Doc, captions_of, locate_label, locate_region, union
 from extractors.marks import fill_ratio, snap_box
-from extractors.mrz import aligned, checks_pass
+from extractors.mrz import aligned, checks_pass, find_lines, locate_mrz
 from extractors.normalise import NormaliseError, date_iso, normalise, strip_noise, whitespace
 from extractors.preprocess import ink_split, whiten_paper
 from extractors.registry import read_document
-from extractors.tables import locate_region_rows
+from extractors.source import open_source
+from extractors.tables import lines_of, locate_region_rows
 from extractors.templates import (
     FieldSpec,
     LabelLocator,
+    MrzLocator,
     RegionColumn,
     RegionLocator,
     RegionRowsLocator,
@@ -545,3 +547,20 @@ def test_a_total_printed_again_settles_an_amount_a_stamp_garbled() -> None:
     assert alone.value == "4870.98" and alone.confidence == 0.52
     lost = read("R@#", 0.4, "4870.08")  # the first reading is no amount at all
     assert lost.value == "4870.08" and "printed again" in lost.how
+
+
+def test_an_mrz_whose_check_digits_fail_in_the_page_is_read_again_from_its_band() -> None:
+    source = open_source(SMALL / "0007-passport-digital.png")
+    read = extract_source(source, load_templates(TEMPLATES).values()).layout.pages[0]
+    found = find_lines(Doc(Layout(pages=[read])), None)
+    assert found is not None
+    _, line2 = passport_mrz()
+    line2_words = lines_of(found[2])[-1]
+    garbled = line2[:16] + line2[15:]  # a digit of the date of birth read twice
+    words = [w for w in read.words if w not in line2_words]
+    words.append(line2_words[0].model_copy(update={"text": garbled, "box": union(line2_words)}))
+    page_read = Layout(pages=[read.model_copy(update={"words": words})])
+    without_image = locate_mrz(Doc(page_read), MrzLocator(part="line2"))
+    assert without_image is not None and "FAIL" in without_image.how
+    again = locate_mrz(Doc(page_read, source.image), MrzLocator(part="line2"))
+    assert again is not None and again.text == line2 and "check digits pass" in again.how
