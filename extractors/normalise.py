@@ -26,7 +26,7 @@ class NormaliseError(ValueError):
     """The printed text does not read as the field's type."""
 
 
-NOISE = "=—–_|;:~,'\"`^*·•«»“”„"
+NOISE = "=—–_|;:~,'\"`^*·•«»“”„‘’"
 AMPERSAND = "&"  # printed as a word of its own ("GmbH & Co."): not noise
 DATE_PATTERNS = [
     r"\d{4}-\d{1,2}-\d{1,2}",

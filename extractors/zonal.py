@@ -62,6 +62,49 @@ def without_rules(crop: np.ndarray) -> np.ndarray:
     return cleaned
 
 
+DOTTED_SEGMENTS = 16  # a dotted rule has ink in nearly every sixteenth of the crop's width
+DOTTED_SPAN = 0.8
+DOTTED_THICKNESS = 6  # px: a run of such rows thicker than this is a line of text
+
+
+def dotted_rows(ink: np.ndarray) -> np.ndarray:
+    """The rows of an ink mask that belong to a dotted or dashed rule running across it:
+    thin runs of rows with ink in nearly every part of the width."""
+    height = ink.shape[0]
+    near = ink | np.roll(ink, 1, axis=0) | np.roll(ink, -1, axis=0)
+    parts = np.array_split(near, DOTTED_SEGMENTS, axis=1)
+    across = np.stack([part.any(axis=1) for part in parts], axis=1).mean(axis=1) >= DOTTED_SPAN
+    rows = np.zeros(height, dtype=bool)
+    start = None
+    for y in range(height + 1):
+        if y < height and across[y]:
+            start = y if start is None else start
+        elif start is not None:
+            if y - start <= DOTTED_THICKNESS:
+                rows[max(0, start - 2) : y + 2] = True
+            start = None
+    return rows
+
+
+def without_dotted_rules(crop: np.ndarray) -> np.ndarray:
+    """The crop without the dots and dashes of a rule running across it (the W-9's entry
+    lines). Only marks lying wholly in the rule's rows go: a letter touching it stays."""
+    if crop.shape[1] < RULE_MIN_PX * 3:
+        return crop
+    mask = ink_mask(crop)
+    rows = dotted_rows(mask > 0)
+    if not rows.any():
+        return crop
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    top, height = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_HEIGHT]
+    bottom = np.minimum(top + height - 1, crop.shape[0] - 1)
+    dots = rows[top] & rows[bottom] & (height <= DOTTED_THICKNESS + 4)
+    dots[0] = False
+    cleaned = crop.copy()
+    cleaned[dots[labels]] = 255
+    return cleaned
+
+
 def without_cut_text(crop: np.ndarray) -> np.ndarray:
     """The crop with the ink cut by its top or bottom edge whited out when that ink stays
     in the outer half: the clipped tail of a printed caption above or below a box. Stacked
@@ -81,15 +124,19 @@ def without_cut_text(crop: np.ndarray) -> np.ndarray:
     return cleaned
 
 
-def stack(gray: np.ndarray, zones: list[Box]) -> tuple[np.ndarray, list[Strip]]:
-    """The zones' crops one under the other, and where each came from."""
+def stack(
+    gray: np.ndarray, zones: list[Box], dotted: bool = False
+) -> tuple[np.ndarray, list[Strip]]:
+    """The zones' crops one under the other, and where each came from (``dotted``: dotted
+    rules whited out too)."""
     height, width = gray.shape
     crops, strips, top = [], [], MARGIN
     for index, zone in enumerate(zones):
         x0, y0, x1, y1 = pixel_box(zone, width, height)
         if x1 - x0 < 4 or y1 - y0 < 4:
             continue
-        crops.append(without_cut_text(without_rules(gray[y0:y1, x0:x1])))
+        crop = without_rules(gray[y0:y1, x0:x1])
+        crops.append(without_cut_text(without_dotted_rules(crop) if dotted else crop))
         strips.append(Strip(top, x0, y0, y1 - y0, index))
         top += (y1 - y0) + GAP
     canvas_width = max((c.shape[1] for c in crops), default=1) + 2 * MARGIN
@@ -121,12 +168,12 @@ def _duplicate(word: Word, kept: list[Word]) -> bool:
 
 
 def _read_stack(
-    gray: np.ndarray, zones: list[Box], lang: str, psm: int
+    gray: np.ndarray, zones: list[Box], lang: str, psm: int, dotted: bool = False
 ) -> tuple[list[list[Word]], list[bool]]:
     """The words read in each zone, zones stacked and read in one call, and whether ink is
     written in each (beyond its rules and slivers)."""
     height, width = gray.shape
-    canvas, strips = stack(gray, zones)
+    canvas, strips = stack(gray, zones, dotted)
     found: list[list[Word]] = [[] for _ in zones]
     inked = [False] * len(zones)
     for strip in strips:
@@ -142,13 +189,14 @@ def _read_stack(
 def read_zones(number: int, gray: np.ndarray, zones: list[Box], lang: str, psm: int = 6) -> Page:
     """The words inside ``zones`` of a prepared page, in page-relative units (``psm``: how
     Tesseract lays out the stacked zones). Zones that come back empty with ink in them are
-    read once more, stacked on their own: laying out the whole stack, Tesseract can drop a
-    short line between longer ones."""
+    read once more, stacked on their own and with dotted rules whited out: laying out the
+    whole stack, Tesseract can drop a short line between longer ones, or a pale line over
+    the dots of an entry line."""
     height, width = gray.shape
     found, inked = _read_stack(gray, zones, lang, psm)
     empty = [i for i, words in enumerate(found) if not words and inked[i]]
     if empty:
-        again, _ = _read_stack(gray, [zones[i] for i in empty], lang, psm)
+        again, _ = _read_stack(gray, [zones[i] for i in empty], lang, psm, dotted=True)
         for i, words in zip(empty, again, strict=True):
             found[i] = words
     words: list[Word] = []

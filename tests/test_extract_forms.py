@@ -32,7 +32,7 @@ from extractors.templates import (
     load_templates,
 )
 from extractors.verify import fitted_second, judged
-from extractors.zonal import without_cut_text, without_rules
+from extractors.zonal import without_cut_text, without_dotted_rules, without_rules
 from rekey.models import Box, Field, Layout, Page, Word
 from rekey.settings import PROJECT_ROOT
 
@@ -296,6 +296,21 @@ def test_zonal_crops_lose_caption_slivers_cut_by_their_edges_but_not_the_value()
     assert (cleaned[30:62, 20:140] < 128).any() and (cleaned[:, 300] < 128).all()
 
 
+def test_zonal_crops_read_again_lose_a_dotted_rule_but_not_the_letters_on_it() -> None:
+    crop = np.full((60, 1200), 255, np.uint8)
+    cv2.putText(crop, "Curtis Young", (10, 38), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+    for x in range(0, 1200, 9):  # the entry line under it: dots 4 px long
+        cv2.line(crop, (x, 47), (x + 3, 47), 0, 2)
+    cv2.line(crop, (300, 20), (300, 48), 0, 2)  # a stroke that runs down onto the dots
+    cleaned = without_dotted_rules(crop)
+    assert (cleaned[45:50, 320:] == 255).all()  # the dots are gone
+    assert (cleaned[15:40, 10:220] < 128).sum() == (crop[15:40, 10:220] < 128).sum()
+    assert (cleaned[20:48, 300] < 128).all()  # a mark reaching above the rule stays
+    text_only = np.full((60, 1200), 255, np.uint8)
+    cv2.putText(text_only, "Curtis Young", (10, 38), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+    assert (without_dotted_rules(text_only) == text_only).all()
+
+
 def test_whitening_the_paper_keeps_pale_thin_strokes() -> None:
     rng = np.random.default_rng(5)
     gray = rng.integers(232, 256, (200, 200)).astype(np.uint8)  # paper with its grain
@@ -313,6 +328,8 @@ def test_noise_goes_but_an_ampersand_stays() -> None:
     assert strip_noise("Gute Hartung GmbH & Co. KG |") == "Gute Hartung GmbH & Co. KG"
     assert strip_noise("— Smith —") == "Smith"
     assert strip_noise("+49(0) 616672990") == "+49(0) 616672990"
+    assert strip_noise("‘Curtis Young") == "Curtis Young"  # a speck read as a quote
+    assert strip_noise("D'Arcy O’Neill") == "D'Arcy O’Neill"
 
 
 def test_a_sign_read_for_a_letter_of_a_scanned_identifier_is_that_letter() -> None:
