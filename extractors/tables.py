@@ -19,7 +19,7 @@ from extractors.locators import (
     pages_of,
     union,
 )
-from extractors.normalise import NormaliseError, join_words, normalise
+from extractors.normalise import NormaliseError, join_words, normalise, strip_noise
 from extractors.templates import (
     FormColumn,
     FormRowsLocator,
@@ -81,10 +81,12 @@ def locate_table(doc: Doc, loc: TableLocator) -> Hit | None:
         rows, words, unreadable = [], [], 0
         types = loc.types or ["text"] * len(loc.columns)
         for line in lines_of(body):
+            if not any(ch.isalnum() for w in line for ch in w.text):
+                continue  # specks read as a line of dots and dashes
             cells = _cells(line, starts)
             row = {}
             for key, kind, cell in zip(loc.columns, types, cells, strict=True):
-                text = join_words(w.text for w in cell)
+                text = strip_noise(join_words(w.text for w in cell))
                 try:
                     row[key] = normalise(kind, text) if text else ""
                 except NormaliseError:

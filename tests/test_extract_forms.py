@@ -20,7 +20,7 @@ from extractors.normalise import NormaliseError, date_iso, normalise, strip_nois
 from extractors.preprocess import ink_split, whiten_paper
 from extractors.registry import read_document
 from extractors.source import open_source
-from extractors.tables import lines_of, locate_region_rows
+from extractors.tables import lines_of, locate_region_rows, locate_table
 from extractors.templates import (
     FieldSpec,
     LabelLocator,
@@ -28,6 +28,7 @@ from extractors.templates import (
     RegionColumn,
     RegionLocator,
     RegionRowsLocator,
+    TableLocator,
     Template,
     load_templates,
 )
@@ -581,3 +582,35 @@ def test_an_mrz_whose_check_digits_fail_in_the_page_is_read_again_from_its_band(
     assert without_image is not None and "FAIL" in without_image.how
     again = locate_mrz(Doc(page_read, source.image), MrzLocator(part="line2"))
     assert again is not None and again.text == line2 and "check digits pass" in again.how
+
+
+def test_a_table_drops_a_line_of_specks_and_the_noise_at_a_cells_ends() -> None:
+    loc = TableLocator(
+        header=["Date", "Description", "Amount"],
+        columns=["date", "description", "amount"],
+        types=["date", "text", "money"],
+        end="Total expenses:",
+    )
+    layout = page(
+        word("Date", 0.1, 0.20, 0.15, 0.22),
+        word("Description", 0.3, 0.20, 0.42, 0.22),
+        word("Amount", 0.7, 0.20, 0.78, 0.22),
+        word(".", 0.12, 0.235, 0.125, 0.24, conf=0.1),  # specks under the header
+        word("29.07.2026", 0.1, 0.25, 0.2, 0.27),
+        word("_", 0.29, 0.25, 0.295, 0.27, conf=0.2),
+        word("Hotel", 0.3, 0.25, 0.35, 0.27),
+        word("stay", 0.36, 0.25, 0.4, 0.27),
+        word("178.85", 0.7, 0.25, 0.77, 0.27),
+        word("01.09.2026", 0.1, 0.29, 0.2, 0.31),
+        word("Towing", 0.3, 0.29, 0.37, 0.31),
+        word("service:", 0.38, 0.29, 0.46, 0.31),
+        word("2,148.08", 0.7, 0.29, 0.78, 0.31),
+        word("Total", 0.1, 0.35, 0.15, 0.37),
+        word("expenses:", 0.16, 0.35, 0.25, 0.37),
+    )
+    hit = locate_table(Doc(layout), loc)
+    assert hit is not None and hit.match == 1.0
+    assert json.loads(hit.text) == [
+        {"date": "2026-07-29", "description": "Hotel stay", "amount": "178.85"},
+        {"date": "2026-09-01", "description": "Towing service", "amount": "2148.08"},
+    ]
