@@ -591,22 +591,18 @@ def test_a_table_drops_a_line_of_specks_and_the_noise_at_a_cells_ends() -> None:
         types=["date", "text", "money"],
         end="Total expenses:",
     )
+
+    def line(y: float, *cells: tuple[str, float, float]) -> list[Word]:
+        return [word(text, x0, y, x1, y + 0.02) for text, x0, x1 in cells]
+
     layout = page(
-        word("Date", 0.1, 0.20, 0.15, 0.22),
-        word("Description", 0.3, 0.20, 0.42, 0.22),
-        word("Amount", 0.7, 0.20, 0.78, 0.22),
+        *line(0.20, ("Date", 0.1, 0.15), ("Description", 0.3, 0.42), ("Amount", 0.7, 0.78)),
         word(".", 0.12, 0.235, 0.125, 0.24, conf=0.1),  # specks under the header
-        word("29.07.2026", 0.1, 0.25, 0.2, 0.27),
-        word("_", 0.29, 0.25, 0.295, 0.27, conf=0.2),
-        word("Hotel", 0.3, 0.25, 0.35, 0.27),
-        word("stay", 0.36, 0.25, 0.4, 0.27),
-        word("178.85", 0.7, 0.25, 0.77, 0.27),
-        word("01.09.2026", 0.1, 0.29, 0.2, 0.31),
-        word("Towing", 0.3, 0.29, 0.37, 0.31),
-        word("service:", 0.38, 0.29, 0.46, 0.31),
-        word("2,148.08", 0.7, 0.29, 0.78, 0.31),
-        word("Total", 0.1, 0.35, 0.15, 0.37),
-        word("expenses:", 0.16, 0.35, 0.25, 0.37),
+        *line(0.25, ("29.07.2026", 0.1, 0.2), ("_", 0.29, 0.295), ("Hotel", 0.3, 0.35)),
+        *line(0.25, ("stay", 0.36, 0.4), ("178.85", 0.7, 0.77)),
+        *line(0.29, ("01.09.2026", 0.1, 0.2), ("Towing", 0.3, 0.37), ("service:", 0.38, 0.46)),
+        *line(0.29, ("2,148.08", 0.7, 0.78)),
+        *line(0.35, ("Total", 0.1, 0.15), ("expenses:", 0.16, 0.25)),
     )
     hit = locate_table(Doc(layout), loc)
     assert hit is not None and hit.match == 1.0
