@@ -43,7 +43,8 @@ AMOUNT_PATTERN = r"-?\d[\d.,' \u00a0]*\d|\d"
 
 
 # Han, kana, CJK punctuation and full-width forms: written without spaces between them
-CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+CJK = f"\u3000-\u303f\u3040-\u30ff{HAN}\uff00-\uffef"
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # a PDF's line break drawn as a glyph (NUL)
 CJK_GAP = re.compile(f"(?<=[{CJK}]) +(?=[{CJK}])")
 

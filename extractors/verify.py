@@ -10,21 +10,29 @@ compared by what they mean; a second model that cannot read them at all gives no
 
 from __future__ import annotations
 
+import re
 import subprocess
 from functools import cache
 
 import pytesseract
 from rapidfuzz import fuzz
 
+from extractors.extract import DISAGREEMENT_CONFIDENCE
 from extractors.locators import words_in
-from extractors.normalise import NormaliseError, join_words, normalise, strip_noise, whitespace
+from extractors.normalise import (
+    HAN,
+    NormaliseError,
+    join_words,
+    normalise,
+    strip_noise,
+    whitespace,
+)
 from extractors.source import Source
 from extractors.templates import FieldSpec, Template
 from extractors.zonal import read_zones
 from rekey.models import Box, Field, Page
 
 SECOND_READING = "Latin"
-DISAGREEMENT_CONFIDENCE = 0.5
 PAD = 0.006
 
 
@@ -103,7 +111,7 @@ LIKENESS = 60  # rapidfuzz ratio (0-100): how alike two readings of one word mus
 
 
 def _han(text: str) -> bool:
-    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+    return re.search(f"[{HAN}]", text) is not None
 
 
 def replaces(first: str, second: str) -> bool:
