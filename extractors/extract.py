@@ -151,17 +151,26 @@ def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
     if not spec.printed_again:
         return field
     elsewhere = spec.model_copy(update={"locators": spec.printed_again, "printed_again": []})
-    return reconciled(field, read_field(doc, name, elsewhere))
+    again = read_field(doc, name, elsewhere)
+    return reconciled(field, again, scanned=bool({field.page, again.page} & ocr_pages(doc)))
 
 
-def reconciled(field: Field, again: Field) -> Field:
+def ocr_pages(doc: Doc) -> set[int]:
+    return {p.number for p in doc.layout.pages if any(w.source == "ocr" for w in p.words)}
+
+
+def reconciled(field: Field, again: Field, scanned: bool = True) -> Field:
     """A value printed in two places, read in both: two readings that agree are as sure as
     the surer of them; readings that differ keep the surer one, not trusted (a person
-    checks it); a place where nothing was read gives no opinion."""
+    checks it); a place where nothing was read gives no opinion. Only OCR slips: where both
+    were read from the text layer, a difference is the document's own (for the rules to
+    find), and the first reading stands."""
     if not again.value:
         return field
     if not field.value:
         return again.model_copy(update={"how": f"{again.how} (printed again)"})
+    if not scanned and again.value != field.value:
+        return field.model_copy(update={"how": f"{field.how}; printed again as {again.value!r}"})
     if again.value == field.value:
         sure = max(field, again, key=lambda f: f.confidence)
         return field.model_copy(

@@ -539,7 +539,7 @@ def test_a_total_printed_again_settles_an_amount_a_stamp_garbled() -> None:
     )
     form = Template(name="t", doc_type="t", keywords=["t"], fields={"amount": spec})
 
-    def read(amount: str, conf: float, total: str | None) -> Field:
+    def read(amount: str, conf: float, total: str | None, source: str = "ocr") -> Field:
         words = [
             word("Amount", 0.1, 0.40, 0.18, 0.42),
             word("claimed:", 0.19, 0.40, 0.27, 0.42),
@@ -551,6 +551,7 @@ def test_a_total_printed_again_settles_an_amount_a_stamp_garbled() -> None:
                 word("expenses:", 0.16, 0.80, 0.25, 0.82),
                 word(total, 0.32, 0.80, 0.4, 0.82, conf=0.9),
             ]
+        words = [w.model_copy(update={"source": source}) for w in words]
         return extract_fields(page(*words), form)["amount"]
 
     garbled = read("4870.98", 0.52, "4870.08")  # the surer reading wins, for review
@@ -565,6 +566,9 @@ def test_a_total_printed_again_settles_an_amount_a_stamp_garbled() -> None:
     assert alone.value == "4870.98" and alone.confidence == 0.52
     lost = read("R@#", 0.4, "4870.08")  # the first reading is no amount at all
     assert lost.value == "4870.08" and "printed again" in lost.how
+    printed = read("99.00", 1.0, "4870.08", source="text")  # the document's own difference
+    assert printed.value == "99.00" and printed.confidence == 1.0
+    assert "printed again as '4870.08'" in printed.how
 
 
 def test_an_mrz_whose_check_digits_fail_in_the_page_is_read_again_from_its_band() -> None:
