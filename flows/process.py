@@ -92,6 +92,8 @@ def process_case(case, settings: Settings) -> Outcome:
         if ready_to_key(case):
             with session_slot(settings):
                 case = keying(settings)(case, settings)
+        elif case.state is CaseState.keyed:  # a crash came before its receipt was filed
+            case = pipeline.file_receipt(case, settings)
     except Exception as exc:  # nothing is lost: the case is parked as failed with why
         case = pipeline.mark_failed(case, settings, f"{type(exc).__name__}: {exc}")
     return _publish(Outcome.of(case))
@@ -142,11 +144,16 @@ def process_folder(folder: Path, settings: Settings | None = None) -> list[Outco
 
 @flow(name="key_approved", validate_parameters=False)
 def key_approved(settings: Settings | None = None) -> list[Outcome]:
-    """Key every approved case, and every case whose keying failed, oldest first."""
+    """Key every approved case, and every case whose keying failed, oldest first; end the
+    keyed cases a crash left without their receipt filed."""
     settings = settings or runtime_settings()
     ensure_session_limit(settings)
-    waiting = store_for(settings).list([CaseState.approved, CaseState.failed])
-    outcomes = [process_case(case, settings) for case in waiting if ready_to_key(case)]
+    waiting = store_for(settings).list([CaseState.approved, CaseState.failed, CaseState.keyed])
+    outcomes = [
+        process_case(case, settings)
+        for case in waiting
+        if ready_to_key(case) or case.state is CaseState.keyed
+    ]
     publish_summary("approved cases keyed", outcomes)
     return outcomes
 

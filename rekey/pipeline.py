@@ -86,6 +86,7 @@ RESUMABLE = frozenset(
         CaseState.extracted,
         CaseState.validated,
         CaseState.keying,
+        CaseState.keyed,  # saved in the back office, its receipt not yet filed
         CaseState.failed,
     }
 )
@@ -365,10 +366,16 @@ def key(case: Case, settings: Settings) -> Case:
     case.receipt = receipt
     case.reason = None
     store.transition(case, CaseState.keyed, reference=receipt.reference)
-    (case_dir(settings, case) / "receipt.json").write_text(
-        json.dumps(receipt.model_dump(mode="json"), indent=2)
-    )
-    return store.transition(case, CaseState.done)
+    return file_receipt(case, settings)
+
+
+def file_receipt(case: Case, settings: Settings) -> Case:
+    """File a keyed case's receipt beside it, and end the case (a crash may have come in
+    between: the case is picked up here, not keyed again)."""
+    if case.receipt is not None:
+        receipt = json.dumps(case.receipt.model_dump(mode="json"), indent=2)
+        (case_dir(settings, case) / "receipt.json").write_text(receipt)
+    return store_for(settings).transition(case, CaseState.done)
 
 
 def mark_failed(case: Case, settings: Settings, reason: str) -> Case:

@@ -3,11 +3,12 @@ already processed; keying it again finds the record saved before."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from flows.process import process_document
+from flows.process import key_approved, process_document
 from rekey import pipeline
 from rekey.models import CaseState
 from rekey.pipeline import DONE_ALREADY, store_for
@@ -43,6 +44,28 @@ def test_a_case_stopped_while_keying_is_keyed_once(
     assert len(backoffice.claims(external_ref=case.external_reference)) == 1
     actions = [e.action for e in store.events(case.id)]
     assert actions[-3:] == ["state:keying", "state:keyed", "state:done"]
+
+
+def test_a_case_stopped_after_keying_files_its_receipt_and_ends(
+    sample_pdfs: list[Path], backoffice, tmp_path: Path
+):
+    settings = backoffice.settings_for(tmp_path)
+    [first] = process_document(sample_pdfs[1], settings)
+    store = store_for(settings)
+    case = store.get(first.case_id)
+    receipt = pipeline.case_dir(settings, case) / "receipt.json"
+    receipt.unlink()  # as if the crash came after rekey recorded the keying
+    store.transition(case, CaseState.keyed)
+    [resumed] = process_document(sample_pdfs[1], settings)
+    assert resumed.state == "done" and DONE_ALREADY not in resumed.note
+    assert json.loads(receipt.read_text())["reference"] == first.reference
+    assert len(backoffice.claims(external_ref=case.external_reference)) == 1
+    assert [e.action for e in store.events(case.id)][-2:] == ["state:keyed", "state:done"]
+    receipt.unlink()  # the same crash under the flow that keys approved cases
+    store.transition(store.get(case.id), CaseState.keyed)
+    [ended] = key_approved(settings)
+    assert ended.case_id == case.id and ended.state == "done" and receipt.is_file()
+    assert len(backoffice.claims(external_ref=case.external_reference)) == 1
 
 
 def test_a_case_stopped_after_extraction_is_checked_and_keyed(
