@@ -16,6 +16,7 @@ from extractors import checks
 from extractors.locators import (
     Doc,
     Hit,
+    by_ocr,
     captions_of,
     label_hits,
     locate_acroform,
@@ -114,7 +115,7 @@ def hits(doc: Doc, locator: Any) -> Iterator[Hit]:
 
 
 def read_by_ocr(hit: Hit) -> bool:
-    return any(w.source == "ocr" for w in hit.words)
+    return by_ocr(hit.words)
 
 
 def readable(spec: FieldSpec, hit: Hit) -> bool:
@@ -156,7 +157,7 @@ def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
 
 
 def ocr_pages(doc: Doc) -> set[int]:
-    return {p.number for p in doc.layout.pages if any(w.source == "ocr" for w in p.words)}
+    return {p.number for p in doc.layout.pages if by_ocr(p.words)}
 
 
 def reconciled(field: Field, again: Field, scanned: bool = True) -> Field:
@@ -169,13 +170,13 @@ def reconciled(field: Field, again: Field, scanned: bool = True) -> Field:
         return field
     if not field.value:
         return again.model_copy(update={"how": f"{again.how} (printed again)"})
-    if not scanned and again.value != field.value:
-        return field.model_copy(update={"how": f"{field.how}; printed again as {again.value!r}"})
     if again.value == field.value:
         sure = max(field, again, key=lambda f: f.confidence)
         return field.model_copy(
             update={"confidence": sure.confidence, "how": f"{field.how}; printed again alike"}
         )
+    if not scanned:
+        return field.model_copy(update={"how": f"{field.how}; printed again as {again.value!r}"})
     kept, other = (field, again) if field.confidence >= again.confidence else (again, field)
     return kept.model_copy(
         update={

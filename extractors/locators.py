@@ -42,6 +42,11 @@ class Doc:
     found: dict[object, object] = field(default_factory=dict, compare=False)
 
 
+def by_ocr(words: Iterable[Word]) -> bool:
+    """Some of ``words`` were read by OCR (not printed text or form data)."""
+    return any(w.source == "ocr" for w in words)
+
+
 def is_caption(doc: Doc, words: list[Word]) -> bool:
     """The words start with one of the template's own captions, or spell the start of
     one: what stands where a value should, when the value is missing or faded out."""

@@ -14,11 +14,12 @@ from datetime import date
 import cv2
 import numpy as np
 
-from extractors.locators import LETTER_LOOKALIKES, Doc, Hit, pages_of, union
+from extractors.locators import LETTER_LOOKALIKES, Doc, Hit, by_ocr, pages_of, union
 from extractors.normalise import DIGIT_LOOKALIKES
 from extractors.ocr import tesseract, to_words
 from extractors.tables import lines_of
 from extractors.templates import MrzLocator
+from extractors.zonal import pixel_box
 from rekey.models import Box
 from validators.mrz import check_digit
 
@@ -192,8 +193,7 @@ MRZ_CHARS = string.ascii_uppercase + string.digits + "<"
 def band(gray: np.ndarray, box: Box) -> np.ndarray:
     """The MRZ's band of the page, padded and enlarged."""
     height, width = gray.shape
-    x0, y0 = max(0, int((box.x0 - REREAD_PAD) * width)), max(0, int((box.y0 - REREAD_PAD) * height))
-    x1, y1 = int((box.x1 + REREAD_PAD) * width), int((box.y1 + REREAD_PAD) * height)
+    x0, y0, x1, y1 = pixel_box(box.padded(REREAD_PAD), width, height)
     crop = gray[y0:y1, x0:x1]
     return cv2.resize(crop, None, fx=REREAD_SCALE, fy=REREAD_SCALE, interpolation=cv2.INTER_CUBIC)
 
@@ -225,7 +225,7 @@ def _read_lines(doc: Doc, page: int | None) -> tuple[str, str, list] | None:
         return None
     line1, line2, words = found
     line1, line2 = aligned(filler(fitted(line1)), line2)
-    if checks_pass(line2) or doc.image is None or not any(w.source == "ocr" for w in words):
+    if checks_pass(line2) or doc.image is None or not by_ocr(words):
         return line1, line2, words
     number = next(p.number for p in doc.layout.pages if words[0] in p.words)
     again = read_band(doc.image(number), union(words))

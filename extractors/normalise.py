@@ -36,9 +36,10 @@ DATE_PATTERNS = [
     r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}[^\d年月日]{0,3}日",  # "31] 日": a stray mark
 ]
 # letters OCR reads where a digit is printed (MRZ digit positions, digit-only boxes, days)
-DIGIT_LOOKALIKES = str.maketrans("OoQDlLIiSsBZzGT", "000011115582267")
+DIGIT_SHAPES = "OoQDlLIiSsBZzGT"
+DIGIT_LOOKALIKES = str.maketrans(DIGIT_SHAPES, "000011115582267")
 # a day of one or two look-alikes before a month's name and a year ("B AUGUST 2025")
-DAY_READ_AS_LETTERS = re.compile(r"\b[OoQDlLIiSsBZzGT\d]{1,2}(?=\s+[A-Za-z]{3,9}\.?\s+\d{4})")
+DAY_READ_AS_LETTERS = re.compile(rf"\b[{DIGIT_SHAPES}\d]{{1,2}}(?=\s+[A-Za-z]{{3,9}}\.?\s+\d{{4}})")
 AMOUNT_PATTERN = r"-?\d[\d.,' \u00a0]*\d|\d"
 
 

@@ -51,15 +51,6 @@ def installed_languages() -> frozenset[str]:
     return frozenset(line.strip() for line in listed if line.strip())
 
 
-def _padded(box: Box) -> Box:
-    return Box(
-        x0=max(0.0, box.x0 - PAD),
-        y0=max(0.0, box.y0 - PAD),
-        x1=min(1.0, box.x1 + PAD),
-        y1=min(1.0, box.y1 + PAD),
-    )
-
-
 def second_model(spec: FieldSpec) -> str | None:
     """The model a field is read again with, if any."""
     if spec.verify is True:
@@ -155,7 +146,7 @@ def verify_fields(source: Source, template: Template, fields: dict[str, Field]) 
     checked = dict(fields)
     for page, model in sorted({(f.page, models[n]) for n, f in todo.items()}, key=str):
         batch = {n: f for n, f in todo.items() if f.page == page and models[n] == model}
-        boxes = [_padded(f.box) for f in batch.values()]
+        boxes = [f.box.padded(PAD) for f in batch.values()]
         gray = source.image(page)
         second = read_zones(page, gray, boxes, model)
         again = None  # the page's own model on the crops alone: a reading in another context

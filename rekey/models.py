@@ -40,6 +40,15 @@ class Box(Model):
     x1: float
     y1: float
 
+    def padded(self, pad: float) -> Box:
+        """The box grown by ``pad`` on every side, kept on the page."""
+        return Box(
+            x0=max(0.0, self.x0 - pad),
+            y0=max(0.0, self.y0 - pad),
+            x1=min(1.0, self.x1 + pad),
+            y1=min(1.0, self.y1 + pad),
+        )
+
     def union(self, other: Box) -> Box:
         return Box(
             x0=min(self.x0, other.x0),
