@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from extractors.classify import classify
 from extractors.extract import extract_fields
 from extractors.ocr import DEFAULT_LANG, ocr_page, tesseract, to_words
+from extractors.reread import reread_missing, reread_unsettled
 from extractors.source import Source
 from extractors.templates import Template
 from extractors.verify import verify_fields
@@ -107,40 +108,9 @@ def extract_source(
     fields = extract_fields(layout, template, source.image) if template else {}
     if template is not None and source.scanned:
         fields = reread_missing(source, template, layout, fields)
+        fields = reread_unsettled(source, template, layout, fields)
         fields = verify_fields(source, template, fields)
     return Extraction(template, layout, fields)
-
-
-REREAD_PSM = 6  # one uniform block: keeps lines the automatic layout drops under a stamp
-
-
-def reread_missing(
-    source: Source, template: Template, layout: Layout, fields: dict[str, Field]
-) -> dict[str, Field]:
-    """When a required field is not found on full-page-read scans, every missing field is
-    looked for again in a second reading of those pages as one block of text: Tesseract's
-    page layout analysis can take a stamp or a smudge for a picture and drop the lines
-    beneath it whole."""
-    missing = [n for n, f in fields.items() if f.value is None]
-    if not any(fields[n].required for n in missing):
-        return fields
-    read_whole = [
-        p.number
-        for p in layout.pages
-        if p.number in source.scanned and template.zones(p.number) is None
-    ]
-    if not read_whole:
-        return fields
-    again = {n: ocr_page(n, source.image(n), template.language, psm=REREAD_PSM) for n in read_whole}
-    pages = [again.get(p.number, p) for p in layout.pages]
-    again_layout = Layout(pages=pages, acroform=layout.acroform)
-    second = extract_fields(again_layout, template, source.image, only=missing)
-    found = {
-        n: second[n].model_copy(update={"how": f"{second[n].how} (second reading)"})
-        for n in missing
-        if second[n].value is not None
-    }
-    return fields | found
 
 
 def extract_row(

@@ -103,6 +103,26 @@ def by_check_digits(
     return value, confidence * UNREADABLE_PENALTY, f"{how}; check digits fail"
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+AMOUNT = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def makes_sense(spec: FieldSpec, value: str | None) -> bool:
+    """Whether a value reads as its field: found, of its type (a date, an amount), one of
+    its listed values, its check digits passing."""
+    if not value:
+        return False
+    if spec.values and value not in spec.values:
+        return False
+    if spec.check_digits and not checks.passes(value, spec.check_digits):
+        return False
+    if spec.type == "date":
+        return ISO_DATE.fullmatch(value) is not None
+    if spec.type == "money":
+        return AMOUNT.fullmatch(value) is not None
+    return True
+
+
 def hits(doc: Doc, locator: Any) -> Iterator[Hit]:
     """A locator's readings, likeliest first (most locators have one)."""
     many = CANDIDATES.get(locator.kind)

@@ -12,13 +12,14 @@ import pytest
 
 from extractors.checks import one_slip, passes
 from extractors.engine import extract_source
-from extractors.extract import by_check_digits, extract_fields, one_of
+from extractors.extract import by_check_digits, extract_fields, makes_sense, one_of
 from extractors.locators import Doc, captions_of, locate_label, locate_region, union
 from extractors.marks import fill_ratio, snap_box
 from extractors.mrz import aligned, checks_pass, find_lines, locate_mrz
 from extractors.normalise import NormaliseError, date_iso, normalise, strip_noise, whitespace
 from extractors.preprocess import ink_split, whiten_paper
 from extractors.registry import read_document
+from extractors.reread import agreed, reread_unsettled
 from extractors.source import open_source
 from extractors.tables import lines_of, locate_region_rows, locate_table
 from extractors.templates import (
@@ -614,3 +615,48 @@ def test_a_table_drops_a_line_of_specks_and_the_noise_at_a_cells_ends() -> None:
         {"date": "2026-07-29", "description": "Hotel stay", "amount": "178.85"},
         {"date": "2026-09-01", "description": "Towing service", "amount": "2148.08"},
     ]
+
+
+def test_a_value_makes_sense_when_it_reads_as_its_field() -> None:
+    claim = load_templates(TEMPLATES)["claim"].fields
+    assert makes_sense(claim["currency"], "GBP")
+    assert not makes_sense(claim["currency"], "oo ms Gar")  # none of the listed values
+    assert makes_sense(claim["date_of_loss"], "2026-08-21")
+    assert not makes_sense(claim["date_of_loss"], "Ot Aupast 2996")  # no date
+    assert makes_sense(claim["amount_claimed"], "1461.58")
+    assert not makes_sense(claim["amount_claimed"], "ede")
+    assert not makes_sense(claim["policy_number"], None)
+    assert makes_sense(claim["loss_description"], "Water from a busst pipe")  # text: any
+    bank = load_templates(TEMPLATES)["claim_cn"].fields["bank_account"]
+    assert makes_sense(bank, "6259660023689350071")
+    assert not makes_sense(bank, "6259060023689350071")  # its check digit fails
+
+
+def test_looks_agree_on_the_value_most_of_them_read() -> None:
+    def read(value: str | None, confidence: float = 0.8) -> Field:
+        return Field(name="currency", value=value, confidence=confidence)
+
+    assert agreed([read("GBP", 0.6), read("gbp", 0.9), read("GEP")]) == read("gbp", 0.9)
+    assert agreed([read("GBP"), read("GEP"), read(None)]) is None  # no two alike
+    assert agreed([]) is None
+
+
+def test_a_field_whose_reading_makes_no_sense_is_read_again_in_other_looks() -> None:
+    path = SMALL / "0002-claim-bad_fax.tiff"
+    truth = json.loads(path.with_suffix(".truth.json").read_text())["fields"]
+    template = load_templates(TEMPLATES)["claim"]
+    source = read_document(path)
+    first = extract_source(source, [template])
+    slipped = dict(first.fields)
+    for name, misread in (("currency", "oo ms Gar"), ("date_of_loss", "Ot Aupast 2996")):
+        slipped[name] = first.fields[name].model_copy(update={"value": misread, "confidence": 0.3})
+    again = reread_unsettled(source, template, first.layout, slipped)
+    for name in ("currency", "date_of_loss"):
+        assert again[name].value == truth[name], name
+        assert not again[name].confident and "looks" in again[name].how
+    assert {n: f for n, f in again.items() if n not in ("currency", "date_of_loss")} == {
+        n: f for n, f in slipped.items() if n not in ("currency", "date_of_loss")
+    }
+    # a blank the form allows is no reason to read the page again
+    blank = dict(first.fields) | {"place_of_loss": Field(name="place_of_loss", how="not found")}
+    assert reread_unsettled(source, template, first.layout, blank) is blank
