@@ -83,11 +83,19 @@ def one_of(
     same = next((v for v in spec.values if v.casefold() == value.casefold()), None)
     if same is not None:
         return same, confidence, how
-    best = process.extractOne(value, spec.values, scorer=fuzz.ratio)
-    if not scanned or best is None or best[1] < spec.values_match:
+    near = listed(spec, value) if scanned else None
+    if near is None:
         return value, confidence * UNREADABLE_PENALTY, f"{how}; not one of the listed values"
-    listed, score, _ = best
-    return listed, confidence * score / 100, f"{how}; read {value!r}, taken as {listed!r}"
+    taken, score = near
+    return taken, confidence * score / 100, f"{how}; read {value!r}, taken as {taken!r}"
+
+
+def listed(spec: FieldSpec, value: str) -> tuple[str, float] | None:
+    """The listed value a reading is close enough to, with how close (0-100)."""
+    best = process.extractOne(value, spec.values, scorer=fuzz.ratio)
+    if best is None or best[1] < spec.values_match:
+        return None
+    return best[0], best[1]
 
 
 def by_check_digits(

@@ -7,7 +7,8 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import pycountry
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rekey.config import Regex, load_folder
 
@@ -264,6 +265,16 @@ FieldType = Literal[
 ]
 
 
+@cache
+def country_names() -> tuple[str, ...]:
+    """Every country's name in English, short and common (ISO 3166-1, kept by pycountry)."""
+    names = {n for c in pycountry.countries for n in (c.name, getattr(c, "common_name", c.name))}
+    return tuple(sorted(names))
+
+
+LISTS = {"countries": country_names}
+
+
 class FieldSpec(_Strict):
     type: FieldType = "text"
     locators: list[Locator] = Field(min_length=1)
@@ -282,9 +293,18 @@ class FieldSpec(_Strict):
     # a closed list: a reading this close (0-100) to one of them is taken as it
     values: list[str] = Field(default_factory=list)
     values_match: float = Field(85.0, ge=50, le=100)
+    values_from: Literal["countries"] | None = None  # a closed list kept elsewhere, added
     # other places the same value is printed (a total carried to another page): read too,
     # and when the readings differ the surer one is kept, for review
     printed_again: list[Locator] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _listed_elsewhere(cls, data: object) -> object:
+        named = data.get("values_from") if isinstance(data, dict) else None
+        if named in LISTS:
+            return data | {"values": [*data.get("values", []), *LISTS[named]()]}
+        return data  # an unknown name is refused by the field's own type
 
     def fitted(self, text: str) -> str | None:
         """What of ``text`` the field keeps: its ``pattern``'s first group that took part in

@@ -17,7 +17,7 @@ from functools import cache
 import pytesseract
 from rapidfuzz import fuzz
 
-from extractors.extract import DISAGREEMENT_CONFIDENCE
+from extractors.extract import DISAGREEMENT_CONFIDENCE, listed
 from extractors.locators import words_in
 from extractors.normalise import (
     HAN,
@@ -80,6 +80,9 @@ def _text_in(page: Page, box: Box) -> str:
 
 def _meaning(spec: FieldSpec, text: str) -> str | None:
     """What a reading says, compared as the field's type compares (None: unreadable)."""
+    if spec.values:  # a closed list: the listed value it spells, or none
+        near = listed(spec, text)
+        return near[0] if near else None
     if spec.type == "text":
         return text
     try:  # a date or an amount: what it means

@@ -122,6 +122,13 @@ def test_template_with_unknown_key_names_file_and_key(tmp_path: Path) -> None:
             "  name:\n    locators: [{kind: region, boxes: [[0.9, 0.1, 0.1, 0.2]]}]\n",
             r"box\.yaml: fields\.name\.locators\.0\.region\.boxes",
         ),
+        (  # a closed list rekey does not keep
+            "list.yaml",
+            "doc_type: claim\nkeywords: [x]\nfields:\n"
+            "  nationality:\n    values_from: planets\n"
+            "    locators: [{kind: label, text: 'Nationality:'}]\n",
+            r"list\.yaml: fields\.nationality\.values_from",
+        ),
     ],
 )
 def test_template_with_a_bad_value_fails_at_load_naming_file_and_key(

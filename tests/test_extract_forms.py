@@ -660,3 +660,18 @@ def test_a_field_whose_reading_makes_no_sense_is_read_again_in_other_looks() -> 
     # a blank the form allows is no reason to read the page again
     blank = dict(first.fields) | {"place_of_loss": Field(name="place_of_loss", how="not found")}
     assert reread_unsettled(source, template, first.layout, blank) is blank
+
+
+def test_a_nationality_is_one_of_the_countries_and_a_second_reading_spells_one_or_none() -> None:
+    nationality = load_templates(TEMPLATES)["account_opening"].fields["nationality"]
+    assert {"Germany", "United Kingdom", "United States", "China"} <= set(nationality.values)
+    assert one_of(nationality, "Germany", 0.9, "label")[:2] == ("Germany", 0.9)
+    taken, confidence, how = one_of(nationality, "United Kingdom o", 0.9, "label")
+    assert taken == "United Kingdom" and confidence < 0.9 and "taken as" in how
+    assert not makes_sense(nationality, "Geimrany")
+    read = Field(
+        name="nationality", value="Germany", confidence=0.46, threshold=nationality.threshold
+    )
+    assert judged(read, nationality, "Lb Gemrany") == read  # spells no country: no opinion
+    assert judged(read, nationality, "Germany") == read
+    assert judged(read, nationality, "Gemany").value == "Germany"  # spells the same country
