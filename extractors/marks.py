@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from extractors.locators import Doc, Hit, find_label, pages_of, union
+from extractors.locators import Doc, Hit, find_label, find_labels, pages_of, union
 from extractors.preprocess import ink_mask
 from extractors.templates import (
     CheckboxLocator,
@@ -13,7 +13,7 @@ from extractors.templates import (
     RegionChoiceLocator,
     SignatureLocator,
 )
-from rekey.models import Box
+from rekey.models import Box, Page, Word
 
 TICKED_ABOVE, EMPTY_BELOW = 0.10, 0.04  # share of the box's inside covered by ink
 SIGNED_ABOVE = 0.004  # share of the signature area covered by ink, lines removed
@@ -93,34 +93,38 @@ def fill_ratio(crop: np.ndarray) -> float:
     return float((inner > 0).mean())
 
 
-def read_tick(
-    doc: Doc, label: str, loc, page_number: int | None
-) -> tuple[float, float, Hit] | None:
+Tick = tuple[float, float, Hit]  # fill ratio, certainty, hit
+
+
+def tick_beside(doc: Doc, page: Page, caption: list[Word], match: float, label: str, loc) -> Tick:
+    """The tick box beside a caption found on ``page`` with ``match``."""
+    gray = doc.image(page.number)
+    expected = tick_box(union(caption), loc, gray.shape[1] / gray.shape[0])
+    box = snap_box(gray, expected)
+    ratio = fill_ratio(_crop(gray, box))
+    ticked = ratio >= (TICKED_ABOVE + EMPTY_BELOW) / 2
+    certainty = _certainty(ratio, EMPTY_BELOW, TICKED_ABOVE)
+    hit = Hit(
+        text="true" if ticked else "false",
+        match=match * certainty,
+        how=f"tick box by {label!r} ({ratio:.0%} ink)",
+        page=page.number,
+        box=box,
+        # a box found by its printed outline is read by its ink, whatever the OCR made
+        # of the caption's letters; one only placed from the caption keeps their doubt
+        words=() if box is not expected else tuple(caption),
+    )
+    return ratio, certainty, hit
+
+
+def read_tick(doc: Doc, label: str, loc, page_number: int | None) -> Tick | None:
     """(fill ratio, certainty, hit) for the tick box beside ``label``."""
     if doc.image is None:
         return None
     for page in pages_of(doc.layout, page_number):
         found = find_label(page, label, floor=loc.match)
-        if found is None:
-            continue
-        words, match = found
-        gray = doc.image(page.number)
-        expected = tick_box(union(words), loc, gray.shape[1] / gray.shape[0])
-        box = snap_box(gray, expected)
-        ratio = fill_ratio(_crop(gray, box))
-        ticked = ratio >= (TICKED_ABOVE + EMPTY_BELOW) / 2
-        certainty = _certainty(ratio, EMPTY_BELOW, TICKED_ABOVE)
-        hit = Hit(
-            text="true" if ticked else "false",
-            match=match * certainty,
-            how=f"tick box by {label!r} ({ratio:.0%} ink)",
-            page=page.number,
-            box=box,
-            # a box found by its printed outline is read by its ink, whatever the OCR made
-            # of the caption's letters; one only placed from the caption keeps their doubt
-            words=() if box is not expected else tuple(words),
-        )
-        return ratio, certainty, hit
+        if found is not None:
+            return tick_beside(doc, page, *found, label, loc)
     return None
 
 
@@ -129,20 +133,58 @@ def locate_checkbox(doc: Doc, loc: CheckboxLocator) -> Hit | None:
     return found[2] if found else None
 
 
+def captions_apart(
+    page: Page, options: list[str], floor: float
+) -> dict[str, tuple[list[Word], float]]:
+    """Each option's caption on ``page``, no word shared between two: the closest matches
+    (the longer caption first, on a tie) take their words first, so one option's caption
+    read inside another's (``> 250,000`` in ``100,000 - 250,000``) finds its own place."""
+    candidates = sorted(
+        (
+            (score, option, words)
+            for option in options
+            for words, score in find_labels(page, option, floor=floor)
+        ),
+        key=lambda c: (-c[0], -len(c[1])),
+    )
+    placed: dict[str, tuple[list[Word], float]] = {}
+    used: set[int] = set()
+    for score, option, words in candidates:
+        if option in placed or any(id(w) in used for w in words):
+            continue
+        placed[option] = (words, score)
+        used |= {id(w) for w in words}
+    return placed
+
+
+UNSEEN_OPTION = 0.5  # an option's caption not found: the tick read is not trusted alone
+
+
 def locate_choice(doc: Doc, loc: ChoiceLocator) -> Hit | None:
-    """The caption of the one ticked box; unsure unless exactly one is clearly ticked."""
-    reads = {option: read_tick(doc, option, loc, loc.page) for option in loc.options}
-    if any(r is None for r in reads.values()):
+    """The caption of the one ticked box; unsure unless exactly one is clearly ticked and
+    every option's caption was found (a box beside a caption OCR garbled may be ticked)."""
+    if doc.image is None:
         return None
-    ticked = [(o, r) for o, r in reads.items() if r[2].text == "true"]
+    found: dict[str, Tick] = {}
+    for page in pages_of(doc.layout, loc.page):
+        captions = captions_apart(page, loc.options, loc.match)
+        if captions:
+            found = {o: tick_beside(doc, page, *c, o, loc) for o, c in captions.items()}
+            break
+    ticked = [(o, r) for o, r in found.items() if r[2].text == "true"]
     if not ticked:
         return None
     option, (ratio, _, hit) = max(ticked, key=lambda item: item[1][0])
-    certainty = min(r[1] for r in reads.values()) * (1.0 if len(ticked) == 1 else 0.3)
+    certainty = min(r[1] for r in found.values()) * (1.0 if len(ticked) == 1 else 0.3)
+    how = f"ticked {option!r} of {len(loc.options)} ({ratio:.0%} ink)"
+    unseen = len(loc.options) - len(found)
+    if unseen:
+        certainty *= UNSEEN_OPTION
+        how = f"{how}; {unseen} of the captions not found"
     return Hit(
         text=option,
         match=certainty,
-        how=f"ticked {option!r} of {len(loc.options)} ({ratio:.0%} ink)",
+        how=how,
         page=hit.page,
         box=hit.box,
         words=hit.words,

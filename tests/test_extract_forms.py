@@ -14,7 +14,7 @@ from extractors.checks import one_slip, passes
 from extractors.engine import extract_source
 from extractors.extract import by_check_digits, extract_fields, makes_sense, one_of
 from extractors.locators import Doc, captions_of, locate_label, locate_region, union
-from extractors.marks import fill_ratio, snap_box
+from extractors.marks import UNSEEN_OPTION, captions_apart, fill_ratio, locate_choice, snap_box
 from extractors.mrz import aligned, checks_pass, find_lines, locate_mrz
 from extractors.normalise import NormaliseError, date_iso, normalise, strip_noise, whitespace
 from extractors.preprocess import ink_split, whiten_paper
@@ -23,6 +23,7 @@ from extractors.reread import agreed, reread_unsettled
 from extractors.source import open_source
 from extractors.tables import lines_of, locate_region_rows, locate_table
 from extractors.templates import (
+    ChoiceLocator,
     FieldSpec,
     LabelLocator,
     MrzLocator,
@@ -675,3 +676,44 @@ def test_a_nationality_is_one_of_the_countries_and_a_second_reading_spells_one_o
     assert judged(read, nationality, "Lb Gemrany") == read  # spells no country: no opinion
     assert judged(read, nationality, "Germany") == read
     assert judged(read, nationality, "Gemany").value == "Germany"  # spells the same country
+
+
+def test_a_choice_finds_each_captions_own_place_and_distrusts_a_tick_among_unseen_captions() -> (
+    None
+):
+    # a 1000 x 1000 page: five options in two rows, each box 20 px left of its caption
+    gray = np.full((1000, 1000), 255, np.uint8)
+    options = ["< 25,000", "25,000 - 50,000", "50,000 - 100,000", "100,000 - 250,000"]
+    options.append("> 250,000")
+    places = [(340, 500), (540, 500), (740, 500), (340, 540), (540, 540)]
+    for x, y in places:
+        cv2.rectangle(gray, (x - 28, y - 8), (x - 12, y + 8), 0, 2)
+    cv2.line(gray, (312, 540), (328, 532), 0, 3)  # "100,000 - 250,000" is ticked
+    cv2.line(gray, (312, 532), (328, 540), 0, 3)
+    texts = [["<", "25.000"], ["25,000", "-", "50,000"], ["50,000", "-", "100,000"]]
+    texts += [["100,000", "-", "250,000"], ["[(]>", "250,000"]]
+    words = []
+    for (x, y), run in zip(places, texts, strict=True):
+        for i, text in enumerate(run):
+            words.append(
+                word(
+                    text,
+                    (x + 60 * i) / 1000,
+                    (y - 8) / 1000,
+                    (x + 60 * i + 50) / 1000,
+                    (y + 8) / 1000,
+                )
+            )
+    layout = Layout(pages=[Page(number=1, width=1000, height=1000, words=words)])
+    locator = ChoiceLocator(options=options)
+    # "250,000" of the fourth caption spells the fifth as well as its own does
+    captions = captions_apart(layout.pages[0], options, locator.match)
+    assert union(captions["> 250,000"][0]).x0 == 0.6
+    hit = locate_choice(Doc(layout, lambda _: gray), locator)
+    assert hit is not None and hit.text == "100,000 - 250,000" and hit.match > 0.8
+    garbled = [w for w in words if w.text != "50,000" or w.box.x0 != 0.74]
+    garbled.append(word("50.006", 0.74, 0.492, 0.79, 0.508))
+    unseen = Layout(pages=[Page(number=1, width=1000, height=1000, words=garbled)])
+    hit = locate_choice(Doc(unseen, lambda _: gray), locator)
+    assert hit is not None and hit.text == "100,000 - 250,000"
+    assert hit.match <= UNSEEN_OPTION and "1 of the captions not found" in hit.how, hit.how
