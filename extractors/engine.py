@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from extractors.classify import classify
-from extractors.extract import extract_fields
+from extractors.extract import extract_fields, with_fallbacks
 from extractors.ocr import DEFAULT_LANG, ocr_page, tesseract, to_words
 from extractors.reread import reread_missing, reread_unsettled
 from extractors.source import Source
@@ -110,6 +110,8 @@ def extract_source(
         fields = reread_missing(source, template, layout, fields)
         fields = reread_unsettled(source, template, layout, fields)
         fields = verify_fields(source, template, fields)
+    if template is not None:
+        fields = with_fallbacks(layout, template, fields, source.image)
     return Extraction(template, layout, fields)
 
 

@@ -254,6 +254,43 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
     )
 
 
+def with_fallbacks(
+    layout: Layout,
+    template: Template,
+    fields: dict[str, Field],
+    image: Callable[[int], np.ndarray] | None = None,
+) -> dict[str, Field]:
+    """``fields`` with each required one still missing read from its ``fallback``, if that
+    finds it: never trusted on its own."""
+    missing = [
+        name
+        for name, field in fields.items()
+        if field.value is None and template.fields[name].required and template.fields[name].fallback
+    ]
+    if not missing:
+        return fields
+    doc = Doc(layout, image, _captions(template))
+    found = {}
+    for name in missing:
+        spec = template.fields[name]
+        otherwise = {"locators": spec.fallback, "fallback": [], "printed_again": []}
+        field = read_field(doc, name, spec.model_copy(update=otherwise))
+        if field.value is not None:
+            found[name] = field.model_copy(
+                update={
+                    "confidence": min(field.confidence, DISAGREEMENT_CONFIDENCE),
+                    "how": f"{field.how} (fallback: not read where it is printed)",
+                }
+            )
+    return fields | found
+
+
+def _captions(template: Template) -> frozenset[str]:
+    return captions_of(
+        loc.text for f in template.fields.values() for loc in f.locators if loc.kind == "label"
+    )
+
+
 def extract_fields(
     layout: Layout,
     template: Template,
@@ -261,9 +298,6 @@ def extract_fields(
     only: Iterable[str] | None = None,
 ) -> dict[str, Field]:
     """The template's fields (or ``only`` those) located on ``layout``."""
-    captions = (
-        loc.text for f in template.fields.values() for loc in f.locators if loc.kind == "label"
-    )
-    doc = Doc(layout, image, captions_of(captions))
+    doc = Doc(layout, image, _captions(template))
     names = template.fields if only is None else only
     return {name: extract_field(doc, name, template.fields[name]) for name in names}

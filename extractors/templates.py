@@ -297,6 +297,10 @@ class FieldSpec(_Strict):
     # other places the same value is printed (a total carried to another page): read too,
     # and when the readings differ the surer one is kept, for review
     printed_again: list[Locator] = Field(default_factory=list)
+    # where the value is printed otherwise, in a poorer form (a passport's names in the MRZ:
+    # capitals, no accents): read only when a required field is still missing after every
+    # reading of the page, and never trusted on its own
+    fallback: list[Locator] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -339,7 +343,7 @@ class Template(_Strict):
         empty list when no field is on it (nothing to read)."""
         boxes: list[ZoneBox] = []
         for spec in self.fields.values():
-            for loc in [*spec.locators, *spec.printed_again]:
+            for loc in [*spec.locators, *spec.printed_again, *spec.fallback]:
                 if loc.kind in ("acroform", "form_rows", "region_choice"):  # form data; ink
                     continue
                 if loc.kind == "region":

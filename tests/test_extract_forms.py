@@ -12,7 +12,13 @@ import pytest
 
 from extractors.checks import one_slip, passes
 from extractors.engine import extract_source
-from extractors.extract import by_check_digits, extract_fields, makes_sense, one_of
+from extractors.extract import (
+    by_check_digits,
+    extract_fields,
+    makes_sense,
+    one_of,
+    with_fallbacks,
+)
 from extractors.locators import Doc, captions_of, locate_label, locate_region, union
 from extractors.marks import UNSEEN_OPTION, captions_apart, fill_ratio, locate_choice, snap_box
 from extractors.mrz import aligned, checks_pass, find_lines, locate_mrz
@@ -717,3 +723,23 @@ def test_a_choice_finds_each_captions_own_place_and_distrusts_a_tick_among_unsee
     hit = locate_choice(Doc(unseen, lambda _: gray), locator)
     assert hit is not None and hit.text == "100,000 - 250,000"
     assert hit.match <= UNSEEN_OPTION and "1 of the captions not found" in hit.how, hit.how
+
+
+def test_a_passport_name_not_read_where_printed_falls_back_to_the_mrz_for_review() -> None:
+    path = SMALL / "0007-passport-digital.png"
+    template = load_templates(TEMPLATES)["passport"]
+    first = extract_source(read_document(path), [template])
+    assert first.fields["surname"].value == "O'Neill-Fitzgerald"
+    lost = Field(name="surname", required=True, how="not found")
+    missing = first.fields | {"surname": lost}
+    fallen = with_fallbacks(first.layout, template, missing)
+    surname = fallen["surname"]
+    assert surname.value == "ONEILL FITZGERALD"  # the MRZ's capitals: no apostrophe, no hyphen
+    assert not surname.confident and "fallback" in surname.how
+    assert {n: f for n, f in fallen.items() if n != "surname"} == {
+        n: f for n, f in missing.items() if n != "surname"
+    }
+    assert with_fallbacks(first.layout, template, first.fields) is first.fields  # all read
+    spec = template.fields["surname"].model_copy(update={"required": False})
+    optional = template.model_copy(update={"fields": template.fields | {"surname": spec}})
+    assert with_fallbacks(first.layout, optional, missing) is missing  # only a required field
