@@ -65,18 +65,21 @@ def read_look(source: Source, template: Template, number: int, look: Look) -> Pa
         psm = OTHER_ZONE_PSM[template.zone_psm] if look.block else template.zone_psm
         page = read_zones(number, gray, boxes, template.language, psm)
     else:
-        page = ocr_page(number, gray, template.language, psm=BLOCK_PSM if look.block else 3)
+        page = (
+            ocr_page(number, gray, template.language, psm=BLOCK_PSM)
+            if look.block
+            else ocr_page(number, gray, template.language)
+        )
     return page.model_copy(update={"width": width, "height": height})
 
 
 def agreed(readings: list[Field], least: int = AGREEING) -> Field | None:
-    """The reading of the value most looks read alike, when at least ``least`` did."""
-    counts = Counter(f.value.casefold() for f in readings if f.value)
-    if not counts:
+    """The reading of the value most looks read alike, when at least ``least`` did and no
+    other value as many (a tie is for a person to settle)."""
+    counts = Counter(f.value.casefold() for f in readings if f.value).most_common(2)
+    if not counts or counts[0][1] < least or (len(counts) > 1 and counts[1][1] == counts[0][1]):
         return None
-    value, count = counts.most_common(1)[0]
-    if count < least:
-        return None
+    value = counts[0][0]
     return max(
         (f for f in readings if f.value and f.value.casefold() == value), key=lambda f: f.confidence
     )

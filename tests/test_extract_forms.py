@@ -645,6 +645,7 @@ def test_looks_agree_on_the_value_most_of_them_read() -> None:
 
     assert agreed([read("GBP", 0.6), read("gbp", 0.9), read("GEP")]) == read("gbp", 0.9)
     assert agreed([read("GBP"), read("GEP"), read(None)]) is None  # no two alike
+    assert agreed([read("GBP"), read("GEP"), read("GEP"), read("GBP")]) is None  # a tie
     assert agreed([]) is None
 
 
