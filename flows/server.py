@@ -8,13 +8,14 @@ the flow runs it starts) at it, and stops it on the way out.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,6 +26,17 @@ from rekey.errors import ConfigError
 from rekey.settings import Settings
 
 POLL_S = 0.25  # how often the health check is retried while the server starts
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+
+
+def stopped_with_parent() -> Callable[[], None] | None:
+    """A hook for ``Popen(preexec_fn=...)``: on Linux the child asks the kernel for SIGTERM
+    when the process that started it dies, however it dies (killed, it cannot stop the
+    server itself, and a server left running holds its port and database)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork, not in it
+    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def configured_api_url() -> str | None:
@@ -64,7 +76,12 @@ def prefect_api(settings: Settings) -> Iterator[str]:
     env.pop("PREFECT_API_URL", None)
     with log_path.open("ab") as log:
         server = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches rekey serve, which stops the server last
+            preexec_fn=stopped_with_parent(),
         )
     try:
         wait_until_healthy(server, api_url, settings.prefect_server_timeout_s, log_path)

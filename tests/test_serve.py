@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import httpx
-import pytest
+import psutil
 
-from flows.server import stop
+from flows.server import healthy, stop
 from rekey.models import CaseState
 from rekey.pipeline import store_for
 
@@ -72,6 +74,8 @@ def test_the_scheduled_batch_fires_under_rekey_serve(backoffice, inbox: Path, tm
 
         api = wait_for(api_url, DEADLINE_S, "the local Prefect server", serve)
         assert api.startswith("http://127.0.0.1:")
+        server = local_server(serve)
+        assert server is not None, "no local Prefect server among rekey serve's processes"
 
         def keyed(count: int):
             return lambda: len(store_for(settings).list([CaseState.done])) == count
@@ -93,5 +97,59 @@ def test_the_scheduled_batch_fires_under_rekey_serve(backoffice, inbox: Path, tm
             assert row["reference"] == case.receipt.reference
     finally:
         stop(serve, signal.SIGINT)  # as Ctrl-C does
-    with pytest.raises(httpx.HTTPError):  # the local Prefect server stopped with it
-        httpx.get(f"{api}/health", timeout=2)
+    # the local Prefect server stops with it (a serve that had to be killed cannot stop it:
+    # the kernel does, and the server takes a moment to close)
+    assert ended(server, DEADLINE_S), "the local Prefect server outlived rekey serve"
+    assert not healthy(api)
+
+
+def local_server(serve: subprocess.Popen) -> int | None:
+    """The pid of the ``prefect server start`` that ``rekey serve`` started."""
+    with suppress(psutil.Error):
+        for child in psutil.Process(serve.pid).children(recursive=True):
+            with suppress(psutil.Error):
+                if {"prefect", "server", "start"} <= set(child.cmdline()):
+                    return child.pid
+    return None
+
+
+def ended(pid: int, timeout_s: float) -> bool:
+    """Whether the process ``pid`` (not a child of this one) ends within ``timeout_s``."""
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        ready, _, _ = select.select([handle], [], [], timeout_s)
+        return bool(ready)
+    finally:
+        os.close(handle)
+
+
+def test_a_child_started_with_stopped_with_parent_ends_when_its_parent_is_killed() -> None:
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys\n"
+            "from flows.server import stopped_with_parent\n"
+            "child = subprocess.Popen(['sleep', '600'], start_new_session=True,"
+            " preexec_fn=stopped_with_parent())\n"
+            "print(child.pid, flush=True)\n"
+            "child.wait()\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    handle = os.pidfd_open(child)
+    try:
+        parent.kill()  # no chance to stop its child itself
+        parent.wait()
+        ready, _, _ = select.select([handle], [], [], 30)
+        assert ready, "the child outlived its killed parent"
+    finally:
+        os.close(handle)
+        with suppress(ProcessLookupError):  # nothing the test started may linger
+            os.kill(child, signal.SIGKILL)
