@@ -10,6 +10,7 @@ import re
 import string
 from collections.abc import Iterable
 from datetime import date
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -209,50 +210,55 @@ def read_band(gray: np.ndarray, box: Box) -> str | None:
     return next((line for line in reversed(lines) if len(line) >= LENGTH - 6), None)
 
 
-def read_lines(doc: Doc, page: int | None) -> tuple[str, str, list] | None:
-    """The MRZ's lines, aligned and repaired, and the words they were read from. Lines
-    whose check digits fail on a scan are read again from their band alone; that reading
-    is taken when its check digits pass. Worked out once per document."""
+class Lines(NamedTuple):
+    line1: str
+    line2: str
+    words: list  # the OCR'd words the lines were read from
+    page: int
+
+
+def read_lines(doc: Doc, page: int | None) -> Lines | None:
+    """The MRZ's lines, aligned and repaired, the words they were read from and their
+    page. Lines whose check digits fail on a scan are read again from their band alone;
+    that reading is taken when its check digits pass. Worked out once per document."""
     key = ("mrz", page)
     if key not in doc.found:
         doc.found[key] = _read_lines(doc, page)
     return doc.found[key]  # type: ignore[return-value]
 
 
-def _read_lines(doc: Doc, page: int | None) -> tuple[str, str, list] | None:
+def _read_lines(doc: Doc, page: int | None) -> Lines | None:
     found = find_lines(doc, page)
     if found is None:
         return None
     line1, line2, words = found
     line1, line2 = aligned(filler(fitted(line1)), line2)
-    if checks_pass(line2) or doc.image is None or not by_ocr(words):
-        return line1, line2, words
     number = next(p.number for p in doc.layout.pages if words[0] in p.words)
+    if checks_pass(line2) or doc.image is None or not by_ocr(words):
+        return Lines(line1, line2, words, number)
     again = read_band(doc.image(number), union(words))
     if again is not None:
         _, line2_again = aligned(line1, again)
         if checks_pass(line2_again):
-            return line1, line2_again, words
-    return line1, line2, words
+            return Lines(line1, line2_again, words, number)
+    return Lines(line1, line2, words, number)
 
 
 def locate_mrz(doc: Doc, loc: MrzLocator) -> Hit | None:
     found = read_lines(doc, loc.page)
     if found is None:
         return None
-    line1, line2, words = found
-    value = part_of(line1, line2, loc.part)
+    value = part_of(found.line1, found.line2, loc.part)
     if not value:
         return None
-    verified = checks_pass(line2)
+    verified = checks_pass(found.line2)
     # parts covered by check digits that pass are trusted whatever the OCR's own doubt
     trusted = verified and loc.part in CHECKED
-    page = next(p.number for p in doc.layout.pages if words[0] in p.words)
     return Hit(
         text=value,
         match=1.0 if verified else 0.3,
         how=f"MRZ {loc.part} ({'check digits pass' if verified else 'check digits FAIL'})",
-        page=page,
-        box=union(words),
-        words=() if trusted else tuple(words),
+        page=found.page,
+        box=union(found.words),
+        words=() if trusted else tuple(found.words),
     )

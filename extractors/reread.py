@@ -46,19 +46,21 @@ class Look:
         return gray
 
 
+AS_ONE_BLOCK = Look("as one block", block=True)
 LOOKS = (
     Look("enlarged", scale=1.5),
     Look("reduced", scale=0.75),
     Look("softened", blur=1.0),
-    Look("as one block", block=True),
+    AS_ONE_BLOCK,
 )
 AGREEING = 2  # looks that must read the same value
 
 
 def read_look(source: Source, template: Template, number: int, look: Look) -> Page:
     """A scanned page read in ``look``: the template's zones, or the whole page."""
-    height, width = source.image(number).shape
-    gray = look.image(source.image(number))
+    page_image = source.image(number)
+    height, width = page_image.shape
+    gray = look.image(page_image)
     zones = template.zones(number)
     if zones:
         boxes = [Box(x0=x0, y0=y0, x1=x1, y1=y1) for x0, y0, x1, y1 in zones]
@@ -71,6 +73,15 @@ def read_look(source: Source, template: Template, number: int, look: Look) -> Pa
             else ocr_page(number, gray, template.language)
         )
     return page.model_copy(update={"width": width, "height": height})
+
+
+def fields_on(
+    source: Source, template: Template, layout: Layout, read: dict[int, Page], only: list[str]
+) -> dict[str, Field]:
+    """The fields ``only`` located on ``layout`` with the pages ``read`` again put in."""
+    pages = [read.get(p.number, p) for p in layout.pages]
+    again = Layout(pages=pages, acroform=layout.acroform)
+    return extract_fields(again, template, source.image, only=only)
 
 
 def agreed(readings: list[Field], least: int = AGREEING) -> Field | None:
@@ -106,9 +117,7 @@ def reread_unsettled(
     readings: dict[str, list[Field]] = {name: [] for name in unsettled}
     for look in LOOKS:
         looked = {n: read_look(source, template, n, look) for n in numbers}
-        pages = [looked.get(p.number, p) for p in layout.pages]
-        again = Layout(pages=pages, acroform=layout.acroform)
-        for name, field in extract_fields(again, template, source.image, only=unsettled).items():
+        for name, field in fields_on(source, template, layout, looked, unsettled).items():
             if makes_sense(template.fields[name], field.value):
                 how = f"{field.how} ({look.name})"
                 readings[name].append(field.model_copy(update={"how": how}))
@@ -143,10 +152,8 @@ def reread_missing(
     ]
     if not read_whole:
         return fields
-    again = {n: ocr_page(n, source.image(n), template.language, psm=BLOCK_PSM) for n in read_whole}
-    pages = [again.get(p.number, p) for p in layout.pages]
-    again_layout = Layout(pages=pages, acroform=layout.acroform)
-    second = extract_fields(again_layout, template, source.image, only=missing)
+    again = {n: read_look(source, template, n, AS_ONE_BLOCK) for n in read_whole}
+    second = fields_on(source, template, layout, again, missing)
     found = {
         n: second[n].model_copy(update={"how": f"{second[n].how} (second reading)"})
         for n in missing
