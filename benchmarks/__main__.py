@@ -23,6 +23,7 @@ from rekey.settings import PROJECT_ROOT, Settings
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 BENCH_DATA = PROJECT_ROOT / "var" / "bench"
 CORPUS_ROOT = PROJECT_ROOT / "var" / "corpus"
+REALWORLD = PROJECT_ROOT.parent / "shared" / "realworld"
 log = logging.getLogger("benchmarks")
 
 
@@ -38,6 +39,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--cases", type=int, default=5, help="keying cases per repeat (default 5)")
     p.add_argument("--flow-docs", type=int, default=10, help="documents for orchestration")
     p.add_argument("--workers", type=int, default=2, help="accuracy pass pool size")
+    p.add_argument(
+        "--realworld",
+        type=Path,
+        default=REALWORLD,
+        help="real documents nobody here made (default ../shared/realworld)",
+    )
+    p.add_argument("--realworld-pages", type=int, help="FUNSD pages to read (default all)")
     p.add_argument("--keep", action="store_true", help="keep the scratch data folder")
     p.add_argument("--readme", action="store_true", help="only rewrite README from latest.md")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -76,6 +84,7 @@ def run(args: argparse.Namespace, settings: Settings, work: Path) -> int:
         accuracy,
         keying,
         orchestration,
+        realworld,
         review_load,
         rival,
         speed,
@@ -101,6 +110,8 @@ def run(args: argparse.Namespace, settings: Settings, work: Path) -> int:
         cases=args.cases,
         flow_docs=args.flow_docs,
         workers=args.workers,
+        realworld=args.realworld if args.realworld.is_dir() else None,
+        realworld_pages=args.realworld_pages,
     )
     result: dict = {
         "machine": machine(),

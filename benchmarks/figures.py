@@ -8,6 +8,8 @@ Adding a figure is one decorated function::
         raise Missing("zonal OCR not there")  # or say why it cannot be measured yet
 
 The value lands at that path in ``latest.json`` (``"accuracy"`` fills the whole section).
+A timed figure returns :class:`benchmarks.timing.Measured` (value and spread over its
+repeats); the spread lands beside it as ``<path>_spread``.
 A figure that raises :class:`Missing` (or fails) is written as ``null`` and named in
 ``missing``; a figure may also note missing parts of its value with :meth:`Context.note`.
 Expensive work several figures share (the accuracy pass) goes through :meth:`Context.once`.
@@ -23,6 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from benchmarks.timing import Measured
 from rekey.models import Truth
 from rekey.settings import Settings
 
@@ -87,6 +90,9 @@ class Context:
     cases: int = 5  # keying cases per repeat
     flow_docs: int = 10  # documents through the flow for orchestration_overhead
     workers: int = 2
+    realworld: Path | None = None  # ../shared/realworld, when it is there
+    realworld_pages: int | None = None  # FUNSD pages to read (None: all)
+    holdout: Context | None = None  # the same figures' context on the held-out corpus
     missing: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # more keys for the result file
     _cache: dict[str, Any] = field(default_factory=dict)
@@ -166,4 +172,7 @@ def run_figure(fig: Figure, ctx: Context, result: dict[str, Any]) -> None:
         log.error("figure %s failed:\n%s", fig.path, traceback.format_exc())
         ctx.note(fig.path, f"failed: {type(exc).__name__}: {exc!s:.300}")
         value = None
+    if isinstance(value, Measured):  # a timed figure: its spread goes beside it
+        set_path(result, f"{fig.path}_spread", value.spread)
+        value = value.value
     set_path(result, fig.path, value)

@@ -1,0 +1,1 @@
+"""Real documents nobody on this project made (``../shared/realworld``): placeholder."""
