@@ -2,7 +2,8 @@
 
 - ``process_document``: one file, as coarse tasks (intake, understand, key);
 - ``process_folder``: every file of a folder, ``folder_workers`` documents at a time (one
-  ``document`` task each), then a table artifact summarising the batch;
+  ``document`` task each), then a table artifact summarising the batch; each worker keys in
+  one signed-in browser session kept open for the whole batch;
 - ``key_approved``: keys the cases reviewers approved (and those whose keying failed).
 
 The stages themselves are plain functions in :mod:`rekey.pipeline`; this module only wires
@@ -22,6 +23,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
+from connectors.backoffice.lanes import keeping_sessions
 from connectors.inbox import list_documents
 from flows.limits import ensure_session_limit, session_slot
 from rekey import pipeline
@@ -135,7 +137,7 @@ def process_folder(folder: Path, settings: Settings | None = None) -> list[Outco
     ensure_session_limit(settings)
     paths = list_documents(folder, settings.ignore_patterns)
     runner = ThreadPoolTaskRunner(max_workers=max(1, settings.folder_workers))
-    with runner:
+    with keeping_sessions(settings, settings.folder_workers), runner:
         futures = runner.map(document_task, {"path": paths, "settings": unmapped(settings)})
         outcomes = [outcome for future in futures for outcome in future.result()]
     publish_summary(f"batch of {folder.name}", outcomes)
@@ -149,11 +151,12 @@ def key_approved(settings: Settings | None = None) -> list[Outcome]:
     settings = settings or runtime_settings()
     ensure_session_limit(settings)
     waiting = store_for(settings).list([CaseState.approved, CaseState.failed, CaseState.keyed])
-    outcomes = [
-        process_case(case, settings)
-        for case in waiting
-        if ready_to_key(case) or case.state is CaseState.keyed
-    ]
+    with keeping_sessions(settings, 1):
+        outcomes = [
+            process_case(case, settings)
+            for case in waiting
+            if ready_to_key(case) or case.state is CaseState.keyed
+        ]
     publish_summary("approved cases keyed", outcomes)
     return outcomes
 

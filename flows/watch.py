@@ -22,6 +22,7 @@ from pathlib import Path
 
 from watchfiles import watch
 
+from connectors.backoffice.lanes import keeping_sessions
 from connectors.claims import (
     Claim,
     Folders,
@@ -129,8 +130,20 @@ def watch_folder(
     stop: threading.Event | None = None,
     started: Callable[[], None] | None = None,
 ) -> None:
-    """Watch ``inbox`` until ``stop`` is set: recover orphans, then take each complete file."""
+    """Watch ``inbox`` until ``stop`` is set: recover orphans, then take each complete file.
+    One signed-in back-office session is kept open for as long as the watcher runs."""
     stop = stop or threading.Event()
+    with keeping_sessions(settings, 1):
+        _watch(inbox, settings, report, stop, started)
+
+
+def _watch(
+    inbox: Path,
+    settings: Settings,
+    report: Report,
+    stop: threading.Event,
+    started: Callable[[], None] | None,
+) -> None:
     folders = folders_for(inbox, settings).make()
     recover(folders, settings, report, stop)
     retry_at = time.monotonic() + settings.watch_retry_s

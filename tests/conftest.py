@@ -28,7 +28,7 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
     from rekey.prefect_env import quiet_flows
 
-    with prefect_test_harness(), quiet_flows():
+    with prefect_test_harness(server_startup_timeout=180), quiet_flows():
         yield
     mp.undo()
 

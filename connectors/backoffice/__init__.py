@@ -5,6 +5,7 @@ Errors raised: ConfigError (screen map or settings wrong, sign-in refused), Appl
 (the back office refused the case, or the read-back differs: review).
 """
 
+from connectors.backoffice.lanes import SessionLanes, keeping_sessions, key_case, lanes_for
 from connectors.backoffice.pages import (
     ACTIONS,
     BackOfficeRefused,
@@ -23,7 +24,6 @@ from connectors.backoffice.session import (
     ReadBackMismatch,
     backoffice_password,
     case_values,
-    key_case,
     verify,
 )
 
@@ -39,12 +39,15 @@ __all__ = [
     "Route",
     "ScreenMaps",
     "SearchPage",
+    "SessionLanes",
     "SessionLost",
     "SignInRefused",
     "backoffice_password",
     "case_values",
+    "keeping_sessions",
     "key_case",
     "key_with_retries",
+    "lanes_for",
     "load_screen",
     "load_screens",
     "retrying",

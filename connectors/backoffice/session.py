@@ -5,7 +5,8 @@
     with BackOfficeSession(settings) as office:      # launch Chromium, sign in (or reuse)
         receipt = office.key_case(case)               # find-or-create, read back, evidence
 
-:func:`key_case` does the same for a single case. The case's ``doc_type`` picks its route
+:func:`connectors.backoffice.lanes.key_case` does the same for a single case, in a session a
+batch keeps open when there is one. The case's ``doc_type`` picks its route
 (``backoffice.yaml``): the search, entry and record screens it goes through.
 
 Safe to leave running:
@@ -198,6 +199,11 @@ class BackOfficeSession:
 
     def __repr__(self) -> str:  # never the password
         return f"BackOfficeSession({self.settings.backoffice_url!r})"
+
+    @property
+    def connected(self) -> bool:
+        """The browser is still there (it may have crashed or been killed)."""
+        return self._browser is not None and self._browser.is_connected()
 
     def __enter__(self) -> BackOfficeSession:
         try:
@@ -404,21 +410,3 @@ def verify(reference: str, values: dict[str, Any], record: dict[str, Any], route
                     diffs[f"{lines}[{number}].{key}"] = (expected, got.get(key, ""))
     if diffs:
         raise ReadBackMismatch(reference, diffs)
-
-
-def key_case(
-    case: Case,
-    settings: Settings,
-    *,
-    evidence_dir: Path | None = None,
-    session: BackOfficeSession | None = None,
-) -> Receipt:
-    """Key one case into the back office and return its receipt.
-
-    Pass an open *session* to reuse one browser and sign-in across a batch; otherwise a
-    session is opened and closed around this case.
-    """
-    if session is not None:
-        return session.key_case(case, evidence_dir)
-    with BackOfficeSession(settings) as office:
-        return office.key_case(case, evidence_dir)
