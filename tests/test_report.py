@@ -18,9 +18,16 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from rekey.models import AuditEvent, Case, CaseState, Decision, Document, Finding
+from rekey.models import AuditEvent, Case, CaseState, Decision, Document, Finding, Receipt
 from rekey.report import charts, html
-from rekey.report.figures import UNCLASSIFIED, days, figures, nearest_rank
+from rekey.report.figures import (
+    UNCLASSIFIED,
+    days,
+    documents_straight_through,
+    figures,
+    nearest_rank,
+    straight_through,
+)
 from rekey.settings import PROJECT_ROOT
 from tests.conftest_postgres import fresh_database
 
@@ -51,6 +58,9 @@ def made(
         decision=Decision(route=route) if route else None,
         findings=list(findings),
         reason=reason,
+        receipt=Receipt(reference=f"R-{name}")
+        if ("keyed", 0) in {(s, 0) for s, _ in path}
+        else None,
         created_at=at,
         updated_at=at,
     )
@@ -158,6 +168,26 @@ def test_figures_of_constructed_cases() -> None:
         ("account_opening_batch", 2, 1),
         ("claim", 5, 3),
     ]
+
+
+def test_straight_through_means_keyed_and_done_untouched() -> None:
+    case, trail = made("k", T0, [("validated", 1), ("keying", 2), ("keyed", 3), ("done", 4)])
+    assert straight_through(case, trail)
+    keyed_only, trail_keyed = made("l", T0, [("validated", 1), ("keying", 2), ("keyed", 3)])
+    assert not straight_through(keyed_only, trail_keyed)  # its receipt is not filed yet
+    touched = [*trail, AuditEvent(case_id="k", at=T0, action="field corrected", actor="ann")]
+    assert not straight_through(case, touched)  # a person changed something
+    # no back-office route: rekey sends it to review; it never counts
+    unroutable, trail_u = made("m", T0, [("validated", 1), ("review", 2)], doc_type="w9")
+    assert not straight_through(unroutable, trail_u)
+
+
+def test_a_batch_document_is_straight_through_only_when_every_row_is() -> None:
+    cases, events = constructed()
+    result = documents_straight_through(cases, events)
+    assert "g1" not in result and "g2" not in result  # rows are not documents
+    assert result["g"] is False  # g2 went to review
+    assert {k for k, v in result.items() if v} == {"a", "b", "e"}
 
 
 def test_an_empty_period_has_no_rates() -> None:

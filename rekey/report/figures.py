@@ -4,9 +4,14 @@ Definitions:
 
 - A *document* is a file received (a CSV/XLSX batch counts once). A *case* is what is worked
   on: each document, except that a batch is replaced by its rows (one case each).
-- A case is *straight-through* when its decision route is ``auto``, it reached ``keyed`` or
-  ``done``, and it never waited for a reviewer. The *review rate* counts cases that went to
-  review at any time. Both rates are over all cases received in the period.
+- A case is *straight-through* (:func:`straight_through`) when it was keyed and ended
+  ``done`` with its receipt and no person touched it: its decision route is ``auto``, it
+  never waited for a reviewer, and every event in its audit trail is rekey's own. A case with
+  no back-office route ends in review, so it never counts. A document is straight-through
+  when its case is, or for a CSV/XLSX batch, when every row's case is
+  (:func:`documents_straight_through`; ``make bench`` uses the same definition). The *review
+  rate* counts cases that went to review at any time. Both rates are over all cases received
+  in the period.
 - *Drop to keyed* runs from the case's ``created_at`` to its first ``state:keyed`` event;
   the median and the 90th percentile (nearest rank) are over the cases keyed so far.
 - *Exceptions* are the error findings, counted once per case and rule; warnings beside them.
@@ -27,7 +32,6 @@ from datetime import UTC, date, datetime, timedelta
 from rekey.models import AuditEvent, Case, CaseState
 from rekey.store import as_utc
 
-KEYED_STATES = frozenset({CaseState.keyed, CaseState.done})
 UNCLASSIFIED = "(unclassified)"
 
 
@@ -118,13 +122,55 @@ def events_by_case(events: Iterable[AuditEvent]) -> dict[str, list[AuditEvent]]:
     return grouped
 
 
+SYSTEM_ACTOR = "rekey"
+
+
+def straight_through(case: Case, events: Sequence[AuditEvent]) -> bool:
+    """Keyed and done with no person touching it (``events``: the case's audit trail)."""
+    states = {e.action.removeprefix("state:") for e in events if e.action.startswith("state:")}
+    auto = case.decision is not None and case.decision.route == "auto"
+    untouched = all(e.actor == SYSTEM_ACTOR for e in events)
+    return (
+        auto
+        and untouched
+        and case.state is CaseState.done
+        and case.receipt is not None
+        and CaseState.review.value not in states
+    )
+
+
+def documents_straight_through(
+    cases: Iterable[Case], events: Iterable[AuditEvent]
+) -> dict[str, bool]:
+    """Each document's case id → whether it went straight through: its own case, or for a
+    batch file every one of its rows (a batch with no rows does not count)."""
+    events = list(events)
+    trail = events_by_case(events)
+    cases = list(cases)
+    rows: dict[str, list[str]] = defaultdict(list)
+    for e in events:
+        if e.action == "received" and "batch" in e.detail and e.case_id is not None:
+            rows[str(e.detail["batch"])].append(e.case_id)
+    by_id = {c.id: c for c in cases}
+    result = {}
+    for case in cases:
+        if case.document.row is not None:
+            continue
+        if case.id in rows:
+            members = [by_id.get(i) for i in rows[case.id]]
+            result[case.id] = bool(members) and all(
+                m is not None and straight_through(m, trail.get(m.id, [])) for m in members
+            )
+        else:
+            result[case.id] = straight_through(case, trail.get(case.id, []))
+    return result
+
+
 def case_facts(case: Case, events: Sequence[AuditEvent]) -> CaseFacts:
     """One case's facts; ``events`` are its audit events in the order they were written."""
     states = [e.action.removeprefix("state:") for e in events if e.action.startswith("state:")]
     keyed_times = [as_utc(e.at) for e in events if e.action == "state:keyed"]
     reviewed = CaseState.review.value in states or case.state is CaseState.review
-    reached_keyed = bool(keyed_times) or case.state in KEYED_STATES
-    auto = case.decision is not None and case.decision.route == "auto"
     return CaseFacts(
         case_id=case.id,
         file=case.document.original_name,
@@ -132,7 +178,7 @@ def case_facts(case: Case, events: Sequence[AuditEvent]) -> CaseFacts:
         state=case.state,
         received_at=as_utc(case.created_at),
         keyed_at=keyed_times[0] if keyed_times else None,
-        straight_through=auto and reached_keyed and not reviewed,
+        straight_through=straight_through(case, events),
         reviewed=reviewed,
         keying_failures=states.count(CaseState.failed.value),
         error_rules=frozenset(f.rule for f in case.findings if f.severity == "error"),
