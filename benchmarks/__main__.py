@@ -1,6 +1,7 @@
 """``python -m benchmarks``: run the figures, write results/latest.{json,md} and dated copies.
 
-python -m benchmarks                       # everything: n=200, seed=7, repeat=5
+python -m benchmarks                       # everything: n=200, seed=7, repeat=5, and a
+                                           # held-out corpus of a new seed each run
 python -m benchmarks --only speed          # a subset, by path, prefix or last part
 python -m benchmarks --readme              # only rewrite README's Benchmarks section
 """
@@ -30,7 +31,12 @@ log = logging.getLogger("benchmarks")
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     p.add_argument("--n", type=int, default=200, help="corpus size (default 200)")
-    p.add_argument("--seed", type=int, default=7, help="corpus seed (default 7)")
+    p.add_argument("--seed", type=int, default=7, help="development corpus seed (default 7)")
+    p.add_argument(
+        "--holdout-seed",
+        type=int,
+        help="held-out corpus seed, never tuned on (default: a new one each run, printed)",
+    )
     p.add_argument("--repeat", type=int, default=5, help="timing repeats (default 5)")
     p.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     p.add_argument("--only", nargs="+", metavar="FIGURE", help="run only these figures")
@@ -89,6 +95,7 @@ def run(args: argparse.Namespace, settings: Settings, work: Path) -> int:
         rival,
         speed,
     )
+    from benchmarks.accuracy import holdout_context, new_seed
     from benchmarks.corpus import corpus_today, ensure, load_documents
     from benchmarks.figures import Context, run_figure, selected
     from benchmarks.machine import machine, versions
@@ -99,6 +106,8 @@ def run(args: argparse.Namespace, settings: Settings, work: Path) -> int:
     clock = time.perf_counter()
     log.info("corpus n=%d seed=%d ...", args.n, args.seed)
     folder = ensure(args.n, args.seed, args.corpus_root)
+    holdout_seed = args.holdout_seed if args.holdout_seed is not None else new_seed(args.seed)
+    print(f"held-out corpus seed: {holdout_seed}", flush=True)
     ctx = Context(
         settings=settings,
         corpus=folder,
@@ -112,7 +121,10 @@ def run(args: argparse.Namespace, settings: Settings, work: Path) -> int:
         workers=args.workers,
         realworld=args.realworld if args.realworld.is_dir() else None,
         realworld_pages=args.realworld_pages,
+        seed=args.seed,
     )
+    if any(f.path == "holdout" for f in figures):
+        ctx.holdout = holdout_context(ctx, args.n, holdout_seed)
     result: dict = {
         "machine": machine(),
         "versions": versions(settings),
@@ -120,6 +132,7 @@ def run(args: argparse.Namespace, settings: Settings, work: Path) -> int:
             "started": started.strftime("%Y-%m-%d %H:%M UTC"),
             "n": args.n,
             "seed": args.seed,
+            "holdout_seed": holdout_seed,
             "repeat": args.repeat,
             "corpus": str(folder),
             "today": ctx.today.isoformat(),

@@ -92,7 +92,8 @@ class Context:
     workers: int = 2
     realworld: Path | None = None  # ../shared/realworld, when it is there
     realworld_pages: int | None = None  # FUNSD pages to read (None: all)
-    holdout: Context | None = None  # the same figures' context on the held-out corpus
+    seed: int | None = None  # the corpus seed
+    holdout: Context | None = None  # the accuracy figures' context on the held-out corpus
     missing: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # more keys for the result file
     _cache: dict[str, Any] = field(default_factory=dict)

@@ -1,6 +1,14 @@
-"""What Prefect costs: a batch through ``flows.process.process_folder`` vs the same stages
-(``pipeline.intake → understand → key``) called directly, each run on a fresh data folder and
-a fresh back office so both do the same work (every auto-routed claim is created anew).
+"""What Prefect costs, and what a batch through the real flow achieves end to end.
+
+- ``speed.orchestration_overhead``: a batch of claims through ``flows.process.process_folder``
+  vs the same stages called directly (:func:`direct`), both with ``--workers`` documents at a
+  time and one signed-in browser session per worker kept across the batch; each run on a
+  fresh data folder and a fresh back office, so both do the same work.
+- ``speed.batch_overhead``: the same comparison on the whole accuracy corpus (one run each).
+- From that flow run: ``stp.*`` (documents keyed and done with no person touching them, per
+  kind/rendition), ``wrong_keyed`` (fields in the back office that differ from the truth)
+  and ``speed.keying_in_batch`` (seconds per case keyed inside the batch, against the
+  keying benchmark's seconds per case).
 
 Prefect runs under ``prefect_test_harness`` (a throwaway local API; an API already running on
 loopback, e.g. the test suite's harness, is used instead), warmed up by one empty batch
@@ -10,19 +18,26 @@ before the timing; ``quiet_flows`` turns the heartbeat off as rekey itself does.
 from __future__ import annotations
 
 import shutil
+import statistics
 import threading
 import time
 from collections import Counter
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from benchmarks import timing
-from benchmarks.figures import Context, Missing, figure
+from benchmarks import endtoend, timing
+from benchmarks.figures import Context, CorpusDoc, Missing, figure
 from benchmarks.keying import backoffice, require_chromium
+from connectors.backoffice.lanes import keeping_sessions
 from connectors.inbox import list_documents
+from extractors.templates import load_templates
 from rekey import pipeline
+from rekey.models import Case, CaseState
 from rekey.settings import Settings
 
 MAX_REPEATS = 2  # each repeat keys the whole batch twice (~1 min); stable enough
@@ -37,17 +52,93 @@ def local_api() -> str | None:
     return url if host in ("127.0.0.1", "localhost", "::1") else None
 
 
+def direct_case(case: Case, settings: Settings) -> str:
+    """One case through the stages, as ``flows.process.process_case`` runs them."""
+    if pipeline.needs_understanding(case):
+        case = pipeline.understand(case, settings)
+    if case.decision is not None and case.decision.route == "auto":
+        case = pipeline.key(case, settings)
+    return case.state.value
+
+
+def direct_document(path: Path, settings: Settings) -> list[str]:
+    """One file through the stages without Prefect, as ``flows.process.handle_document``
+    runs them (a CSV/XLSX batch: each row its own case); the end states."""
+    case, new = pipeline.intake(path, settings)
+    if not new:
+        return [case.state.value]
+    if not pipeline.is_batch(case):
+        return [direct_case(case, settings)]
+    rows = pipeline.split_batch(case, settings)
+    return [*(direct_case(row, settings) for row in rows), CaseState.done.value]
+
+
 def direct(folder: Path, settings: Settings) -> list[str]:
-    """The stages without Prefect, in the order the flow runs them; the end states."""
-    states = []
-    for path in list_documents(folder, settings.ignore_patterns):
-        case, new = pipeline.intake(path, settings)
-        if new and case.decision is None:
-            case = pipeline.understand(case, settings)
-        if case.decision is not None and case.decision.route == "auto":
-            case = pipeline.key(case, settings)
-        states.append(case.state.value)
-    return states
+    """The folder's files through the stages without Prefect, ``folder_workers`` at a time,
+    keying in one kept session per worker as the flow does; the end states."""
+    paths = list_documents(folder, settings.ignore_patterns)
+    workers = max(1, settings.folder_workers)
+    with keeping_sessions(settings, workers), ThreadPoolExecutor(workers) as pool:
+        return [
+            s for states in pool.map(lambda p: direct_document(p, settings), paths) for s in states
+        ]
+
+
+def flow_states(folder: Path, settings: Settings) -> list[str]:
+    from flows.process import process_folder
+
+    return [o.state for o in process_folder(folder, settings)]
+
+
+@contextmanager
+def prefect_api() -> Iterator[str]:
+    """Prefect for the flow runs: the loopback API in use, or a throwaway harness."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    from rekey.prefect_env import quiet_flows
+
+    api = local_api()
+    with nullcontext() if api else prefect_test_harness(server_startup_timeout=180), quiet_flows():
+        yield f"already running at {api}" if api else "prefect_test_harness"
+
+
+def copy_batch(docs: list[CorpusDoc], folder: Path) -> Path:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for doc in docs:
+        shutil.copy2(doc.path, folder / doc.path.name)
+    return folder
+
+
+def warm_up(ctx: Context) -> None:
+    """One empty batch, so neither side pays Prefect's first start."""
+    from flows.process import process_folder
+
+    empty = ctx.work / "flow-empty"
+    empty.mkdir(parents=True, exist_ok=True)
+    with backoffice(ctx, "flow-warmup") as settings:
+        process_folder(empty, settings)
+
+
+def side_by_side(
+    ctx: Context, folder: Path, name: str, repeats: int, keep: Callable[..., Any]
+) -> tuple[dict[str, list[float]], dict[str, list[str]]]:
+    """The flow and the direct stages over ``folder``, ``ctx.workers`` documents at a time,
+    interleaved (ABBA), each run on a fresh back office; ``keep(settings)`` is called after
+    the flow's first run, with the back office still up."""
+    times: dict[str, list[float]] = {"rekey": [], "baseline": []}
+    states: dict[str, list[str]] = {}
+    for i in range(max(1, repeats)):
+        runs = [("rekey", flow_states), ("baseline", direct)]
+        for side, run in runs if i % 2 == 0 else reversed(runs):
+            with backoffice(ctx, f"{name}-{side}-{i}") as settings:
+                settings = settings.model_copy(update={"folder_workers": ctx.workers})
+                with StageClock() as clock:
+                    seconds, states[side] = timing.timed(lambda r=run, s=settings: r(folder, s))
+                times[side].append(seconds)
+                if side == "rekey" and i == 0:
+                    keep(settings, clock, seconds)
+    return times, states
 
 
 def batch(ctx: Context) -> Path:
@@ -56,52 +147,32 @@ def batch(ctx: Context) -> Path:
     ) or ctx.pick(lambda d: d.truth.doc_type == "claim", ctx.flow_docs)
     if not docs:
         raise Missing("no claim form in the corpus")
-    folder = ctx.work / "flow-inbox"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    for doc in docs:
-        shutil.copy2(doc.path, folder / doc.path.name)
-    return folder
+    return copy_batch(docs, ctx.work / "flow-inbox")
 
 
 @figure("speed.orchestration_overhead")
-def orchestration_overhead(ctx: Context) -> float:
+def orchestration_overhead(ctx: Context) -> timing.Measured:
+    """A batch of claims through the flow vs the stages called directly, both
+    ``--workers`` documents at a time."""
     require_chromium(ctx.settings)
     folder = batch(ctx)
-    from prefect.testing.utilities import prefect_test_harness
-
-    from flows.process import process_folder
-    from rekey.prefect_env import quiet_flows
-
-    times: dict[str, list[float]] = {"rekey": [], "baseline": []}
-    states: dict[str, Any] = {}
-    empty = ctx.work / "flow-empty"
-    empty.mkdir(parents=True, exist_ok=True)
-    api = local_api()
-    harness = nullcontext() if api else prefect_test_harness()
-    with harness, quiet_flows():
-        with backoffice(ctx, "flow-warmup") as settings:
-            process_folder(empty, settings)
-        for i in range(max(1, min(ctx.repeat, MAX_REPEATS))):
-            runs = [
-                ("rekey", lambda s: [o.state for o in process_folder(folder, s)]),
-                ("baseline", lambda s: direct(folder, s)),
-            ]
-            for name, run in runs if i % 2 == 0 else reversed(runs):
-                with backoffice(ctx, f"flow-{name}-{i}") as settings:
-                    seconds, states[name] = timing.timed(lambda run=run, s=settings: run(s))
-                times[name].append(seconds)
+    with prefect_api() as api:
+        warm_up(ctx)
+        repeats = max(1, min(ctx.repeat, MAX_REPEATS))
+        times, states = side_by_side(ctx, folder, "flow", repeats, lambda *_: None)
     detail = timing.summary(times) | {
         "documents": len(list(folder.iterdir())),
+        "workers": ctx.workers,
         "flow_states": sorted(states.get("rekey", [])),
         "direct_states": sorted(states.get("baseline", [])),
-        "baseline": "pipeline.intake/understand/key called directly, no Prefect",
-        "prefect_api": f"already running at {api}" if api else "prefect_test_harness",
+        "baseline": f"pipeline stages called directly, no Prefect, {ctx.workers} documents at "
+        "a time, one kept browser session per worker (as the flow)",
+        "prefect_api": api,
     }
     ctx.extra.setdefault("speed_details", {})["orchestration_overhead"] = detail
     if detail["ratio"] is None:
         raise Missing("the direct run took no measurable time")
-    return detail["ratio"]
+    return timing.measured_ratio(detail)
 
 
 class StageClock:
@@ -111,6 +182,8 @@ class StageClock:
 
     def __init__(self) -> None:
         self.seconds = dict.fromkeys(self.STAGES, 0.0)
+        self.calls = dict.fromkeys(self.STAGES, 0)
+        self.each: dict[str, list[float]] = {name: [] for name in self.STAGES}
         self._lock = threading.Lock()
         self._originals: dict[str, Any] = {}
 
@@ -130,8 +203,11 @@ class StageClock:
             try:
                 return stage(*args, **kwargs)
             finally:
+                spent = time.perf_counter() - started
                 with self._lock:
-                    self.seconds[name] += time.perf_counter() - started
+                    self.seconds[name] += spent
+                    self.calls[name] += 1
+                    self.each[name].append(spent)
 
         return run
 
@@ -140,44 +216,131 @@ class StageClock:
         return sum(self.seconds.values())
 
 
+@dataclass
+class BatchRun:
+    """The whole corpus through the flow and through the direct stages, and what the flow's
+    run left behind."""
+
+    times: dict[str, list[float]]
+    states: dict[str, list[str]]
+    stage_seconds: dict[str, float]
+    key_seconds: list[float]  # each keying inside the flow's batch
+    stp: dict[str, endtoend.RowStp]
+    keyed: endtoend.KeyedScore
+    api: str
+
+
+def scored_run(ctx: Context, settings: Settings, clock: StageClock, wall: float) -> dict:
+    """The flow run's end states, scored: STP per row and the values keyed."""
+    store = pipeline.store_for(settings)
+    cases, events = store.list(), store.events()
+    routed = set(pipeline.keyable_types(settings.screens_dir))
+    rows, through = endtoend.stp_by_row(ctx.documents, cases, events, routed)
+    types = {
+        t.doc_type: {n: f.type for n, f in t.fields.items()}
+        for t in load_templates(settings.templates_dir).values()
+    }
+    db = ctx.work / settings.data_path.parent.name / "backoffice.db"
+    keyed = endtoend.score_keyed(endtoend.keyed_cases(ctx.documents, cases, through), db, types)
+    return {
+        "stage_seconds": {k: round(v, 1) for k, v in clock.seconds.items()},
+        "key_seconds": list(clock.each["key"]),
+        "stp": rows,
+        "keyed": keyed,
+    }
+
+
+def batch_run(ctx: Context) -> BatchRun:
+    def compute() -> BatchRun:
+        require_chromium(ctx.settings)
+        folder = copy_batch(ctx.documents, ctx.work / "batch-inbox")
+        kept: dict[str, Any] = {}
+        with prefect_api() as api:
+            warm_up(ctx)
+            times, states = side_by_side(
+                ctx,
+                folder,
+                "batch",
+                1,
+                lambda s, clock, wall: kept.update(scored_run(ctx, s, clock, wall)),
+            )
+        return BatchRun(times, states, api=api, **kept)
+
+    return ctx.once("batch_run", compute)
+
+
 @figure("speed.batch_overhead")
-def batch_overhead(ctx: Context) -> float:
-    """The whole corpus as one batch through ``process_folder`` (``folder_workers`` =
-    ``--workers``), against the time its stages spent working: wall time / the sum of the
-    stages' own times (intake, split, understand, key). Under 1: the fan-out gains more than
-    Prefect costs."""
-    require_chromium(ctx.settings)
-    folder = ctx.work / "batch-inbox"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    for doc in ctx.documents:
-        shutil.copy2(doc.path, folder / doc.path.name)
-    from prefect.testing.utilities import prefect_test_harness
-
-    from flows.process import process_folder
-    from rekey.prefect_env import quiet_flows
-
-    api = local_api()
-    with (
-        nullcontext() if api else prefect_test_harness(),
-        quiet_flows(),
-        backoffice(ctx, "batch") as settings,
-    ):
-        settings = settings.model_copy(update={"folder_workers": ctx.workers})
-        empty = ctx.work / "flow-empty-batch"
-        empty.mkdir(parents=True, exist_ok=True)
-        process_folder(empty, settings)  # warm-up: an empty batch
-        with StageClock() as clock:
-            wall, outcomes = timing.timed(lambda: process_folder(folder, settings))
-    states = dict(Counter(outcome.state for outcome in outcomes))
-    ctx.extra.setdefault("speed_details", {})["batch_overhead"] = {
-        "ratio": round(wall / clock.total, 3),
-        "rekey_median_s": round(wall, 1),
-        "baseline_median_s": round(clock.total, 1),
+def batch_overhead(ctx: Context) -> timing.Measured:
+    """The whole corpus as one batch through ``process_folder`` against the same stages
+    called directly at the same parallelism (``--workers``), each keying into its own
+    fresh back office (one run each: a run is several minutes)."""
+    run = batch_run(ctx)
+    detail = timing.summary(run.times) | {
         "documents": len(ctx.documents),
         "workers": ctx.workers,
-        "stage_seconds": {k: round(v, 1) for k, v in clock.seconds.items()},
-        "states": states,
-        "baseline": "the sum of the stages' own times in the same run",
+        "stage_seconds": run.stage_seconds,
+        "flow_states": dict(Counter(run.states.get("rekey", []))),
+        "direct_states": dict(Counter(run.states.get("baseline", []))),
+        "baseline": f"pipeline stages called directly, no Prefect, {ctx.workers} documents at "
+        "a time, one kept browser session per worker (as the flow)",
+        "prefect_api": run.api,
     }
-    return round(wall / clock.total, 3)
+    ctx.extra.setdefault("speed_details", {})["batch_overhead"] = detail
+    return timing.measured_ratio(detail)
+
+
+@figure("stp")
+def stp(ctx: Context) -> dict[str, Any]:
+    """Documents keyed and done with no person touching them, per kind/rendition, from the
+    flow run over the whole corpus into the demo back office."""
+    run = batch_run(ctx)
+    ctx.extra["stp_detail"] = {row: totals.figures() for row, totals in run.stp.items()}
+    return {row: totals.figures()["stp"] for row, totals in run.stp.items()} | {
+        "all": endtoend.stp_all(run.stp)
+    }
+
+
+@figure("wrong_keyed")
+def wrong_keyed(ctx: Context) -> int:
+    """Fields that reached the back office with a value other than the truth, with no
+    reviewer involved (the straight-through records of the flow run)."""
+    keyed = batch_run(ctx).keyed
+    ctx.extra["wrong_keyed_detail"] = {
+        "records": keyed.records,
+        "fields_compared": keyed.fields,
+        "wrong": keyed.wrong,
+        "records_not_found": keyed.missing_records,
+        "examples": keyed.examples,
+        "source": "the demo back office's own database, read after the flow run",
+    }
+    if keyed.records == 0:
+        raise Missing("no document went straight through to the back office")
+    return keyed.wrong
+
+
+@figure("speed.keying_in_batch")
+def keying_in_batch(ctx: Context) -> timing.Measured:
+    """Seconds per case keyed inside ``process_folder`` (the keying stage, sessions kept
+    per worker, the other worker reading meanwhile) / the keying benchmark's seconds per
+    case (``speed.keying_vs_script``, one kept session on an otherwise idle machine)."""
+    from benchmarks import keying
+
+    details = ctx.extra.setdefault("speed_details", {})
+    if "keying_vs_script" not in details:
+        keying.keying_vs_script(ctx)
+    bench = details["keying_vs_script"]["rekey_seconds_per_case"]
+    each = batch_run(ctx).key_seconds
+    if not each or not bench:
+        raise Missing("nothing was keyed in the batch run")
+    per_case = statistics.median(each)
+    value = round(per_case / bench, 3)
+    details["keying_in_batch"] = {
+        "ratio": value,
+        "rekey_seconds_per_case": round(per_case, 3),
+        "baseline_seconds_per_case": bench,
+        "cases": len(each),
+        "rekey_spread": timing.spread(each),
+        "baseline": "speed.keying_vs_script: rekey's seconds per case, one kept session",
+    }
+    spread = timing.spread([s / bench for s in each], 3)
+    return timing.Measured(value, spread)

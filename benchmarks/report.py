@@ -28,6 +28,8 @@ REQUIRED = (
     "speed.vs_invoice2data.our_field_accuracy",
     "speed.vs_invoice2data.their_field_accuracy",
     "speed.keying_vs_script",
+    "speed.keying_trusted_vs_script",
+    "speed.keying_in_batch",
     "speed.keying_fast_vs_trusted",
     "speed.keying_fast_vs_trusted_entry",
     "speed.keying_fast_vs_trusted_input",
@@ -37,7 +39,19 @@ REQUIRED = (
     "speed.digital_pages_per_minute",
     "memory.batch_peak_rss_mb",
     "memory.batch_documents",
+    "holdout.seed",
+    "holdout.accuracy",
+    "realworld.funsd.pages",
+    "realworld.funsd.word_recall",
+    "realworld.funsd.baseline_word_recall",
+    "realworld.funsd.seconds_per_page",
+    "realworld.funsd.baseline_seconds_per_page",
+    "realworld.funsd.time_ratio",
+    "realworld.funsd.crashes",
+    "stp.all",
+    "wrong_keyed",
 )
+HOLDOUT_ROW_KEYS = ("documents", "field_accuracy", "confident_precision", "classification")
 FRACTIONS = {
     "field_accuracy",
     "confident_precision",
@@ -47,6 +61,8 @@ FRACTIONS = {
     "false_alarm_rate",
     "our_field_accuracy",
     "their_field_accuracy",
+    "word_recall",
+    "baseline_word_recall",
 }
 RATIOS = {
     "ocr_vs_tesseract",
@@ -54,12 +70,27 @@ RATIOS = {
     "digital_vs_pdfplumber",
     "time_ratio",
     "keying_vs_script",
+    "keying_trusted_vs_script",
+    "keying_in_batch",
     "keying_fast_vs_trusted",
     "keying_fast_vs_trusted_entry",
     "keying_fast_vs_trusted_input",
     "orchestration_overhead",
     "batch_overhead",
 }
+SPEED_ROWS = (
+    "ocr_vs_tesseract",
+    "zonal_vs_fullpage",
+    "digital_vs_pdfplumber",
+    "keying_vs_script",
+    "keying_trusted_vs_script",
+    "keying_in_batch",
+    "keying_fast_vs_trusted",
+    "keying_fast_vs_trusted_entry",
+    "keying_fast_vs_trusted_input",
+    "orchestration_overhead",
+    "batch_overhead",
+)
 DETAILS_MARK = "<!-- details -->"
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
@@ -126,6 +157,13 @@ def problems(result: dict[str, Any], corpus_size: int | None = None) -> list[str
         for kind in unmeasured:
             if not covered(missing, f"accuracy.{kind}/*"):
                 found.append(f"unmeasured kind {kind} not in missing")
+    for row, value in (result.get("stp") or {}).items():
+        if value is not None and not 0 <= value <= 1:
+            found.append(f"stp.{row} = {value} is not a fraction")
+    for row, values in ((result.get("holdout") or {}).get("accuracy") or {}).items():
+        for key in HOLDOUT_ROW_KEYS:
+            if key not in values:
+                found.append(f"holdout.accuracy.{row}.{key} absent")
     for path in REQUIRED:
         if get_path(result, path.rsplit(".", 1)[0]) is None and "." in path:
             found.append(f"{path.rsplit('.', 1)[0]} absent")
@@ -236,21 +274,158 @@ def review_lines(review: dict[str, Any]) -> list[str]:
     ]
 
 
+def spread_text(spread: Any, digits: int = 2) -> str:
+    """``min–max (n)`` of a figure's repeats."""
+    if not isinstance(spread, dict) or spread.get("min") is None:
+        return "—"
+    return f"{num(spread['min'], digits)}–{num(spread['max'], digits)} ({spread['repeats']})"
+
+
+def seeds_line(run: dict[str, Any], holdout: dict[str, Any]) -> str:
+    return (
+        f"Accuracy is measured on two corpora of {run.get('n')} documents: the development "
+        f"seed {run.get('seed')} (the templates and heuristics were tuned on it) and the "
+        f"held-out seed {holdout.get('seed') or run.get('holdout_seed')} (new each run, never "
+        "tuned on). A template or heuristic change is judged on the held-out side."
+    )
+
+
+def accuracy_lines(result: dict[str, Any]) -> list[str]:
+    rows = result.get("accuracy") or {}
+    held = (result.get("holdout") or {}).get("accuracy") or {}
+    lines = [
+        "## Accuracy by kind / rendition",
+        "",
+        "Each cell: development seed / held-out seed. *Routed auto* is the rules' decision in "
+        "the accuracy pass (nothing keyed there); what went straight through is under "
+        "*Straight-through, end to end*.",
+        "",
+        "| kind/rendition | documents | field accuracy | confident precision | "
+        "classification | routed auto (rules) | wrong, routed auto |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in sorted(set(rows) | set(held)):
+        v, h = rows.get(row) or {}, held.get(row) or {}
+
+        def pair(key: str, v: dict = v, h: dict = h) -> str:
+            return f"{pct(v.get(key))} / {pct(h.get(key))}"
+
+        lines.append(
+            f"| {row} | {v.get('documents', 0)} / {h.get('documents', 0)} | "
+            f"{pair('field_accuracy')} | {pair('confident_precision')} | "
+            f"{pair('classification')} | {pct(v.get('stp_rate'))} | "
+            f"{v.get('wrong_auto_keyed', '—')} |"
+        )
+    return lines
+
+
+def stp_lines(result: dict[str, Any]) -> list[str]:
+    detail = result.get("stp_detail") or {}
+    if not detail:
+        return []
+    lines = [
+        "",
+        "## Straight-through, end to end",
+        "",
+        "The development corpus through `process_folder` into the demo back office: documents "
+        "keyed and `done` with no person touching them (the definition `rekey report` uses).",
+        "",
+        "| kind/rendition | documents | straight-through | end states | why 0 |",
+        "|---|---|---|---|---|",
+    ]
+    for row, d in detail.items():
+        states = ", ".join(f"{n} {state}" for state, n in d["states"].items())
+        lines.append(
+            f"| {row} | {d['documents']} | {pct(d['stp'])} ({d['straight_through']}) | "
+            f"{states} | {d.get('why', '')} |"
+        )
+    return lines
+
+
+def realworld_lines(result: dict[str, Any]) -> list[str]:
+    funsd = (result.get("realworld") or {}).get("funsd") or {}
+    if funsd.get("pages") is None:
+        return []
+    return [
+        "",
+        "## Real documents (FUNSD)",
+        "",
+        f"{funsd['pages']} real scanned forms nobody here made (`../shared/realworld/`): the "
+        "share of annotated words each reading finds.",
+        "",
+        "| figure | rekey's scan path | plain `pytesseract.image_to_string` |",
+        "|---|---|---|",
+        f"| word recall | {pct(funsd.get('word_recall'))} | "
+        f"{pct(funsd.get('baseline_word_recall'))} |",
+        f"| seconds per page (one core) | {num(funsd.get('seconds_per_page'), 2)} "
+        f"[{spread_text(funsd.get('seconds_per_page_spread'))}] | "
+        f"{num(funsd.get('baseline_seconds_per_page'), 2)} "
+        f"[{spread_text(funsd.get('baseline_seconds_per_page_spread'))}] |",
+        f"| time ratio | {num(funsd.get('time_ratio'))} "
+        f"[{spread_text(funsd.get('time_ratio_spread'))}] | |",
+        f"| pages whose reading raised | {funsd.get('crashes')} | |",
+    ]
+
+
+def speed_lines(result: dict[str, Any]) -> list[str]:
+    speed, details = result["speed"], result.get("speed_details", {})
+    lines = [
+        "",
+        "## Speed",
+        "",
+        "Ratios are rekey's time / the baseline's, the same work at the same parallelism in "
+        "the same run (medians, runs interleaved): lower is better. Spread: min–max of the "
+        "paired ratios (repeats).",
+        "",
+        "| figure | value | spread | rekey | baseline |",
+        "|---|---|---|---|---|",
+    ]
+    for name in SPEED_ROWS:
+        d = details.get(name, {})
+        per_case = "rekey_seconds_per_case" in d
+        a = d.get("rekey_seconds_per_case") if per_case else d.get("rekey_median_s")
+        b = d.get("baseline_seconds_per_case") if per_case else d.get("baseline_median_s")
+        unit = " s/case" if per_case else " s"
+        lines.append(
+            f"| {name} | {num(speed.get(name))} | {spread_text(speed.get(name + '_spread'))} | "
+            f"{num(a, 3) + unit if a is not None else '—'} | "
+            f"{num(b, 3) + unit if b is not None else '—'} |"
+        )
+    rival = speed.get("vs_invoice2data") or {}
+    d = details.get("vs_invoice2data", {})
+    return [
+        *lines,
+        f"| vs_invoice2data (time) | {num(rival.get('time_ratio'))} | "
+        f"{spread_text(d.get('ratio_spread'))} | "
+        f"{num(d.get('rekey_median_s'), 3)} s | {num(d.get('baseline_median_s'), 3)} s |",
+        f"| vs_invoice2data (field accuracy) | — | | {pct(rival.get('our_field_accuracy'))} | "
+        f"{pct(rival.get('their_field_accuracy'))} |",
+        f"| scan pages per minute (one core) | {num(speed.get('scan_pages_per_minute'), 1)} "
+        "| | | |",
+        f"| digital pages per minute (one core) | "
+        f"{num(speed.get('digital_pages_per_minute'), 1)} | | | |",
+    ]
+
+
 def render(result: dict[str, Any]) -> str:
     run = result.get("run", {})
     machine, versions = result.get("machine", {}), result.get("versions", {})
     git = versions.get("git") or {}
     overall = result.get("accuracy_overall") or {}
-    rules, speed, memory = result["rules"], result["speed"], result["memory"]
+    holdout = result.get("holdout") or {}
+    held = holdout.get("overall") or {}
+    funsd = (result.get("realworld") or {}).get("funsd") or {}
+    rules, memory = result["rules"], result["memory"]
     end = rules.get("end_to_end") or {}
-    details = result.get("speed_details", {})
     dirty = " (uncommitted changes)" if git.get("dirty") else ""
     lines = [
         f"# rekey benchmarks — {run.get('started', '?')}",
         "",
         f"Commit `{(git.get('commit') or '?')[:12]}`{dirty}"
-        f" · corpus seed {run.get('seed')}, {run.get('n')} documents · timing repeats "
-        f"{run.get('repeat')} · run wall time {num(run.get('wall_s'), 0)} s",
+        f" · corpus seed {run.get('seed')} (development) and "
+        f"{holdout.get('seed') or run.get('holdout_seed')} (held out), {run.get('n')} "
+        f"documents each · timing repeats {run.get('repeat')} · run wall time "
+        f"{num(run.get('wall_s'), 0)} s",
         "",
         f"Machine: {machine.get('cores')} cores ({machine.get('cpu_model')}), "
         f"{num((machine.get('memory_mb') or 0) / 1024, 1)} GB, {machine.get('os')}. "
@@ -258,80 +433,40 @@ def render(result: dict[str, Any]) -> str:
         f"Prefect {versions.get('prefect')}, pdfplumber {versions.get('pdfplumber')}, "
         f"Playwright {versions.get('playwright')}, rekey {versions.get('rekey')}.",
         "",
+        seeds_line(run, holdout),
+        "",
         "## Headline",
         "",
-        "| figure | value |",
-        "|---|---|",
-        f"| precision of fields marked confident | {pct(overall.get('confident_precision'))} |",
-        f"| wrong values keyed automatically | {num(overall.get('wrong_auto_keyed'))} |",
-        f"| straight-through rate | {pct(overall.get('stp_rate'))} |",
-        f"| field accuracy | {pct(overall.get('field_accuracy'))} |",
-        f"| classification | {pct(overall.get('classification'))} |",
-        f"| rule recall on planted errors (true values) | {pct(rules.get('recall'))} |",
+        "| figure | development seed | held-out seed |",
+        "|---|---|---|",
+        f"| precision of fields marked confident | {pct(overall.get('confident_precision'))} | "
+        f"{pct(held.get('confident_precision'))} |",
+        f"| field accuracy | {pct(overall.get('field_accuracy'))} | "
+        f"{pct(held.get('field_accuracy'))} |",
+        f"| classification | {pct(overall.get('classification'))} | "
+        f"{pct(held.get('classification'))} |",
+        f"| straight-through, end to end (keyed and done, no person) | "
+        f"{pct(result.get('stp', {}).get('all'))} | — |",
+        f"| wrong values keyed (fields in the back office, no reviewer) | "
+        f"{num(result.get('wrong_keyed'))} | — |",
+        f"| rule recall on planted errors (true values) | {pct(rules.get('recall'))} | — |",
         f"| false-alarm rate, clean documents (true values) | "
-        f"{pct(rules.get('false_alarm_rate'))} |",
-        f"| rule recall end to end (values as read) | {pct(end.get('recall'))} |",
+        f"{pct(rules.get('false_alarm_rate'))} | — |",
+        f"| rule recall end to end (values as read) | {pct(end.get('recall'))} | — |",
         f"| error findings on clean documents end to end (as read) | "
-        f"{pct(end.get('false_alarm_rate'))} |",
+        f"{pct(end.get('false_alarm_rate'))} | — |",
         f"| peak memory, {num(memory.get('batch_documents'))}-document batch "
-        f"| {num(memory.get('batch_peak_rss_mb'), 0)} MB |",
+        f"| {num(memory.get('batch_peak_rss_mb'), 0)} MB | — |",
+        f"| real scans (FUNSD), word recall: rekey / plain Tesseract | "
+        f"{pct(funsd.get('word_recall'))} / {pct(funsd.get('baseline_word_recall'))} | |",
         "",
         "Accuracy figures cover the document kinds that have a template; the others are "
         "listed under Missing.",
         "",
-        "## Accuracy by kind / rendition",
-        "",
-        "| kind/rendition | documents | field accuracy | confident precision | "
-        "straight-through | classification | wrong auto-keyed |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for row, v in (result.get("accuracy") or {}).items():
-        lines.append(
-            f"| {row} | {v['documents']} | {pct(v['field_accuracy'])} | "
-            f"{pct(v['confident_precision'])} | {pct(v['stp_rate'])} | "
-            f"{pct(v['classification'])} | {v['wrong_auto_keyed']} |"
-        )
-    lines += [
-        "",
-        "## Speed",
-        "",
-        "Ratios are rekey's time / the baseline's on the same inputs in the same run "
-        "(medians, runs interleaved): lower is better.",
-        "",
-        "| figure | value | rekey | baseline |",
-        "|---|---|---|---|",
-    ]
-    for name in (
-        "ocr_vs_tesseract",
-        "zonal_vs_fullpage",
-        "digital_vs_pdfplumber",
-        "keying_vs_script",
-        "keying_fast_vs_trusted",
-        "keying_fast_vs_trusted_entry",
-        "keying_fast_vs_trusted_input",
-        "orchestration_overhead",
-        "batch_overhead",
-    ):
-        d = details.get(name, {})
-        per_case = "rekey_seconds_per_case" in d
-        a = d.get("rekey_seconds_per_case") if per_case else d.get("rekey_median_s")
-        b = d.get("baseline_seconds_per_case") if per_case else d.get("baseline_median_s")
-        unit = " s/case" if per_case else " s"
-        lines.append(
-            f"| {name} | {num(speed.get(name))} | "
-            f"{num(a, 3) + unit if a is not None else '—'} | "
-            f"{num(b, 3) + unit if b is not None else '—'} |"
-        )
-    rival = speed.get("vs_invoice2data") or {}
-    d = details.get("vs_invoice2data", {})
-    lines += [
-        f"| vs_invoice2data (time) | {num(rival.get('time_ratio'))} | "
-        f"{num(d.get('rekey_median_s'), 3)} s | {num(d.get('baseline_median_s'), 3)} s |",
-        f"| vs_invoice2data (field accuracy) | — | {pct(rival.get('our_field_accuracy'))} | "
-        f"{pct(rival.get('their_field_accuracy'))} |",
-        f"| scan pages per minute (one core) | {num(speed.get('scan_pages_per_minute'), 1)} | | |",
-        f"| digital pages per minute (one core) | "
-        f"{num(speed.get('digital_pages_per_minute'), 1)} | | |",
+        *accuracy_lines(result),
+        *stp_lines(result),
+        *realworld_lines(result),
+        *speed_lines(result),
         *review_lines(result.get("review") or {}),
         "",
         "## Missing",
