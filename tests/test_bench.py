@@ -14,6 +14,7 @@ from benchmarks.__main__ import main
 from benchmarks.report import FRACTIONS, RATIOS, REQUIRED, ROW_KEYS, covered, get_path, problems
 
 N, SEED = 3, 3  # seed 3: a digital claim, an office-scan TIFF and a bad fax among the three
+HOLDOUT = 11
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,8 @@ def bench(
     code = main(
         [
             *("--n", str(N), "--seed", str(SEED), "--repeat", "1"),
-            *("--cases", "1", "--flow-docs", "1"),
+            *("--cases", "1", "--flow-docs", "1", "--realworld-pages", "2"),
+            *("--holdout-seed", str(HOLDOUT)),
             *("--out", str(out), "--data", str(root / "data")),
             *("--corpus-root", str(root / "corpus")),
         ]
@@ -81,4 +83,57 @@ def test_documents_add_up(bench: tuple[dict[str, Any], Path]) -> None:
             assert (value is None and covered(result["missing"], f"accuracy.{row}.{key}")) or (
                 0 <= value <= 1
             ), (row, key)
-        assert values["wrong_auto_keyed"] >= 0
+        wrong_fields = values["fields"] - round(values["field_accuracy"] * values["fields"])
+        assert 0 <= values["wrong_auto_keyed"] <= wrong_fields, row
+        if values["stp_rate"] == 0:
+            assert values["wrong_auto_keyed"] == 0, row
+
+
+def test_holdout_is_another_corpus_scored_the_same_way(bench: tuple[dict[str, Any], Path]) -> None:
+    result, _ = bench
+    held = result["holdout"]
+    assert held["seed"] == HOLDOUT == result["run"]["holdout_seed"]
+    assert held["documents"] == N
+    rows = held["accuracy"]
+    assert sum(r["documents"] for r in rows.values()) + sum(held["unmeasured"].values()) == N
+    for row, values in rows.items():
+        assert set(values) == {
+            "documents",
+            "field_accuracy",
+            "confident_precision",
+            "classification",
+        }
+        assert 0 <= values["field_accuracy"] <= 1, row
+    assert f"held-out seed {HOLDOUT}" in (bench[1] / "latest.md").read_text(encoding="utf-8")
+
+
+def test_straight_through_and_wrong_keyed_come_from_the_flow_run(
+    bench: tuple[dict[str, Any], Path],
+) -> None:
+    result, _ = bench
+    detail = result["stp_detail"]
+    assert sum(d["documents"] for d in detail.values()) == N
+    through = sum(d["straight_through"] for d in detail.values())
+    assert result["stp"]["all"] == round(through / N, 4)
+    for row, d in detail.items():
+        assert result["stp"][row] == d["stp"]
+        assert sum(d["states"].values()) == d["documents"]
+        assert d["straight_through"] <= d["states"].get("done", 0), row
+        if "why" in d:  # no back-office route: never straight through
+            assert d["stp"] == 0 and "no back-office route" in d["why"]
+    keyed = result["wrong_keyed_detail"]
+    assert keyed["records"] >= through > 0  # seed 3's digital claim goes straight through
+    assert keyed["records_not_found"] == 0
+    assert 0 <= result["wrong_keyed"] == keyed["wrong"] <= keyed["fields_compared"]
+    assert keyed["fields_compared"] >= 5 * keyed["records"]
+
+
+def test_every_timed_figure_has_its_spread(bench: tuple[dict[str, Any], Path]) -> None:
+    result, _ = bench
+    timed = [k for k, v in result["speed"].items() if k in RATIOS and v is not None]
+    assert {"keying_vs_script", "keying_in_batch", "batch_overhead"} <= set(timed)
+    for name in timed:
+        spread = result["speed"][f"{name}_spread"]
+        assert spread["min"] <= spread["median"] <= spread["max"], name
+        assert spread["repeats"] >= 1, name
+    assert result["speed"]["keying_in_batch"] > 0
