@@ -122,6 +122,7 @@ def vs_invoice2data(ctx: Context) -> dict[str, Any]:
     }
     return {
         "time_ratio": detail["ratio"],
+        "time_ratio_spread": detail["ratio_spread"],
         "our_field_accuracy": ratio(our_correct, total),
         "their_field_accuracy": ratio(their_correct, total),
         "documents": len(docs),

@@ -1,24 +1,140 @@
 """Pure scoring: truth fields vs extracted fields, and the per-row and rules aggregates.
 
 Normalisation (one function, :func:`normalise`): casefold, collapse whitespace, strip;
-identifiers also lose their spaces. Dates and amounts are canonical on both sides already
-(ISO dates, ``"1234.56"``). Booleans (checkboxes) compare as ``"true"``/``"false"``, an
-extracted tick read through :data:`TICKED`/:data:`UNTICKED`. Lists (tables such as a claim's
-``expenses``) compare as a whole, item by item normalised; an extractor's table value, when
-there is one, is expected as a JSON string. A truth field the template does not extract
+identifiers also lose their spaces. Booleans (checkboxes) compare as ``"true"``/``"false"``,
+an extracted tick read through :data:`TICKED`/:data:`UNTICKED`. Lists (tables such as a
+claim's ``expenses``) compare as a whole, item by item normalised; an extractor's table value,
+when there is one, is expected as a JSON string. A truth field the template does not extract
 counts as wrong (it stays in the denominator).
+
+Dates and amounts (template types ``date`` and ``money``) compare by what they mean, not by
+how they are written; in a table's items the keys ``date`` (a date) and ``amount``/``charge``
+(an amount) do too. A value that does not read as one under the rules below stays text, so it
+can only match the very same writing, never a date or an amount by accident.
+
+* Amounts (:func:`amount`) compare as exact :class:`~decimal.Decimal` values, written
+  ``"1234.50"`` (``"1234.505"`` is not rounded): ``1234.5`` = ``1,234.50`` = ``1 234.50`` =
+  ``€1,234.50`` = ``1234.50 EUR``. A currency mark (a symbol such as ``€ $ £ ¥ 元``, or three
+  capitals such as ``EUR``) before or after the number is dropped (the currency is a field of
+  its own where a form has one); a leading minus is kept. The number is read under both
+  conventions: a dot before the decimals with ``,``, space or ``'`` grouping thousands, and a
+  comma before the decimals with ``.``, space or ``'`` grouping them; grouping is regular (one
+  separator, groups of three). A writing that the two conventions read as two different
+  amounts (``1,234``, ``1.234``) stays text, so no two different amounts are ever made equal;
+  ``1.234,50``, ``1234,50`` and ``1,234,567`` each read one way only.
+* Dates (:func:`calendar_date`) become ISO ``YYYY-MM-DD``: ``2026-08-21`` = ``21/08/2026`` =
+  ``21.08.2026`` = ``21-08-2026`` = ``21 August 2026`` = ``21 Aug 2026`` = ``Aug 21, 2026``
+  = ``2026年8月21日``. Numbers with the year last are always day first, as this project's
+  documents print them: ``03/04/2026`` is 3 April, and a month-first ``08/21/2026`` is no
+  date (text), never re-read month first. The year is four digits; month names are English
+  (full, three letters, or ``Sept``). A date that does not exist (``31/02/2026``) is text.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 TICKED = {"true", "yes", "y", "x", "✓", "✔", "☑", "checked", "ticked", "on", "1"}
 UNTICKED = {"false", "no", "n", "", "off", "0", "unchecked", "unticked", "☐"}
 NOT_EXTRACTED = "not extracted by the template"
+
+DATE_KIND = "date"
+MONEY_KIND = "money"
+COLUMN_KINDS = {"date": DATE_KIND, "amount": MONEY_KIND, "charge": MONEY_KIND}
+"""How a table item's value compares, by its key (any other key: text)."""
+
+# -- amounts ------------------------------------------------------------------------------
+
+_SYMBOLS = "€$£¥₹₩元"
+_MARK_BEFORE = re.compile(rf"^(?:[A-Z]{{1,3}}\s?)?[{_SYMBOLS}]\s*|^[A-Z]{{3}}(?=[\s\d-])\s*")
+_MARK_AFTER = re.compile(rf"\s*[{_SYMBOLS}]$|(?<=[\d\s])[A-Z]{{3}}$")
+_POINT_DECIMAL = re.compile(r"(?:\d{1,3}(?:([, '])\d{3})(?:\1\d{3})*|\d+)(?:\.\d+)?")
+_COMMA_DECIMAL = re.compile(r"(?:\d{1,3}(?:([. '])\d{3})(?:\1\d{3})*|\d+)(?:,\d+)?")
+
+
+def _read_number(digits: str, pattern: re.Pattern[str], mark: str) -> Decimal | None:
+    match = pattern.fullmatch(digits)
+    if not match:
+        return None
+    grouping = match.group(1)
+    if grouping:
+        digits = digits.replace(grouping, "")
+    return Decimal(digits.replace(mark, "."))
+
+
+def amount(value: Any) -> Decimal | None:
+    """The amount ``value`` writes, or ``None`` when it is not one (or is ambiguous)."""
+    text = " ".join(unicodedata.normalize("NFKC", str(value)).split())
+    negative = text[:1] in ("-", "−")  # one minus, before or after a leading mark
+    text = _MARK_BEFORE.sub("", text[1:].lstrip() if negative else text, count=1)
+    if not negative and text[:1] in ("-", "−"):
+        negative, text = True, text[1:].lstrip()
+    text = _MARK_AFTER.sub("", text, count=1).strip()
+    try:
+        readings = {
+            reading
+            for pattern, mark in ((_POINT_DECIMAL, "."), (_COMMA_DECIMAL, ","))
+            if (reading := _read_number(text, pattern, mark)) is not None
+        }
+    except InvalidOperation:
+        return None
+    if len(readings) != 1:  # none, or two different amounts
+        return None
+    number = readings.pop()
+    return -number if negative and number else number
+
+
+def _money_text(number: Decimal) -> str:
+    cents = number.quantize(Decimal("0.01"))
+    return str(cents if cents == number else number)
+
+
+# -- dates --------------------------------------------------------------------------------
+
+MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+MONTHS = {n: i for i, full in enumerate(MONTH_NAMES, start=1) for n in (full, full[:3])}
+MONTHS["sept"] = 9
+_ORDINAL = r"(?:st|nd|rd|th)?"
+_YEAR_FIRST = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})")
+_DAY_FIRST = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
+_DAY_NAMED = re.compile(rf"(\d{{1,2}}){_ORDINAL}[ -]([a-z]+)\.?,?[ -](\d{{4}})")
+_NAMED_DAY = re.compile(rf"([a-z]+)\.? (\d{{1,2}}){_ORDINAL},? (\d{{4}})")
+_HAN = re.compile(r"(\d{4}) ?年 ?(\d{1,2}) ?月 ?(\d{1,2}) ?日?")
+
+
+def calendar_date(value: Any) -> date | None:
+    """The date ``value`` writes (numbers day first), or ``None`` when it is not one."""
+    text = " ".join(unicodedata.normalize("NFKC", str(value)).split()).casefold()
+    parts: tuple[str | int, ...] | None = None
+    if m := _YEAR_FIRST.fullmatch(text):
+        parts = (m[1], m[3], m[4])
+    elif m := _DAY_FIRST.fullmatch(text):
+        parts = (m[4], m[3], m[1])
+    elif m := _DAY_NAMED.fullmatch(text):
+        parts = (m[3], MONTHS.get(m[2], 0), m[1])
+    elif m := _NAMED_DAY.fullmatch(text):
+        parts = (m[3], MONTHS.get(m[1], 0), m[2])
+    elif m := _HAN.fullmatch(text):
+        parts = (m[1], m[2], m[3])
+    if parts is None:
+        return None
+    try:
+        return date(*(int(p) for p in parts))
+    except ValueError:
+        return None
+
+
+# -- comparison ---------------------------------------------------------------------------
 
 
 def kind_of(truth_value: Any, template_type: str | None) -> str:
@@ -33,7 +149,10 @@ def kind_of(truth_value: Any, template_type: str | None) -> str:
 
 
 def normalise(value: Any, kind: str = "text") -> Any:
-    """The comparable form of a truth or extracted value (``None`` stays ``None``)."""
+    """The comparable form of a truth or extracted value (``None`` stays ``None``).
+
+    A date reads as its ISO text and an amount as ``"1234.50"``; when the value is not one,
+    it is normalised as text like any other."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -41,6 +160,10 @@ def normalise(value: Any, kind: str = "text") -> Any:
     if kind == "checkbox":
         text = " ".join(str(value).split()).casefold()
         return "true" if text in TICKED else "false" if text in UNTICKED else text
+    if kind == DATE_KIND and (day := calendar_date(value)) is not None:
+        return day.isoformat()
+    if kind == MONEY_KIND and (number := amount(value)) is not None:
+        return _money_text(number)
     if kind in ("table", "list") and isinstance(value, str):
         try:
             value = json.loads(value)
@@ -49,7 +172,7 @@ def normalise(value: Any, kind: str = "text") -> Any:
     if isinstance(value, Mapping):  # keys starting with "_" are the truth's own notes
         return tuple(
             sorted(
-                (str(k), normalise("" if v is None else v))
+                (str(k), normalise("" if v is None else v, COLUMN_KINDS.get(str(k), "text")))
                 for k, v in value.items()
                 if not str(k).startswith("_")
             )
@@ -63,7 +186,7 @@ def normalise(value: Any, kind: str = "text") -> Any:
 
 
 def same(truth_value: Any, extracted: Any, kind: str) -> bool:
-    """Exact match after normalisation; an empty truth matches an empty or absent value."""
+    """Equal after normalisation; an empty truth matches an empty or absent value."""
     t = normalise(truth_value, kind)
     e = normalise(extracted, kind)
     if t in (None, "", ()):

@@ -21,11 +21,11 @@ SCAN_DPI = 300
 MIN_WORDS = 3
 
 
-def _detail(ctx: Context, name: str, detail: dict[str, Any]) -> float:
+def _detail(ctx: Context, name: str, detail: dict[str, Any]) -> timing.Measured:
     ctx.extra.setdefault("speed_details", {})[name] = detail
     if detail["ratio"] is None:
         raise Missing("the baseline took no measurable time")
-    return detail["ratio"]
+    return timing.measured_ratio(detail)
 
 
 def scanned_pages(ctx: Context, limit: int = OCR_PAGES) -> list[Path]:
@@ -60,7 +60,7 @@ def pdf_page_png(path: Path, dpi: int, target: Path) -> None:
 
 
 @figure("speed.ocr_vs_tesseract")
-def ocr_vs_tesseract(ctx: Context) -> float:
+def ocr_vs_tesseract(ctx: Context) -> timing.Measured:
     """rekey's OCR path for an image file (open and prepare the page: upright, straighten,
     clean; then full-page OCR into words) vs plain ``pytesseract.image_to_data`` on the
     same raw page images."""
@@ -103,7 +103,7 @@ def zoned_doc_types(templates: list[Any]) -> set[str]:
 
 
 @figure("speed.zonal_vs_fullpage")
-def zonal_vs_fullpage(ctx: Context) -> float:
+def zonal_vs_fullpage(ctx: Context) -> timing.Measured:
     """Extraction of scanned documents with zonal OCR (only the template's boxes) vs the
     same extraction reading every scanned page whole: ``extractors.engine.extract_source``
     with ``zonal=True`` / ``zonal=False``, on the same opened (prepared) documents."""
@@ -169,7 +169,7 @@ def digital_pdfs(ctx: Context, limit: int = DIGITAL_DOCS) -> list[Path]:
 
 
 @figure("speed.digital_vs_pdfplumber")
-def digital_vs_pdfplumber(ctx: Context) -> float:
+def digital_vs_pdfplumber(ctx: Context) -> timing.Measured:
     """``extractors.pdf.pdf_to_layout`` (words, boxes, AcroForm values) vs pdfplumber's own
     ``page.extract_words()`` over the same digital PDFs."""
     from extractors.pdf import pdf_to_layout
