@@ -1,4 +1,4 @@
-.PHONY: bootstrap demo test bench lint inbox
+.PHONY: bootstrap demo test test-fast bench lint inbox
 
 bootstrap:
 	@scripts/bootstrap
@@ -8,6 +8,9 @@ demo: bootstrap
 
 test: bootstrap
 	.venv/bin/pytest
+
+test-fast: bootstrap
+	.venv/bin/pytest -m "not slow"
 
 bench:
 	@scripts/bootstrap --bench

@@ -13,6 +13,9 @@ import pytest
 from benchmarks.__main__ import main
 from benchmarks.report import FRACTIONS, RATIOS, REQUIRED, ROW_KEYS, covered, get_path, problems
 
+# a whole benchmark run, small: about 3 minutes here, more on a busy machine
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+
 N, SEED = 3, 3  # seed 3: a digital claim, an office-scan TIFF and a bad fax among the three
 HOLDOUT = 11
 
