@@ -11,6 +11,8 @@ import random
 import time
 from decimal import Decimal
 
+import pytest
+
 from connectors.backoffice import BackOfficeSession, retrying
 from rekey.models import Case, Document, Field
 from samples.backoffice.chaos import Chaos
@@ -101,6 +103,7 @@ def expected_customer(case: Case) -> dict[str, str]:
     return v | {"external_ref": case.external_reference}
 
 
+@pytest.mark.slow
 def test_hundred_cases_through_chaos_keyed_exactly_once(tmp_path):
     rng = random.Random(2024)
     cases = [claim(rng, i) for i in range(CLAIMS)] + [customer(rng, i) for i in range(CUSTOMERS)]

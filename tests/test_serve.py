@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 
 from flows.server import healthy, stop
 from rekey.models import CaseState
@@ -39,6 +40,7 @@ def wait_for(predicate, timeout_s: float, what: str, proc: subprocess.Popen):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.mark.slow
 def test_the_scheduled_batch_fires_under_rekey_serve(backoffice, inbox: Path, tmp_path: Path):
     batch = tmp_path / "batch"
     batch.mkdir()

@@ -51,6 +51,7 @@ def leaks(text: str, values: set[str]) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 @pytest.mark.usefixtures("prefect_harness")
 def test_two_watchers_take_each_of_50_files_once(tmp_path: Path) -> None:

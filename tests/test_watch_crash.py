@@ -35,6 +35,7 @@ SEED = 20261129
 ENDED = {CaseState.done, CaseState.review, CaseState.rejected, CaseState.quarantined}
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 @pytest.mark.usefixtures("prefect_harness")
 def test_killed_ten_times_nothing_lost_nothing_twice(tmp_path: Path) -> None:
