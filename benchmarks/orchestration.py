@@ -2,7 +2,7 @@
 
 - ``speed.orchestration_overhead``: a batch of claims through ``flows.process.process_folder``
   vs the same stages called directly (:func:`direct`), both with ``--workers`` documents at a
-  time and one signed-in browser session per worker kept across the batch; each run on a
+  time, keying in the same number of signed-in sessions kept across the batch; each run on a
   fresh data folder and a fresh back office, so both do the same work.
 - ``speed.batch_overhead``: the same comparison on the whole accuracy corpus (one run each).
 - From that flow run: ``stp.*`` (documents keyed and done with no person touching them, per
@@ -75,10 +75,11 @@ def direct_document(path: Path, settings: Settings) -> list[str]:
 
 def direct(folder: Path, settings: Settings) -> list[str]:
     """The folder's files through the stages without Prefect, ``folder_workers`` at a time,
-    keying in one kept session per worker as the flow does; the end states."""
+    keying in ``keying_sessions`` kept sessions as the flow does; the end states."""
     paths = list_documents(folder, settings.ignore_patterns)
     workers = max(1, settings.folder_workers)
-    with keeping_sessions(settings, workers), ThreadPoolExecutor(workers) as pool:
+    sessions = settings.keying_sessions
+    with keeping_sessions(settings, sessions), ThreadPoolExecutor(workers) as pool:
         return [
             s for states in pool.map(lambda p: direct_document(p, settings), paths) for s in states
         ]
@@ -133,11 +134,11 @@ def side_by_side(
         for side, run in runs if i % 2 == 0 else reversed(runs):
             with backoffice(ctx, f"{name}-{side}-{i}") as settings:
                 settings = settings.model_copy(update={"folder_workers": ctx.workers})
-                with StageClock() as clock:
+                with StageClock() as clock, LaneClock() as lanes:
                     seconds, states[side] = timing.timed(lambda r=run, s=settings: r(folder, s))
                 times[side].append(seconds)
                 if side == "rekey" and i == 0:
-                    keep(settings, clock, seconds)
+                    keep(settings, clock, lanes, seconds)
     return times, states
 
 
@@ -166,7 +167,7 @@ def orchestration_overhead(ctx: Context) -> timing.Measured:
         "flow_states": sorted(states.get("rekey", [])),
         "direct_states": sorted(states.get("baseline", [])),
         "baseline": f"pipeline stages called directly, no Prefect, {ctx.workers} documents at "
-        "a time, one kept browser session per worker (as the flow)",
+        "a time, keying in the same kept browser sessions as the flow",
         "prefect_api": api,
     }
     ctx.extra.setdefault("speed_details", {})["orchestration_overhead"] = detail
@@ -183,7 +184,6 @@ class StageClock:
     def __init__(self) -> None:
         self.seconds = dict.fromkeys(self.STAGES, 0.0)
         self.calls = dict.fromkeys(self.STAGES, 0)
-        self.each: dict[str, list[float]] = {name: [] for name in self.STAGES}
         self._lock = threading.Lock()
         self._originals: dict[str, Any] = {}
 
@@ -207,13 +207,46 @@ class StageClock:
                 with self._lock:
                     self.seconds[name] += spent
                     self.calls[name] += 1
-                    self.each[name].append(spent)
 
         return run
 
     @property
     def total(self) -> float:
         return sum(self.seconds.values())
+
+
+class LaneClock:
+    """Seconds each case spent keying in a kept session (``Lane.key``) and, from asking for
+    a session to the receipt, with the wait for a free one (``SessionLanes.key``)."""
+
+    def __init__(self) -> None:
+        self.keying: list[float] = []
+        self.with_wait: list[float] = []
+        self._lock = threading.Lock()
+        self._originals: list[tuple[type, str, Any]] = []
+
+    def __enter__(self) -> LaneClock:
+        from connectors.backoffice.lanes import Lane, SessionLanes
+
+        for owner, times in ((Lane, self.keying), (SessionLanes, self.with_wait)):
+            original = owner.key
+            self._originals.append((owner, "key", original))
+            owner.key = self._timed(original, times)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for owner, name, original in self._originals:
+            setattr(owner, name, original)
+
+    def _timed(self, method: Any, times: list[float]) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            receipt = method(*args, **kwargs)
+            with self._lock:
+                times.append(time.perf_counter() - started)
+            return receipt
+
+        return run
 
 
 @dataclass
@@ -224,13 +257,16 @@ class BatchRun:
     times: dict[str, list[float]]
     states: dict[str, list[str]]
     stage_seconds: dict[str, float]
-    key_seconds: list[float]  # each keying inside the flow's batch
+    key_seconds: list[float]  # each case keyed in the flow's batch, in its kept session
+    key_with_wait: list[float]  # the same, with the wait for a free session
     stp: dict[str, endtoend.RowStp]
     keyed: endtoend.KeyedScore
     api: str
 
 
-def scored_run(ctx: Context, settings: Settings, clock: StageClock, wall: float) -> dict:
+def scored_run(
+    ctx: Context, settings: Settings, clock: StageClock, lanes: LaneClock, wall: float
+) -> dict:
     """The flow run's end states, scored: STP per row and the values keyed."""
     store = pipeline.store_for(settings)
     cases, events = store.list(), store.events()
@@ -244,7 +280,8 @@ def scored_run(ctx: Context, settings: Settings, clock: StageClock, wall: float)
     keyed = endtoend.score_keyed(endtoend.keyed_cases(ctx.documents, cases, through), db, types)
     return {
         "stage_seconds": {k: round(v, 1) for k, v in clock.seconds.items()},
-        "key_seconds": list(clock.each["key"]),
+        "key_seconds": list(lanes.keying),
+        "key_with_wait": list(lanes.with_wait),
         "stp": rows,
         "keyed": keyed,
     }
@@ -262,7 +299,7 @@ def batch_run(ctx: Context) -> BatchRun:
                 folder,
                 "batch",
                 1,
-                lambda s, clock, wall: kept.update(scored_run(ctx, s, clock, wall)),
+                lambda s, clock, lanes, wall: kept.update(scored_run(ctx, s, clock, lanes, wall)),
             )
         return BatchRun(times, states, api=api, **kept)
 
@@ -282,7 +319,7 @@ def batch_overhead(ctx: Context) -> timing.Measured:
         "flow_states": dict(Counter(run.states.get("rekey", []))),
         "direct_states": dict(Counter(run.states.get("baseline", []))),
         "baseline": f"pipeline stages called directly, no Prefect, {ctx.workers} documents at "
-        "a time, one kept browser session per worker (as the flow)",
+        "a time, keying in the same kept browser sessions as the flow",
         "prefect_api": run.api,
     }
     ctx.extra.setdefault("speed_details", {})["batch_overhead"] = detail
@@ -320,9 +357,10 @@ def wrong_keyed(ctx: Context) -> int:
 
 @figure("speed.keying_in_batch")
 def keying_in_batch(ctx: Context) -> timing.Measured:
-    """Seconds per case keyed inside ``process_folder`` (the keying stage, sessions kept
-    per worker, the other worker reading meanwhile) / the keying benchmark's seconds per
-    case (``speed.keying_vs_script``, one kept session on an otherwise idle machine)."""
+    """Seconds per case keyed inside ``process_folder`` (in the batch's kept session, the
+    other worker reading meanwhile) / the keying benchmark's seconds per case
+    (``speed.keying_vs_script``, one kept session on an otherwise idle machine). The wait
+    for a free session is reported beside it (``with_wait_seconds_per_case``)."""
     from benchmarks import keying
 
     details = ctx.extra.setdefault("speed_details", {})
@@ -340,6 +378,8 @@ def keying_in_batch(ctx: Context) -> timing.Measured:
         "baseline_seconds_per_case": bench,
         "cases": len(each),
         "rekey_spread": timing.spread(each),
+        "with_wait_seconds_per_case": round(statistics.median(batch_run(ctx).key_with_wait), 3),
+        "sessions": ctx.settings.keying_sessions,
         "baseline": "speed.keying_vs_script: rekey's seconds per case, one kept session",
     }
     spread = timing.spread([s / bench for s in each], 3)

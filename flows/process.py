@@ -2,8 +2,8 @@
 
 - ``process_document``: one file, as coarse tasks (intake, understand, key);
 - ``process_folder``: every file of a folder, ``folder_workers`` documents at a time (one
-  ``document`` task each), then a table artifact summarising the batch; each worker keys in
-  one signed-in browser session kept open for the whole batch;
+  ``document`` task each), then a table artifact summarising the batch; its documents key
+  in ``keying_sessions`` signed-in browser sessions kept open for the whole batch;
 - ``key_approved``: keys the cases reviewers approved (and those whose keying failed).
 
 The stages themselves are plain functions in :mod:`rekey.pipeline`; this module only wires
@@ -137,7 +137,7 @@ def process_folder(folder: Path, settings: Settings | None = None) -> list[Outco
     ensure_session_limit(settings)
     paths = list_documents(folder, settings.ignore_patterns)
     runner = ThreadPoolTaskRunner(max_workers=max(1, settings.folder_workers))
-    with keeping_sessions(settings, settings.folder_workers), runner:
+    with keeping_sessions(settings, settings.keying_sessions), runner:
         futures = runner.map(document_task, {"path": paths, "settings": unmapped(settings)})
         outcomes = [outcome for future in futures for outcome in future.result()]
     publish_summary(f"batch of {folder.name}", outcomes)

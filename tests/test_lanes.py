@@ -1,5 +1,5 @@
-"""A batch keys in signed-in sessions it keeps open, one per worker, and a crashed browser
-is replaced by a new one."""
+"""A batch keys in the signed-in sessions it keeps open (``keying_sessions``), and a
+crashed browser is replaced by a new one."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from tests.test_backoffice import make_case
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_a_batch_keys_in_one_session_per_worker(inbox: Path, backoffice, tmp_path: Path):
-    settings = backoffice.settings_for(tmp_path, folder_workers=2)
+def test_a_batch_keys_in_the_sessions_it_keeps_open(inbox: Path, backoffice, tmp_path: Path):
+    settings = backoffice.settings_for(tmp_path, folder_workers=2, keying_sessions=1)
     opened: list[int | None] = []
 
     def seen(outcome: Outcome) -> None:  # called inside the batch, as each document ends
@@ -30,7 +30,7 @@ def test_a_batch_keys_in_one_session_per_worker(inbox: Path, backoffice, tmp_pat
         unsubscribe()
     keyed = [o for o in outcomes if o.state == "done"]
     assert len(keyed) == 3
-    assert None not in opened and 1 <= max(opened) <= 2  # 3 claims, at most 2 browsers
+    assert None not in opened and max(opened) == 1  # 3 claims, 2 workers, one browser
     assert lanes_for(settings) is None  # closed when the batch ended
 
 
