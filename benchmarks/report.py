@@ -64,20 +64,6 @@ FRACTIONS = {
     "word_recall",
     "baseline_word_recall",
 }
-RATIOS = {
-    "ocr_vs_tesseract",
-    "zonal_vs_fullpage",
-    "digital_vs_pdfplumber",
-    "time_ratio",
-    "keying_vs_script",
-    "keying_trusted_vs_script",
-    "keying_in_batch",
-    "keying_fast_vs_trusted",
-    "keying_fast_vs_trusted_entry",
-    "keying_fast_vs_trusted_input",
-    "orchestration_overhead",
-    "batch_overhead",
-}
 SPEED_ROWS = (
     "ocr_vs_tesseract",
     "zonal_vs_fullpage",
@@ -91,6 +77,7 @@ SPEED_ROWS = (
     "orchestration_overhead",
     "batch_overhead",
 )
+RATIOS = {*SPEED_ROWS, "time_ratio"}
 DETAILS_MARK = "<!-- details -->"
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
