@@ -100,27 +100,29 @@ class Reading:
     seconds: float
     words: list[str]
     error: str | None = None
+    turned: bool = False  # the reading turned the page (every FUNSD page is upright)
 
 
-def _read(path: Path, read: Callable[[Path], list[str]]) -> Reading:
+def _read(path: Path, read: Callable[[Path], tuple[list[str], bool]]) -> Reading:
     started = time.perf_counter()
     try:
-        words = read(path)
+        words, turned = read(path)
     except Exception as exc:  # a crash is a figure too, never a stop
         message = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
         return Reading(path.name, time.perf_counter() - started, [], message)
-    return Reading(path.name, time.perf_counter() - started, words)
+    return Reading(path.name, time.perf_counter() - started, words, turned=turned)
 
 
-def rekey_words(path: Path) -> list[str]:
+def rekey_words(path: Path) -> tuple[list[str], bool]:
     opened = rekey_ocr(path)
     pages = opened.pages if hasattr(opened, "pages") else opened
-    return [word.text for page in pages for word in page.words]
+    words = [word.text for page in pages for word in page.words]
+    return words, any(page.rotation for page in pages)
 
 
-def tesseract_words(path: Path) -> list[str]:
+def tesseract_words(path: Path) -> tuple[list[str], bool]:
     with Image.open(path) as image:
-        return pytesseract.image_to_string(image).split()
+        return pytesseract.image_to_string(image).split(), False
 
 
 def read_rekey(path: Path) -> Reading:
@@ -219,6 +221,8 @@ def funsd(ctx: Context) -> dict[str, Any]:
         "time_ratio": round(rekey_s / base_s, 3) if base_s > 0 else None,
         "time_ratio_spread": timing.spread(timing.paired_ratios(per_page), 3),
         "crashes": len(rekey[0].crashed),
+        "turned": sum(r.turned for r in rekey[0].readings),
+        "turned_pages": [r.page for r in rekey[0].readings if r.turned],
         "crashed_pages": rekey[0].crashed,
         "baseline_crashes": len(baseline[0].crashed),
         "baseline_crashed_pages": baseline[0].crashed,

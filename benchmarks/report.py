@@ -351,6 +351,7 @@ def realworld_lines(result: dict[str, Any]) -> list[str]:
         f"| time ratio | {num(funsd.get('time_ratio'))} "
         f"[{spread_text(funsd.get('time_ratio_spread'))}] | |",
         f"| pages whose reading raised | {funsd.get('crashes')} | |",
+        f"| upright pages turned | {funsd.get('turned', '—')} | |",
     ]
 
 

@@ -89,9 +89,10 @@ def rekey_ocr(path: Path) -> Any:
     opened = read_document(path)
     if hasattr(opened, "pages"):  # a Layout: the words were read with the file
         return opened
+    from extractors.engine import scan_facts
     from extractors.ocr import ocr_page
 
-    return [ocr_page(n, opened.image(n)) for n in sorted(opened.scanned)]
+    return [scan_facts(opened, ocr_page(n, opened.image(n))) for n in sorted(opened.scanned)]
 
 
 ZONAL_DOCS = 6

@@ -91,6 +91,15 @@ def read_page(
     return ocr_page(number, source.image(number), lang)
 
 
+def scan_facts(source: Source, page: Page) -> Page:
+    """A scanned page with its turn and resampling recorded (its boxes are page-relative,
+    so they hold on the file's own pixels too)."""
+    scan = source.scanned.get(page.number)
+    if scan is None:
+        return page
+    return page.model_copy(update={"rotation": scan.rotation, "scale": scan.scale})
+
+
 def extract_source(
     source: Source,
     templates: Iterable[Template],
@@ -103,7 +112,8 @@ def extract_source(
     scanned page is read whole (the slower path, kept as the reference).
     """
     template, done = (forced, {}) if forced else classify_source(source, templates)
-    pages = [read_page(source, n, template, done, zonal) for n in source.numbers]
+    read = [read_page(source, n, template, done, zonal) for n in source.numbers]
+    pages = [scan_facts(source, page) for page in read]
     layout = Layout(pages=pages, acroform=source.acroform)
     fields = extract_fields(layout, template, source.image) if template else {}
     if template is not None and source.scanned:

@@ -1,7 +1,9 @@
 """Scan clean-up with OpenCV, as small pure steps: ``gray -> gray``.
 
-``prepare`` chains them: resample to ~300 dpi, even out the lighting, remove speckle,
-turn the page upright (quarter turns) and straighten it (any angle up to ±10°).
+``extractors.source.prepare`` chains them: resample so the text is the size Tesseract
+reads best (:mod:`extractors.textsize`), run only the clean-up steps the page's own measures
+call for (:func:`clean`), turn the page upright on strong evidence only
+(:mod:`extractors.orientation`) and straighten it (any angle up to ±10°).
 """
 
 from __future__ import annotations
@@ -155,7 +157,29 @@ def whiten_paper(gray: np.ndarray) -> np.ndarray:
     return out
 
 
-def clean(gray: np.ndarray, dpi: float) -> tuple[np.ndarray, float]:
-    """Resample to ~300 dpi, even the lighting, whiten the paper and remove speckle."""
-    gray, scale = resample(gray, dpi)
-    return remove_specks(whiten_paper(despeckle(even_lighting(gray)))), scale
+UNEVEN_PAPER = 40  # grey levels between the paper's lightest and darkest parts: shaded
+
+
+def paper_range(gray: np.ndarray) -> float:
+    """Grey levels between the lightest and darkest paper: the page with its ink removed (a
+    wide median of a quarter-size copy), 2nd to 98th percentile. Shadows and shading show."""
+    small = cv2.resize(gray, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    background = cv2.medianBlur(small, max(31, (min(gray.shape) // 20) | 1) // 4 | 1)
+    low, high = np.percentile(background, [2, 98])
+    return float(high - low)
+
+
+def clean(gray: np.ndarray, unknown_resolution: bool) -> tuple[np.ndarray, list[str]]:
+    """The clean-up steps that earn their place on this page; returns the steps run.
+
+    A page of known resolution gets the whole chain the corpus figures were measured with:
+    lighting evened, a 3x3 median blur, the paper whitened, specks removed. On an image of
+    unknown resolution, scaled from its text (real office scans, FUNSD), the blur lost 1.5
+    points of word recall, whitening 0.2 and speck removal 0.5, so only even lighting runs,
+    and only when the paper is shaded (+0.2)."""
+    if not unknown_resolution:
+        cleaned = remove_specks(whiten_paper(despeckle(even_lighting(gray))))
+        return cleaned, ["even lighting", "median blur", "whitening", "speck removal"]
+    if paper_range(gray) > UNEVEN_PAPER:
+        return even_lighting(gray), ["even lighting"]
+    return gray, []

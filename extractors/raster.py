@@ -33,6 +33,7 @@ class PageImage:
     number: int  # 1-based
     gray: np.ndarray  # uint8, H×W
     dpi: float
+    dpi_from: str = "rendered"  # "rendered" (exact: a PDF page), "tag" or "none" (a guess)
 
 
 def _check_pixels(width: float, height: float, what: str) -> None:
@@ -102,11 +103,12 @@ def pdf_pages(
         close_pdf(pdf)
 
 
-def _image_dpi(image: Image.Image) -> float:
+def _image_dpi(image: Image.Image) -> tuple[float, str]:
+    """The image's DPI tag and ``"tag"``, or the default and ``"none"`` when it has none."""
     dpi = image.info.get("dpi")
     if dpi and dpi[0] and float(dpi[0]) >= 50:
-        return float(dpi[0])
-    return DEFAULT_IMAGE_DPI
+        return float(dpi[0]), "tag"
+    return DEFAULT_IMAGE_DPI, "none"
 
 
 def image_pages(path: Path) -> Iterator[PageImage]:
@@ -120,6 +122,6 @@ def image_pages(path: Path) -> Iterator[PageImage]:
                 image.seek(index)
                 _check_pixels(image.width, image.height, f"page {index + 1}")
                 gray = np.asarray(image.convert("L"))
-                yield PageImage(index + 1, gray, _image_dpi(image))
+                yield PageImage(index + 1, gray, *_image_dpi(image))
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
         raise BadDocument(f"the image cannot be read ({exc!s:.120})") from exc

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from extractors import orientation, preprocess, raster, stamps
+from extractors import orientation, preprocess, raster, stamps, textsize
 from extractors.pdf import acroform_values, text_pages
 from extractors.sniff import media_type
 from rekey.models import Page
@@ -24,17 +24,31 @@ RASTER_DPI = 200  # for looking at digital pages (checkboxes, signatures, pictur
 @dataclass(frozen=True)
 class ScannedPage:
     number: int
-    gray: np.ndarray  # prepared: ~300 dpi, upright, straightened
+    gray: np.ndarray  # prepared: text at Tesseract's size, upright, straightened
     rotation: int
     skew: float
+    scale: float = 1.0  # the resampling applied to the file's pixels
+    steps: tuple[str, ...] = ()  # the clean-up steps the page's measures called for
 
 
 def prepare(image: raster.PageImage) -> ScannedPage:
-    gray, _ = preprocess.clean(image.gray, image.dpi)
-    turn = orientation.upright_turn(gray)
+    """Scale from the text's own size (the file's DPI is only a hint), clean only what the
+    page needs, turn it upright, straighten it, lift a stamp.
+
+    A page of known provenance (a PDF page rendered here, an image whose DPI tag its text
+    agrees with) gets the clean-up chain and orientation rules the corpus figures were
+    measured with; an image of unknown resolution (no tag, or a wrong one: phone photos,
+    screenshots, most office scans) gets only the steps measured to help on real scans of
+    that kind (FUNSD), and is turned only on strong evidence."""
+    scale, unknown = textsize.scaling(textsize.cap_height(image.gray), image.dpi, image.dpi_from)
+    gray = textsize.resample(image.gray, scale)
+    gray, steps = preprocess.clean(gray, unknown)
+    turn = orientation.upright_turn(gray, strict=unknown)
     gray = preprocess.quarter_turn(gray, turn)
     gray, skew = preprocess.straighten(gray)
-    return ScannedPage(image.number, stamps.without_stamp(gray), turn, skew)
+    lifted = stamps.without_stamp(gray)
+    steps = [*steps, "stamp lifted"] if lifted is not gray else steps
+    return ScannedPage(image.number, lifted, turn, skew, scale, tuple(steps))
 
 
 @dataclass
@@ -68,6 +82,8 @@ class Source:
             preprocess.quarter_turn(page.gray, degrees % 360),
             (page.rotation + degrees) % 360,
             page.skew,
+            page.scale,
+            page.steps,
         )
 
     @cached_property

@@ -91,6 +91,8 @@ def find_stamp(gray: np.ndarray, scale: float = 0.5) -> Stamp | None:
         return None
     angle = float(np.median(angles[tilted]))
     sides = segments[tilted & (np.abs(angles - angle) < 2)] / scale
+    if len(sides) < 2:  # tilted rules at scattered angles: no frame of two parallel sides
+        return None
     u, v = _along(angle, sides[:, 0::2], sides[:, 1::2])
     length = u.max() - u.min()
     middles = v.mean(axis=1)

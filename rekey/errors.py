@@ -4,6 +4,8 @@
 
     RekeyError                      base of everything rekey raises on purpose
     ├── BadDocument                 the file cannot be read: quarantine, never retried
+    │   └── ReadingCrashed          reading or understanding it raised something unforeseen;
+    │                               names the stage and the exception
     ├── BusinessRuleError           the case breaks a rule or is refused: review, never retried
     ├── ApplicationError            the back office is down, slow or lost the session: retried
     ├── ConfigError                 a template, rule set, screen map or setting is wrong;
@@ -26,6 +28,24 @@ class RekeyError(Exception):
 
 class BadDocument(RekeyError):
     """The document cannot be read. It is quarantined with this message as the reason."""
+
+
+class ReadingCrashed(BadDocument):
+    """Reading or understanding the document raised an exception rekey did not foresee (a
+    bug, or a file no check caught). Quarantined with the stage, the exception's type and
+    message: retrying would raise it again."""
+
+    LIMIT = 300
+
+    def __init__(self, stage: str, name: str, exc: BaseException):
+        self.stage, self.exception = stage, type(exc).__name__
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        detail = detail if len(detail) <= self.LIMIT else detail[: self.LIMIT] + "…"
+        super().__init__(
+            f"{name}: {stage} crashed with {self.exception}"
+            + (f": {detail}" if detail else "")
+            + "; the file is kept in quarantine, report it with this reason"
+        )
 
 
 class BusinessRuleError(RekeyError):

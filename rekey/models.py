@@ -82,6 +82,7 @@ class Page(Model):
     height: float
     words: list[Word] = PydField(default_factory=list)
     rotation: int = 0
+    scale: float = 1.0  # a scan's resampling: its pixels are the file's times this
 
     @property
     def text(self) -> str:

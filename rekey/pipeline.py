@@ -3,7 +3,10 @@
 ``intake`` fingerprints the file and opens (or finds) its case, ``understand`` reads,
 classifies, extracts and checks it and decides where it goes, ``key`` types it into the
 back office. Each stage records its transitions in the store; none raises for a bad
-document: the case ends quarantined, in review, rejected or failed with its reason.
+document: the case ends quarantined, in review, rejected or failed with its reason. A
+document whose reading or checking raises something unforeseen is quarantined with the
+stage and the exception (:class:`rekey.errors.ReadingCrashed`); ``failed`` is kept for
+application errors, which are retried.
 """
 
 from __future__ import annotations
@@ -27,7 +30,13 @@ from extractors.sniff import media_type
 from extractors.source import Source
 from extractors.tabular import read_rows
 from extractors.templates import Template, load_templates
-from rekey.errors import BadDocument, BusinessRuleError, DuplicateDocument
+from rekey.errors import (
+    BadDocument,
+    BusinessRuleError,
+    DuplicateDocument,
+    ReadingCrashed,
+    RekeyError,
+)
 from rekey.history import StoreCaseHistory
 from rekey.models import Case, CaseState, Decision, Field, Finding, Layout
 from rekey.settings import Settings
@@ -167,8 +176,9 @@ def split_batch(case: Case, settings: Settings) -> list[Case]:
     store = store_for(settings)
     path = Path(case.document.stored_path or "")
     try:
-        kind = media_type(path)
-        rows = batch_rows(path, kind, path.stat().st_mtime_ns)
+        with stage("reading the batch's rows", case):
+            kind = media_type(path)
+            rows = batch_rows(path, kind, path.stat().st_mtime_ns)
     except BadDocument as exc:
         send_to_quarantine(case, str(exc), settings)
         return []
@@ -196,6 +206,19 @@ def split_batch(case: Case, settings: Settings) -> list[Case]:
     case.reason = f"batch of {len(rows)} rows, each its own case"
     store.transition(case, CaseState.done, rows=len(rows))
     return pending
+
+
+@contextmanager
+def stage(name: str, case: Case) -> Iterator[None]:
+    """Any exception of the block that is not one of rekey's own (an application error is
+    retried, a config error names its file) becomes :class:`ReadingCrashed`: the document
+    is quarantined with the stage and the exception, never retried for ever."""
+    try:
+        yield
+    except RekeyError:
+        raise
+    except Exception as exc:
+        raise ReadingCrashed(name, case.document.original_name, exc) from exc
 
 
 def send_to_quarantine(case: Case, reason: str, settings: Settings) -> Case:
@@ -317,7 +340,8 @@ def understand(case: Case, settings: Settings, today: date | None = None) -> Cas
     """Read, classify, extract and check the case's document, and record where it goes."""
     store = store_for(settings)
     try:
-        kind, pages, result = extract_document(case, settings)
+        with stage("reading", case):
+            kind, pages, result = extract_document(case, settings)
     except BadDocument as exc:
         return send_to_quarantine(case, str(exc), settings)
     case.document = case.document.model_copy(update={"media_type": kind, "page_count": pages})
@@ -326,7 +350,11 @@ def understand(case: Case, settings: Settings, today: date | None = None) -> Cas
     if template is not None:
         case.doc_type, case.template = template.doc_type, template.name
         store.transition(case, CaseState.extracted, template=template.name)
-    case.findings, case.decision = check(case, settings, today)
+    try:
+        with stage("checking the rules", case):
+            case.findings, case.decision = check(case, settings, today)
+    except BadDocument as exc:
+        return send_to_quarantine(case, str(exc), settings)
     store.transition(case, CaseState.validated, findings=len(case.findings))
     route_state = ROUTE_STATE[case.decision.route]
     if route_state is not CaseState.validated:

@@ -57,3 +57,22 @@ def test_new_reader_code_reads_again() -> None:
     assert today == cache_key("a" * 64, templates, reader_code())  # stable for this code
     assert cache_key("a" * 64, templates, "another build") != today
     assert cache_key("b" * 64, templates) != today
+
+
+def test_a_document_whose_reading_raises_is_quarantined_with_the_stage(tmp_path: Path) -> None:
+    """A 1x1 PNG makes OpenCV raise while the page is prepared: the case ends quarantined,
+    never failed (failed is retried for ever), and the reason names the stage and error."""
+    from PIL import Image
+
+    from rekey.models import CaseState
+
+    settings = settings_in(tmp_path)
+    dot = tmp_path / "dot.png"
+    Image.new("L", (1, 1), 255).save(dot)
+    case, _ = pipeline.intake(dot, settings)
+    case = pipeline.understand(case, settings)
+    assert case.state is CaseState.quarantined
+    assert "dot.png: reading crashed with error" in case.reason
+    kept = settings.quarantine_dir / f"{case.id}-dot.png"
+    reason = kept.with_name(kept.name + ".reason.txt").read_text()
+    assert "reading crashed" in reason and "resize" in reason
