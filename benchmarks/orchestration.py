@@ -52,37 +52,39 @@ def local_api() -> str | None:
     return url if host in ("127.0.0.1", "localhost", "::1") else None
 
 
-def direct_case(case: Case, settings: Settings) -> str:
-    """One case through the stages, as ``flows.process.process_case`` runs them."""
-    if pipeline.needs_understanding(case):
-        case = pipeline.understand(case, settings)
-    if case.decision is not None and case.decision.route == "auto":
-        case = pipeline.key(case, settings)
-    return case.state.value
-
-
-def direct_document(path: Path, settings: Settings) -> list[str]:
-    """One file through the stages without Prefect, as ``flows.process.handle_document``
-    runs them (a CSV/XLSX batch: each row its own case); the end states."""
+def direct_read(path: Path, settings: Settings) -> list[Case | str]:
+    """One file taken in and read without Prefect, as ``flows.process.read_file`` does (a
+    CSV/XLSX batch: each row its own case): each case to finish, or the state it ended in."""
     case, new = pipeline.intake(path, settings)
     if not new:
         return [case.state.value]
-    if not pipeline.is_batch(case):
-        return [direct_case(case, settings)]
-    rows = pipeline.split_batch(case, settings)
-    return [*(direct_case(row, settings) for row in rows), CaseState.done.value]
+    rows = pipeline.split_batch(case, settings) if pipeline.is_batch(case) else [case]
+    read = [
+        pipeline.understand(c, settings) if pipeline.needs_understanding(c) else c for c in rows
+    ]
+    return [*read, CaseState.done.value] if pipeline.is_batch(case) else read
+
+
+def direct_finish(item: Case | str, settings: Settings) -> str:
+    """A read case keyed when it is routed auto; its end state."""
+    if isinstance(item, str):
+        return item
+    if item.decision is not None and item.decision.route == "auto":
+        item = pipeline.key(item, settings)
+    return item.state.value
 
 
 def direct(folder: Path, settings: Settings) -> list[str]:
-    """The folder's files through the stages without Prefect, ``folder_workers`` at a time,
-    keying in ``keying_sessions`` kept sessions as the flow does; the end states."""
+    """The folder's files through the stages without Prefect, as the flow runs them: read
+    ``folder_workers`` at a time, then keyed in ``keying_sessions`` kept sessions; the end
+    states."""
     paths = list_documents(folder, settings.ignore_patterns)
-    workers = max(1, settings.folder_workers)
-    sessions = settings.keying_sessions
-    with keeping_sessions(settings, sessions), ThreadPoolExecutor(workers) as pool:
-        return [
-            s for states in pool.map(lambda p: direct_document(p, settings), paths) for s in states
+    with ThreadPoolExecutor(max(1, settings.folder_workers)) as pool:
+        read = [
+            item for items in pool.map(lambda p: direct_read(p, settings), paths) for item in items
         ]
+    with keeping_sessions(settings, settings.keying_sessions):
+        return [direct_finish(item, settings) for item in read]
 
 
 def flow_states(folder: Path, settings: Settings) -> list[str]:
@@ -220,8 +222,8 @@ class LaneClock:
     a session to the receipt, with the wait for a free one (``SessionLanes.key``)."""
 
     def __init__(self) -> None:
-        self.keying: list[float] = []
-        self.with_wait: list[float] = []
+        self.keying: list[tuple[str, float]] = []  # (document type, seconds)
+        self.with_wait: list[tuple[str, float]] = []
         self._lock = threading.Lock()
         self._originals: list[tuple[type, str, Any]] = []
 
@@ -238,12 +240,12 @@ class LaneClock:
         for owner, name, original in self._originals:
             setattr(owner, name, original)
 
-    def _timed(self, method: Any, times: list[float]) -> Any:
-        def run(*args: Any, **kwargs: Any) -> Any:
+    def _timed(self, method: Any, times: list[tuple[str, float]]) -> Any:
+        def run(self_: Any, case: Case, *args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
-            receipt = method(*args, **kwargs)
+            receipt = method(self_, case, *args, **kwargs)
             with self._lock:
-                times.append(time.perf_counter() - started)
+                times.append((case.doc_type or "", time.perf_counter() - started))
             return receipt
 
         return run
@@ -257,8 +259,8 @@ class BatchRun:
     times: dict[str, list[float]]
     states: dict[str, list[str]]
     stage_seconds: dict[str, float]
-    key_seconds: list[float]  # each case keyed in the flow's batch, in its kept session
-    key_with_wait: list[float]  # the same, with the wait for a free session
+    key_seconds: list[tuple[str, float]]  # each case keyed in the flow's batch: (type, s)
+    key_with_wait: list[tuple[str, float]]  # the same, with the wait for a free session
     stp: dict[str, endtoend.RowStp]
     keyed: endtoend.KeyedScore
     api: str
@@ -357,30 +359,38 @@ def wrong_keyed(ctx: Context) -> int:
 
 @figure("speed.keying_in_batch")
 def keying_in_batch(ctx: Context) -> timing.Measured:
-    """Seconds per case keyed inside ``process_folder`` (in the batch's kept session, the
-    other worker reading meanwhile) / the keying benchmark's seconds per case
-    (``speed.keying_vs_script``, one kept session on an otherwise idle machine). The wait
-    for a free session is reported beside it (``with_wait_seconds_per_case``)."""
+    """Seconds per claim keyed inside ``process_folder`` (in the batch's kept session) / the
+    keying benchmark's seconds per claim (``speed.keying_vs_script``, one kept session on an
+    otherwise idle machine): the same screens on both sides. Every document type's time and
+    the wait for a free session are reported beside it."""
     from benchmarks import keying
 
     details = ctx.extra.setdefault("speed_details", {})
     if "keying_vs_script" not in details:
         keying.keying_vs_script(ctx)
     bench = details["keying_vs_script"]["rekey_seconds_per_case"]
-    each = batch_run(ctx).key_seconds
-    if not each or not bench:
-        raise Missing("nothing was keyed in the batch run")
-    per_case = statistics.median(each)
+    run = batch_run(ctx)
+    claims = [s for doc_type, s in run.key_seconds if doc_type == "claim"]
+    if not claims or not bench:
+        raise Missing("no claim was keyed in the batch run")
+    per_case = statistics.median(claims)
     value = round(per_case / bench, 3)
+    by_type: dict[str, list[float]] = {}
+    for doc_type, seconds in run.key_seconds:
+        by_type.setdefault(doc_type, []).append(seconds)
     details["keying_in_batch"] = {
         "ratio": value,
         "rekey_seconds_per_case": round(per_case, 3),
         "baseline_seconds_per_case": bench,
-        "cases": len(each),
-        "rekey_spread": timing.spread(each),
-        "with_wait_seconds_per_case": round(statistics.median(batch_run(ctx).key_with_wait), 3),
+        "cases": len(claims),
+        "rekey_spread": timing.spread(claims),
+        "seconds_per_case_by_type": {
+            t: round(statistics.median(v), 3) for t, v in sorted(by_type.items())
+        },
+        "with_wait_seconds_per_case": round(
+            statistics.median(s for t, s in run.key_with_wait if t == "claim"), 3
+        ),
         "sessions": ctx.settings.keying_sessions,
-        "baseline": "speed.keying_vs_script: rekey's seconds per case, one kept session",
+        "baseline": "speed.keying_vs_script: rekey's seconds per claim, one kept session",
     }
-    spread = timing.spread([s / bench for s in each], 3)
-    return timing.Measured(value, spread)
+    return timing.Measured(value, timing.spread([s / bench for s in claims], 3))
