@@ -185,7 +185,6 @@ class StageClock:
 
     def __init__(self) -> None:
         self.seconds = dict.fromkeys(self.STAGES, 0.0)
-        self.calls = dict.fromkeys(self.STAGES, 0)
         self._lock = threading.Lock()
         self._originals: dict[str, Any] = {}
 
@@ -208,7 +207,6 @@ class StageClock:
                 spent = time.perf_counter() - started
                 with self._lock:
                     self.seconds[name] += spent
-                    self.calls[name] += 1
 
         return run
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from extractors.raster import TARGET_DPI  # a page rendered or tagged is taken to this
+
 TARGET_CAP_PX = 30.0  # Tesseract's best capital height
-TARGET_DPI = 300.0  # the fallback: a page that cannot be measured is taken to this
 MIN_GLYPHS = 40  # fewer character-like components than this: too little text to measure
 CAP_PERCENTILE = 80  # capitals, ascenders and digits are the tall end of the glyphs
 TAG_TRUST = 2.0  # a DPI tag the text's own size agrees with to this factor is believed

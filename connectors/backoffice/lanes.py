@@ -1,9 +1,9 @@
-"""Signed-in browser sessions kept open across a batch: one per worker.
+"""Signed-in browser sessions kept open across a batch (``keying_sessions`` of them).
 
 ::
 
-    with keeping_sessions(settings, lanes=2):   # what process_folder does around a batch
-        key_case(case, settings)                 # keyed in one of the two open sessions
+    with keeping_sessions(settings, lanes=1):   # what process_folder does around its keying
+        key_case(case, settings)                 # keyed in the open session
 
 Each lane is a thread of its own holding one :class:`BackOfficeSession` (Playwright's sync
 API binds a browser to the thread that started it), opened on first use and closed when the
