@@ -62,6 +62,8 @@ from rekey.settings import PROJECT_ROOT
 FUNSD = "funsd-train"
 DEFAULT_REALWORLD = PROJECT_ROOT.parent / "shared" / "realworld"
 TIMING_REPEATS = 2
+DEFAULT_ENGINE = "pytesseract"
+ENGINE_VARIABLE = "REKEY_OCR_ENGINE"
 ERROR_CHARS = 160
 
 
@@ -173,12 +175,24 @@ def funsd_pages(ctx: Context) -> list[Path]:
     return pages[: ctx.realworld_pages] if ctx.realworld_pages is not None else pages
 
 
-def run_passes(pages: Sequence[Path], workers: int, repeats: int) -> dict[str, list[Pass]]:
-    """Each side's passes over ``pages``, interleaved ABBA in one warmed process pool."""
+def run_passes(
+    pages: Sequence[Path], workers: int, repeats: int, engine: str = DEFAULT_ENGINE
+) -> dict[str, list[Pass]]:
+    """Each side's passes over ``pages``, interleaved ABBA in one warmed process pool whose
+    workers read with rekey's OCR ``engine``."""
     os.environ["OMP_THREAD_LIMIT"] = "1"  # inherited by the workers and their tesseract runs
     passes: dict[str, list[Pass]] = {"rekey": [], "baseline": []}
     spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+    before = os.environ.get(ENGINE_VARIABLE)
+    os.environ[ENGINE_VARIABLE] = engine  # the workers' settings, read when they start
+    try:
+        pool = ProcessPoolExecutor(workers, mp_context=spawn)
+        list(pool.map(_ready, range(workers)))
+    finally:
+        os.environ.pop(ENGINE_VARIABLE) if before is None else os.environ.update(
+            {ENGINE_VARIABLE: before}
+        )
+    with pool:
         list(pool.map(_ready, range(workers)))
         timing.interleaved(
             lambda: passes["rekey"].append(read_pass(pool, read_rekey, pages)),
@@ -194,14 +208,29 @@ def _share(matched: int, total: int) -> float:
 
 @figure("realworld.funsd")
 def funsd(ctx: Context) -> dict[str, Any]:
-    """Word recall and seconds per page of rekey's scan path vs plain Tesseract on FUNSD."""
+    """Word recall and seconds per page of rekey's scan path vs plain Tesseract on FUNSD,
+    rekey reading with its default OCR engine (pytesseract)."""
+    return measure_funsd(ctx, DEFAULT_ENGINE)
+
+
+@figure("realworld.funsd_inprocess")
+def funsd_inprocess(ctx: Context) -> dict[str, Any]:
+    """The same, rekey reading with the in-process engine (``REKEY_OCR_ENGINE=tesserocr``)."""
+    try:
+        import tesserocr  # noqa: F401
+    except ImportError as exc:
+        raise Missing("tesserocr is not installed (the inprocess extra)") from exc
+    return measure_funsd(ctx, "tesserocr")
+
+
+def measure_funsd(ctx: Context, engine: str) -> dict[str, Any]:
     pages = funsd_pages(ctx)
     annotations = pages[0].parent.parent / "annotations"
     truths = [
         annotated_words(json.loads((annotations / f"{p.stem}.json").read_text())) for p in pages
     ]
     repeats = min(max(1, ctx.repeat), TIMING_REPEATS)
-    passes = run_passes(pages, ctx.workers, repeats)
+    passes = run_passes(pages, ctx.workers, repeats, engine)
     rekey, baseline = passes["rekey"], passes["baseline"]
     matched, total = pooled_recall(truths, rekey[0].readings)
     base_matched, _ = pooled_recall(truths, baseline[0].readings)
@@ -209,6 +238,7 @@ def funsd(ctx: Context) -> dict[str, Any]:
     rekey_s, base_s = (statistics.median(per_page[s]) for s in ("rekey", "baseline"))
     return {
         "pages": len(pages),
+        "engine": engine,
         "annotated_words": total,
         "word_recall": _share(matched, total),
         "baseline_word_recall": _share(base_matched, total),

@@ -27,6 +27,7 @@ REQUIRED = (
     "speed.vs_invoice2data.time_ratio",
     "speed.vs_invoice2data.our_field_accuracy",
     "speed.vs_invoice2data.their_field_accuracy",
+    "speed.inprocess_vs_pytesseract",
     "speed.keying_vs_script",
     "speed.keying_trusted_vs_script",
     "speed.keying_in_batch",
@@ -48,6 +49,8 @@ REQUIRED = (
     "realworld.funsd.baseline_seconds_per_page",
     "realworld.funsd.time_ratio",
     "realworld.funsd.crashes",
+    "realworld.funsd_inprocess.word_recall",
+    "realworld.funsd_inprocess.time_ratio",
     "stp.all",
     "wrong_keyed",
 )
@@ -67,6 +70,7 @@ FRACTIONS = {
 SPEED_ROWS = (
     "ocr_vs_tesseract",
     "zonal_vs_fullpage",
+    "inprocess_vs_pytesseract",
     "digital_vs_pdfplumber",
     "keying_vs_script",
     "keying_trusted_vs_script",
@@ -330,28 +334,41 @@ def stp_lines(result: dict[str, Any]) -> list[str]:
 
 
 def realworld_lines(result: dict[str, Any]) -> list[str]:
-    funsd = (result.get("realworld") or {}).get("funsd") or {}
+    found = result.get("realworld") or {}
+    funsd, inproc = found.get("funsd") or {}, found.get("funsd_inprocess") or {}
     if funsd.get("pages") is None:
         return []
+
+    def row(label: str, key: str, show: Any, base: bool = True) -> str:
+        cells = [show(d.get(key), d.get(key + "_spread")) for d in (funsd, inproc)]
+        baseline = show(funsd.get("baseline_" + key), funsd.get(f"baseline_{key}_spread"))
+        return f"| {label} | {cells[0]} | {cells[1]} | {baseline if base else ''} |"
+
+    def seconds(value: Any, spread: Any) -> str:
+        return f"{num(value, 2)} [{spread_text(spread)}]" if value is not None else "—"
+
+    def ratio(value: Any, spread: Any) -> str:
+        return f"{num(value)} [{spread_text(spread)}]" if value is not None else "—"
+
+    def plain(value: Any, _: Any) -> str:
+        return "—" if value is None else str(value)
+
     return [
         "",
         "## Real documents (FUNSD)",
         "",
         f"{funsd['pages']} real scanned forms nobody here made (`../shared/realworld/`): the "
-        "share of annotated words each reading finds.",
+        "share of annotated words each reading finds, and its time. rekey reads with its "
+        "default engine (pytesseract, a process per call) and with the in-process one "
+        "(`REKEY_OCR_ENGINE=tesserocr`).",
         "",
-        "| figure | rekey's scan path | plain `pytesseract.image_to_string` |",
-        "|---|---|---|",
-        f"| word recall | {pct(funsd.get('word_recall'))} | "
-        f"{pct(funsd.get('baseline_word_recall'))} |",
-        f"| seconds per page (one core) | {num(funsd.get('seconds_per_page'), 2)} "
-        f"[{spread_text(funsd.get('seconds_per_page_spread'))}] | "
-        f"{num(funsd.get('baseline_seconds_per_page'), 2)} "
-        f"[{spread_text(funsd.get('baseline_seconds_per_page_spread'))}] |",
-        f"| time ratio | {num(funsd.get('time_ratio'))} "
-        f"[{spread_text(funsd.get('time_ratio_spread'))}] | |",
-        f"| pages whose reading raised | {funsd.get('crashes')} | |",
-        f"| upright pages turned | {funsd.get('turned', '—')} | |",
+        "| figure | rekey, pytesseract | rekey, in-process | plain `pytesseract.image_to_string` |",
+        "|---|---|---|---|",
+        row("word recall", "word_recall", lambda v, _: pct(v)),
+        row("seconds per page (one core)", "seconds_per_page", seconds),
+        row("time ratio to plain", "time_ratio", ratio, base=False),
+        row("pages whose reading raised", "crashes", plain),
+        row("upright pages turned", "turned", plain, base=False),
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,49 @@ def zonal_vs_fullpage(ctx: Context) -> timing.Measured:
     }
     return _detail(
         ctx, "zonal_vs_fullpage", detail | accuracy | {"documents": [d.name for d in docs]}
+    )
+
+
+@figure("speed.inprocess_vs_pytesseract")
+def inprocess_vs_pytesseract(ctx: Context) -> timing.Measured:
+    """Zonal extraction of scanned documents (``extract_source``, many small Tesseract
+    calls: zones, second readings) with the in-process engine (tesserocr) vs the default
+    one (pytesseract, a process per call), on the same opened documents, one thread."""
+    try:
+        import tesserocr  # noqa: F401
+    except ImportError as exc:
+        raise Missing("tesserocr is not installed (the inprocess extra)") from exc
+    from extractors.engine import extract_source
+    from extractors.ocr import using_engine
+    from extractors.registry import read_document
+    from extractors.templates import load_templates
+
+    templates = list(load_templates(ctx.settings.templates_dir).values())
+    docs = ctx.pick(lambda d: d.scanned and d.truth.doc_type in zoned_doc_types(templates))
+    docs = docs[:ZONAL_DOCS]
+    if not docs:
+        raise Missing("no scanned document of a zoned kind")
+    sources = [read_document(d.path) for d in docs]
+
+    def reading(engine: str) -> Callable[[], None]:
+        def run() -> None:
+            with using_engine(engine):
+                for source in sources:
+                    extract_source(source, templates)
+
+        return run
+
+    with using_engine("tesserocr"):  # its models loaded before the first timed run
+        extract_source(sources[0], templates)
+    detail = timing.summary(
+        timing.interleaved(reading("tesserocr"), reading("pytesseract"), ctx.repeat)
+    )
+    accuracy = {}
+    for engine in ("tesserocr", "pytesseract"):
+        with using_engine(engine):
+            accuracy[f"{engine}_field_accuracy"] = field_accuracy(docs, sources, templates, True)
+    return _detail(
+        ctx, "inprocess_vs_pytesseract", detail | accuracy | {"documents": [d.name for d in docs]}
     )
 
 

@@ -1,75 +1,64 @@
 """Tesseract, called as few times as possible, on grayscale images.
 
-Each call starts a process and loads the model (~135 ms here), so callers batch: a whole page
-in one call, or all of a template's zones stitched into one image (:mod:`extractors.zonal`).
+With the default engine each call starts a process and loads the model (~135 ms here), so
+callers batch: a whole page in one call, or all of a template's zones stitched into one
+image (:mod:`extractors.zonal`). The engine is the setting ``ocr_engine``
+(:mod:`extractors.engines`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from functools import cache
 
 import numpy as np
-import pytesseract
-from PIL import Image
 
-from rekey.errors import BadDocument
+from extractors.engines import Engine, RawWord, engine
 from rekey.models import Box, Page, Word
+from rekey.settings import Settings
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 DEFAULT_LANG = "eng"
-CONFIG = "--oem 1 -c tessedit_do_invert=0"
+
+__all__ = [
+    "DEFAULT_LANG",
+    "RawWord",
+    "configured_engine",
+    "ocr_page",
+    "tesseract",
+    "to_words",
+    "using_engine",
+]
+_chosen: list[Engine] = []  # engines chosen for a while (using_engine), innermost last
 
 
-@dataclass(frozen=True)
-class RawWord:
-    """A word in pixel coordinates of the image Tesseract was given."""
-
-    text: str
-    left: int
-    top: int
-    width: int
-    height: int
-    confidence: float  # 0..1
+@cache
+def settings_engine() -> Engine:
+    """The engine the settings name (read once per process)."""
+    return engine(Settings().ocr_engine)
 
 
-def as_bitmap(gray: np.ndarray) -> Image.Image:
-    """The page as pytesseract hands it over: BMP, written without compressing (PNG, its
-    default, costs ~30 ms a page to encode for nothing)."""
-    image = Image.fromarray(gray)
-    image.format = "BMP"
-    return image
+def configured_engine() -> Engine:
+    return _chosen[-1] if _chosen else settings_engine()
+
+
+@contextmanager
+def using_engine(name: str) -> Iterator[Engine]:
+    """Read with the engine ``name`` inside the block, whatever the settings say."""
+    _chosen.append(engine(name))
+    try:
+        yield _chosen[-1]
+    finally:
+        _chosen.pop()
 
 
 def tesseract(
     gray: np.ndarray, lang: str = DEFAULT_LANG, psm: int = 3, chars: str | None = None
 ) -> list[RawWord]:
     """The words Tesseract reads on ``gray`` (``chars``: only these characters may be read)."""
-    allowed = f" -c tessedit_char_whitelist={chars}" if chars else ""
-    try:
-        data = pytesseract.image_to_data(
-            as_bitmap(gray),
-            lang=lang,
-            config=f"--psm {psm} {CONFIG}{allowed}",
-            output_type=pytesseract.Output.DICT,
-        )
-    except pytesseract.TesseractError as exc:
-        raise BadDocument(f"OCR failed: {exc.message or exc}") from exc
-    columns = zip(
-        data["text"],
-        data["left"],
-        data["top"],
-        data["width"],
-        data["height"],
-        data["conf"],
-        strict=True,
-    )
-    return [
-        RawWord(text.strip(), left, top, width, height, max(0.0, float(conf)) / 100)
-        for text, left, top, width, height, conf in columns
-        if text.strip()
-    ]
+    return configured_engine().words(gray, lang, psm, chars)
 
 
 def to_words(

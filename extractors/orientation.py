@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pytesseract
 
+from extractors.ocr import configured_engine
 from extractors.preprocess import ink_centroid, quarter_turn, turned_ratio
 
 TURNED_ABOVE, UPRIGHT_BELOW = 1.25, 0.8  # line structure: vertical above, upright below
@@ -28,13 +28,7 @@ def osd(gray: np.ndarray) -> tuple[int, float] | None:
     """Tesseract's orientation guess on a half-size page: the clockwise turn to upright and
     its confidence."""
     small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-    try:
-        found = pytesseract.image_to_osd(
-            small, config="--psm 0 -c min_characters_to_try=5", output_type=pytesseract.Output.DICT
-        )
-    except pytesseract.TesseractError:
-        return None
-    return int(found["rotate"]), float(found["orientation_conf"])
+    return configured_engine().orientation(small)
 
 
 def sure_turn(gray: np.ndarray, sure: float) -> int | None:

@@ -42,7 +42,7 @@ def prepare(image: raster.PageImage) -> ScannedPage:
     that kind (FUNSD), and is turned only on strong evidence."""
     scale, unknown = textsize.scaling(textsize.cap_height(image.gray), image.dpi, image.dpi_from)
     gray = textsize.resample(image.gray, scale)
-    gray, steps = preprocess.clean(gray, unknown)
+    gray, steps = preprocess.clean(gray, unknown, textsize.TARGET_CAP_PX)
     turn = orientation.upright_turn(gray, strict=unknown)
     gray = preprocess.quarter_turn(gray, turn)
     gray, skew = preprocess.straighten(gray)

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     rules_dir: Path = PROJECT_ROOT / "samples" / "rules"
     screens_dir: Path = PROJECT_ROOT / "samples" / "screens"
 
+    # how Tesseract is run (extractors.engines): "pytesseract", a process per call, or
+    # "tesserocr", its API in-process (the inprocess extra), faster where many calls are made
+    ocr_engine: Literal["pytesseract", "tesserocr"] = "pytesseract"
+
     chromium_path: Path = Path("/usr/lib/chromium/chromium")
     headless: bool = True
     browser_timeout_ms: int = 15_000
