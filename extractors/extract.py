@@ -35,7 +35,7 @@ from extractors.mrz import locate_mrz
 from extractors.normalise import NormaliseError, given_name_first, normalise
 from extractors.tables import locate_form_rows, locate_region_rows, locate_table
 from extractors.templates import FieldSpec, Template
-from rekey.models import Field, Layout
+from rekey.models import Field, Layout, PrintedAgain
 
 UNREADABLE_PENALTY = 0.3  # a value that does not read as its type is kept, but not trusted
 # readings OCR is often sure of and wrong about, so never trusted on their own
@@ -190,10 +190,11 @@ def ocr_pages(doc: Doc) -> set[int]:
 
 def reconciled(field: Field, again: Field, scanned: bool = True) -> Field:
     """A value printed in two places, read in both: two readings that agree are as sure as
-    the surer of them; readings that differ keep the surer one, not trusted (a person
-    checks it); a place where nothing was read gives no opinion. Only OCR slips: where both
-    were read from the text layer, a difference is the document's own (for the rules to
-    find), and the first reading stands."""
+    the surer of them; readings that differ keep the surer one, not trusted, with the other
+    in ``printed_again`` (the ``printed_again`` rule makes it a finding a person sees); a
+    place where nothing was read gives no opinion. Where both were read from the text layer
+    the difference is the document's own: the first reading stands, the other is kept in
+    ``printed_again`` for the rule."""
     if not again.value:
         return field
     if not field.value:
@@ -204,12 +205,18 @@ def reconciled(field: Field, again: Field, scanned: bool = True) -> Field:
             update={"confidence": sure.confidence, "how": f"{field.how}; printed again alike"}
         )
     if not scanned:
-        return field.model_copy(update={"how": f"{field.how}; printed again as {again.value!r}"})
+        return field.model_copy(
+            update={
+                "how": f"{field.how}; printed again as {again.value!r}",
+                "printed_again": PrintedAgain(value=again.value, page=again.page),
+            }
+        )
     kept, other = (field, again) if field.confidence >= again.confidence else (again, field)
     return kept.model_copy(
         update={
             "confidence": min(kept.confidence, DISAGREEMENT_CONFIDENCE),
             "how": f"{kept.how}; read {other.value!r} where printed again",
+            "printed_again": PrintedAgain(value=other.value or "", page=other.page),
         }
     )
 

@@ -111,6 +111,13 @@ class Document(Model):
     row: int | None = None  # for a case made from one row of a batch: its number (1-based)
 
 
+class PrintedAgain(Model):
+    """Where a field printed twice reads otherwise: that reading and its page."""
+
+    value: str
+    page: int | None = None
+
+
 class Field(Model):
     name: str
     value: str | None = None
@@ -120,6 +127,7 @@ class Field(Model):
     how: str = ""  # e.g. "label 'Policy number' right"
     required: bool = False
     threshold: float = 0.0
+    printed_again: PrintedAgain | None = None  # a second printing that disagrees
 
     @property
     def confident(self) -> bool:

@@ -43,7 +43,7 @@ from rekey.settings import Settings
 from rekey.store import Store
 from validators.engine import decide, run_rules
 from validators.registry import RuleContext
-from validators.rulesets import OPENERS, load_rulesets
+from validators.rulesets import OPENERS, RuleSet, load_rulesets
 
 DONE_ALREADY = "already processed"
 
@@ -271,8 +271,9 @@ def check(
     if case.doc_type is None:
         return [UNKNOWN_FORM], Decision(route="review", reasons=[UNKNOWN_FORM.message])
     ruleset = load_rulesets(settings.rules_dir).get(case.doc_type)
-    if ruleset is None:
-        return [], decide([], None)
+    if ruleset is None:  # no rules of its own: still no unsure value is keyed
+        findings = run_rules(case, RuleSet(doc_type=case.doc_type, rules=[]), RuleContext())
+        return findings, decide(findings, None)
     with reference_sources(settings) as reference:
         context = RuleContext(
             today=today or date.today(),

@@ -76,3 +76,19 @@ def test_a_document_whose_reading_raises_is_quarantined_with_the_stage(tmp_path:
     kept = settings.quarantine_dir / f"{case.id}-dot.png"
     reason = kept.with_name(kept.name + ".reason.txt").read_text()
     assert "reading crashed" in reason and "resize" in reason
+
+
+def test_an_amount_printed_twice_that_disagrees_is_a_finding_the_reviewer_sees(
+    tmp_path: Path,
+) -> None:
+    from rekey.models import CaseState
+    from tests.review_support import review_case
+
+    settings = Settings(_env_file=None, data_dir=tmp_path / "var")  # type: ignore[call-arg]
+    case = review_case(settings, tmp_path / "docs", 11, amount_claimed="14,250.00")
+    (finding,) = [f for f in case.findings if f.rule == "printed_again"]
+    assert finding.fields == ["amount_claimed"] and finding.severity == "error"
+    assert "'14250.00' on page 1" in finding.message
+    assert "'6783.91' where the form prints it again on page 2" in finding.message
+    assert case.state is CaseState.review
+    assert finding.message in case.decision.reasons

@@ -397,3 +397,20 @@ def test_adding_a_rule_is_one_function_and_one_yaml_line(tmp_path: Path, weekend
     path = write(tmp_path, "rules:\n  - rule: loss_on_weekend\n")
     (finding,) = run_rules(claim(date_of_loss="2026-10-03"), load_ruleset(path, "claim"), context())
     assert finding.rule == "loss_on_weekend" and finding.severity == "warning"
+
+
+def test_a_document_type_with_no_rule_set_still_sends_unsure_values_to_review(
+    tmp_path: Path,
+) -> None:
+    from rekey.pipeline import check as check_case
+    from rekey.settings import Settings
+
+    settings = Settings(rules_dir=tmp_path, data_dir=tmp_path / "data")  # no rule set at all
+    sure = make_case("survey", {"name": "Ada Lovelace", "city": "London"})
+    findings, decision = check_case(sure, settings)
+    assert (findings, decision.route) == ([], "auto")
+    unsure = make_case("survey", {"name": "Ada Lovelace", "city": "Lnodon"})
+    unsure.fields["city"] = unsure.fields["city"].model_copy(update={"confidence": 0.41})
+    findings, decision = check_case(unsure, settings)
+    assert [(f.rule, f.fields) for f in findings] == [("confidence", ["city"])]
+    assert decision.route == "review"

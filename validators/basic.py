@@ -181,3 +181,25 @@ def confidence(case: Case, params: NoParams, ctx: RuleContext) -> list[Finding]:
             )
         found.append(ctx.finding([name], message))
     return found
+
+
+def page_of(page: int | None) -> str:
+    return f" on page {page}" if page else ""
+
+
+@rule("printed_again", NoParams)
+def printed_again(case: Case, params: NoParams, ctx: RuleContext) -> list[Finding]:
+    """A value the form prints twice (the amount claimed and the total of the expenses) that
+    reads otherwise in its second place: a person decides which is right."""
+    found = []
+    for name, field in case.fields.items():
+        again = field.printed_again
+        if again is None or field.value is None or again.value == field.value:
+            continue
+        message = (
+            f"The {label(name)} reads {field.value!r}{page_of(field.page)} but "
+            f"{again.value!r} where the form prints it again{page_of(again.page)}; "
+            "check which is right."
+        )
+        found.append(ctx.finding([name], message))
+    return found

@@ -1,7 +1,9 @@
 """Run a rule set over a case, and decide: key it, send it to review, or reject it.
 
 A case is keyed automatically only when no finding is an error and every required field was
-read confidently (the ``confidence`` rule always runs, listed or not). An error from a rule
+read confidently, and no value the form prints twice reads otherwise in its second place
+(the ``confidence`` and ``printed_again`` rules always run, listed or not, and for a
+document type with no rule set of its own). An error from a rule
 the rule set lists as ``fatal`` rejects the case outright.
 """
 
@@ -11,11 +13,11 @@ import logging
 from dataclasses import replace
 
 from rekey.models import Case, Decision, Finding
-from validators.registry import RULES, NoParams, RuleContext
-from validators.rulesets import RuleSet
+from validators.registry import RULES, NoParams, Params, RuleContext
+from validators.rulesets import RuleSet, RuleUse
 
 log = logging.getLogger(__name__)
-ALWAYS = "confidence"
+ALWAYS = ("confidence", "printed_again")  # run whether the rule set lists them or not
 
 
 def run_rules(case: Case, ruleset: RuleSet, context: RuleContext) -> list[Finding]:
@@ -24,12 +26,12 @@ def run_rules(case: Case, ruleset: RuleSet, context: RuleContext) -> list[Findin
     ``context.reference`` adds sources to the rule set's, or replaces those of the same name.
     """
     sources = {**ruleset.sources, **context.reference}
-    uses = ruleset.uses()
-    if ALWAYS not in {use.rule for use, _ in uses}:
-        uses.append((None, NoParams()))  # type: ignore[arg-type]
+    uses: list[tuple[RuleUse | str, Params]] = list(ruleset.uses())
+    listed = {use.rule for use, _ in ruleset.uses()}
+    uses += [(name, NoParams()) for name in ALWAYS if name not in listed]
     findings: list[Finding] = []
     for use, params in uses:
-        name, severity = (use.rule, use.severity) if use else (ALWAYS, "error")
+        name, severity = (use, "error") if isinstance(use, str) else (use.rule, use.severity)
         ctx = replace(context, rule=name, severity=severity, reference=sources)
         try:
             findings.extend(RULES[name](case, params, ctx))
@@ -46,7 +48,9 @@ def run_rules(case: Case, ruleset: RuleSet, context: RuleContext) -> list[Findin
 def drop_repeats(findings: list[Finding]) -> list[Finding]:
     """A field already reported missing needs no second finding saying it was not found."""
     missing = {name for f in findings if f.rule == "required" for name in f.fields}
-    return [f for f in findings if not (f.rule == ALWAYS and f.fields and set(f.fields) <= missing)]
+    return [
+        f for f in findings if not (f.rule == ALWAYS[0] and f.fields and set(f.fields) <= missing)
+    ]
 
 
 def decide(findings: list[Finding], ruleset: RuleSet | None) -> Decision:
