@@ -43,7 +43,7 @@ from rekey.settings import Settings
 from rekey.store import Store
 from validators.engine import decide, run_rules
 from validators.registry import RuleContext
-from validators.rulesets import OPENERS, RuleSet, load_rulesets
+from validators.rulesets import OPENERS, RuleSet, RuleUse, load_rulesets
 
 DONE_ALREADY = "already processed"
 
@@ -271,8 +271,8 @@ def check(
     if case.doc_type is None:
         return [UNKNOWN_FORM], Decision(route="review", reasons=[UNKNOWN_FORM.message])
     ruleset = load_rulesets(settings.rules_dir).get(case.doc_type)
-    if ruleset is None:  # no rules of its own: still no unsure value is keyed
-        findings = run_rules(case, RuleSet(doc_type=case.doc_type, rules=[]), RuleContext())
+    if ruleset is None:  # no rules of its own: still nothing missing or unsure is keyed
+        findings = run_rules(case, default_ruleset(case), RuleContext())
         return findings, decide(findings, None)
     with reference_sources(settings) as reference:
         context = RuleContext(
@@ -282,6 +282,14 @@ def check(
         )
         findings = run_rules(case, ruleset, context)
     return findings, decide(findings, ruleset)
+
+
+def default_ruleset(case: Case) -> RuleSet:
+    """The checks of a document type with no rule set: its template's required fields are
+    there (``required``); ``confidence`` and ``printed_again`` always run."""
+    needed = [name for name, field in case.fields.items() if field.required]
+    uses = [RuleUse(rule="required", params={"fields": needed})] if needed else []
+    return RuleSet(doc_type=case.doc_type or "", rules=uses)
 
 
 @contextmanager

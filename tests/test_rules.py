@@ -399,7 +399,7 @@ def test_adding_a_rule_is_one_function_and_one_yaml_line(tmp_path: Path, weekend
     assert finding.rule == "loss_on_weekend" and finding.severity == "warning"
 
 
-def test_a_document_type_with_no_rule_set_still_sends_unsure_values_to_review(
+def test_a_document_type_with_no_rule_set_still_sends_missing_and_unsure_values_to_review(
     tmp_path: Path,
 ) -> None:
     from rekey.pipeline import check as check_case
@@ -413,4 +413,9 @@ def test_a_document_type_with_no_rule_set_still_sends_unsure_values_to_review(
     unsure.fields["city"] = unsure.fields["city"].model_copy(update={"confidence": 0.41})
     findings, decision = check_case(unsure, settings)
     assert [(f.rule, f.fields) for f in findings] == [("confidence", ["city"])]
+    assert decision.route == "review"
+    missing = make_case("survey", {"name": None, "city": "London"})
+    missing.fields["name"] = missing.fields["name"].model_copy(update={"required": True})
+    findings, decision = check_case(missing, settings)
+    assert [(f.rule, f.fields) for f in findings] == [("required", ["name"])]
     assert decision.route == "review"
