@@ -33,6 +33,7 @@ from extractors.marks import (
 )
 from extractors.mrz import locate_mrz
 from extractors.normalise import NormaliseError, given_name_first, normalise
+from extractors.plausible import why_not
 from extractors.tables import locate_form_rows, locate_region_rows, locate_table
 from extractors.templates import FieldSpec, Template
 from rekey.models import Field, Layout, PrintedAgain
@@ -47,6 +48,7 @@ SUSPECT_READINGS = (
     (re.compile(r"\b[A-Z][a-z]+-[a-z]"), "a name part read without its capital"),
 )
 SUSPECT_CONFIDENCE = 0.6
+IMPLAUSIBLE_CONFIDENCE = 0.4  # a value that does not look like its field's: never trusted
 DISAGREEMENT_CONFIDENCE = 0.5  # two readings of one value differ: a person decides
 RAW_TYPES = {"table", "choice", "list"}  # their locators hand over finished values
 
@@ -227,6 +229,9 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
     if hit is None:
         return base.model_copy(update={"how": "not found"})
     confidence, how = hit_confidence(hit), hit.how
+    if hit.several:  # choices ticked together: no value, a finding (rule several_ticked)
+        update = {"how": how, "page": hit.page, "box": hit.box, "several_ticked": list(hit.several)}
+        return base.model_copy(update=update)
     text = spec.fitted(hit.text)
     if text is None:  # where it looked is kept: a second reading may read it there
         missed = f"{how}; no match for {spec.pattern!r}"
@@ -245,6 +250,10 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         value, confidence, how = text, confidence * UNREADABLE_PENALTY, f"{how}; {exc}"
     if not value:
         return base.model_copy(update={"how": f"{how}; nothing readable"})
+    implausible = why_not(spec.looks_like, value) if spec.looks_like else None
+    if implausible:
+        confidence = min(confidence, IMPLAUSIBLE_CONFIDENCE)
+        how = f"{how}; does not look right: {implausible}"
     if scanned and not raw and not spec.check_digits:
         suspect = next((why for rx, why in SUSPECT_READINGS if rx.search(value)), None)
         if suspect:

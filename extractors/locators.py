@@ -73,6 +73,7 @@ class Hit:
     page: int | None = None
     box: Box | None = None
     words: tuple[Word, ...] = ()
+    several: tuple[str, ...] = ()  # a one-of choice with these options ticked together
 
 
 CAPTION_PUNCTUATION = ":;.,：；。，"  # what a caption ends in, in Latin and CJK forms
@@ -241,8 +242,11 @@ def locate_acroform(doc: Doc, loc: AcroformLocator) -> Hit | None:
         values = [loc.choices.get(v, v) for v in values]
     if not any(values):
         return None
-    text = joined(values, loc.format, loc.as_list)
-    return Hit(text=text, match=1.0, how=f"form field {', '.join(loc.names)}")
+    how = f"form field {', '.join(loc.names)}"
+    ticked = tuple(v for v in values if v)
+    if loc.choices and len(ticked) > 1:  # one of them is meant: not for rekey to guess
+        return Hit(text=" ".join(ticked), match=0.0, how=f"{how}; several ticked", several=ticked)
+    return Hit(text=joined(values, loc.format, loc.as_list), match=1.0, how=how)
 
 
 def joined(parts: list[str], fmt: str | None = None, as_list: bool = False) -> str:

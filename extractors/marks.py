@@ -252,4 +252,5 @@ def locate_region_choice(doc: Doc, loc: RegionChoiceLocator) -> Hit | None:
         how=f"ticked {best!r} of {len(loc.boxes)} boxes ({ratios[best]:.0%} ink)",
         page=loc.page,
         box=Box(x0=x0, y0=y0, x1=x1, y1=y1),
+        several=tuple(ticked) if len(ticked) > 1 else (),
     )

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from extractors.plausible import Looks
 from rekey.config import Regex, load_folder
 
 FieldTypeName = Literal["text", "date", "money", "identifier"]
@@ -294,6 +295,9 @@ class FieldSpec(_Strict):
     values: list[str] = Field(default_factory=list)
     values_match: float = Field(85.0, ge=50, le=100)
     values_from: Literal["countries"] | None = None  # a closed list kept elsewhere, added
+    # what the value must look like to be trusted (extractors.plausible): a person's name,
+    # a company, an address, a place
+    looks_like: Looks | None = None
     # other places the same value is printed (a total carried to another page): read too,
     # and when the readings differ the surer one is kept, for review
     printed_again: list[Locator] = Field(default_factory=list)

@@ -128,6 +128,7 @@ class Field(Model):
     required: bool = False
     threshold: float = 0.0
     printed_again: PrintedAgain | None = None  # a second printing that disagrees
+    several_ticked: list[str] = PydField(default_factory=list)  # a one-of choice's options
 
     @property
     def confident(self) -> bool:

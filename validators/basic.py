@@ -17,11 +17,13 @@ from validators.values import as_amount, as_bool, as_date, label, text
 class RequiredParams(Params):
     fields: list[str] = PydField(default_factory=list)
     any_of: list[list[str]] = PydField(default_factory=list)  # at least one of each group
+    only_one_of: list[list[str]] = PydField(default_factory=list)  # at most one of each group
 
 
 @rule("required", RequiredParams)
 def required(case: Case, params: RequiredParams, ctx: RuleContext) -> list[Finding]:
-    """Each listed field has a value; each ``any_of`` group has at least one."""
+    """Each listed field has a value; each ``any_of`` group has at least one; each
+    ``only_one_of`` group has at most one."""
     found = [
         ctx.finding([name], f"The {label(name)} is missing.")
         for name in params.fields
@@ -31,6 +33,13 @@ def required(case: Case, params: RequiredParams, ctx: RuleContext) -> list[Findi
         if all(text(case, name) is None for name in group):
             names = " or ".join(label(name) for name in group)
             found.append(ctx.finding(list(group), f"Neither the {names} is given; one is needed."))
+    for group in params.only_one_of:
+        given = [name for name in group if text(case, name) is not None]
+        if len(given) > 1:
+            names = " and the ".join(label(name) for name in given)
+            found.append(
+                ctx.finding(given, f"Both the {names} are given; the form takes only one.")
+            )
     return found
 
 
@@ -172,6 +181,8 @@ def confidence(case: Case, params: NoParams, ctx: RuleContext) -> list[Finding]:
     for name, field in case.fields.items():
         if field.confident or (not field.required and field.value is None):
             continue
+        if field.several_ticked:  # said by several_ticked, better than "not found"
+            continue
         if field.value is None:
             message = f"The {label(name)} was not found on the page."
         else:
@@ -203,3 +214,18 @@ def printed_again(case: Case, params: NoParams, ctx: RuleContext) -> list[Findin
         )
         found.append(ctx.finding([name], message))
     return found
+
+
+@rule("several_ticked", NoParams)
+def several_ticked(case: Case, params: NoParams, ctx: RuleContext) -> list[Finding]:
+    """A one-of choice (the W-9's tax classification) with several options ticked: rekey
+    does not guess which is meant."""
+    return [
+        ctx.finding(
+            [name],
+            f"The {label(name)} has several boxes ticked ({', '.join(field.several_ticked)}); "
+            "only one may be. Check the page or ask the sender.",
+        )
+        for name, field in case.fields.items()
+        if field.several_ticked
+    ]

@@ -17,7 +17,11 @@ from validators.registry import RULES, NoParams, Params, RuleContext
 from validators.rulesets import RuleSet, RuleUse
 
 log = logging.getLogger(__name__)
-ALWAYS = ("confidence", "printed_again")  # run whether the rule set lists them or not
+ALWAYS = (
+    "confidence",
+    "printed_again",
+    "several_ticked",
+)  # run whether the rule set lists them or not
 
 
 def run_rules(case: Case, ruleset: RuleSet, context: RuleContext) -> list[Finding]:

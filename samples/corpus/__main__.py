@@ -13,7 +13,7 @@ from samples.corpus.hostile import write_hostile
 from samples.corpus.inbox import write_inbox, write_review_inbox
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
-FORMS_HELP = "Folder holding the blank W-9 and CMS-1500 (default: ../shared/corpus/forms)."
+FORMS_HELP = "Folder holding the blank W-9 and CMS-1500 (default: samples/forms)."
 
 
 @app.command()

@@ -1,7 +1,7 @@
 """The real IRS W-9 and CMS-1500 blanks, filled with generated values.
 
-The blanks are read from the shared corpus (``../shared/corpus/forms`` beside the repository,
-``$REKEY_FORMS_DIR`` or an explicit folder); they are never copied into the repository.
+The blanks are carried in the repository with their provenance (``samples/forms``, see its
+README); ``$REKEY_FORMS_DIR`` or an explicit folder reads other copies.
 
 Two outputs per form: the *fillable* PDF (AcroForm values set, appearance streams generated,
 ``NeedAppearances`` on, the W-9's XFA removed so viewers show the AcroForm) and the
@@ -36,13 +36,12 @@ CPT = ["99213", "99214", "73110", "29125", "97110", "99203", "81002"]
 
 
 def forms_dir(explicit: Path | None = None) -> Path:
-    """Where the blanks live: ``explicit``, ``$REKEY_FORMS_DIR``, or ../shared/corpus/forms."""
+    """Where the blanks live: ``explicit``, ``$REKEY_FORMS_DIR``, or ``samples/forms``."""
     if explicit is not None:
         return explicit
     if env := os.environ.get("REKEY_FORMS_DIR"):
         return Path(env)
-    repo = Path(__file__).resolve().parents[2]
-    return repo.parent / "shared" / "corpus" / "forms"
+    return Path(__file__).resolve().parents[1] / "forms"
 
 
 def w9_values(seed: int) -> tuple[dict[str, str], dict[str, Any]]:
