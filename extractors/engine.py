@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from extractors import preprocess, register
 from extractors.classify import classify
 from extractors.extract import extract_fields, with_fallbacks
 from extractors.ocr import DEFAULT_LANG, ocr_page, tesseract, to_words
@@ -31,18 +32,22 @@ class Extraction:
     fields: dict[str, Field]
 
 
+UNREGISTERED_CONFIDENCE = 0.5  # a field on a page that did not register: never trusted
 RETRY_TURNS = (180, 90, 180)  # relative: upside down, then a quarter turn either way
 
 
 def header_page(source: Source, number: int = 1) -> Page:
+    """The page's header band: :data:`HEADER_SHARE` of its height from where its print
+    starts (a form printed smaller on larger paper, or shifted, starts lower)."""
     gray = source.image(number)
     height, width = gray.shape
-    band = gray[: int(height * HEADER_SHARE), :]
+    top = preprocess.print_top(gray)
+    band = gray[top : top + int(height * HEADER_SHARE), :]
     return Page(
         number=number,
         width=width,
         height=height,
-        words=to_words(tesseract(band, DEFAULT_LANG, psm=11), width, height),
+        words=to_words(tesseract(band, DEFAULT_LANG, psm=11), width, height, dy=top),
     )
 
 
@@ -92,12 +97,50 @@ def read_page(
 
 
 def scan_facts(source: Source, page: Page) -> Page:
-    """A scanned page with its turn and resampling recorded (its boxes are page-relative,
-    so they hold on the file's own pixels too)."""
+    """A scanned page with its turn, resampling and registration recorded (its boxes are
+    page-relative: on the file's own pixels too, or on the blank's when it registered)."""
     scan = source.scanned.get(page.number)
     if scan is None:
         return page
-    return page.model_copy(update={"rotation": scan.rotation, "scale": scan.scale})
+    facts = {"rotation": scan.rotation, "scale": scan.scale, "registration": scan.registration}
+    return page.model_copy(update=facts)
+
+
+def register_pages(source: Source, template: Template) -> None:
+    """Bring each scanned page with zones onto the template's blank (the same page of it)."""
+    if template.reference is None:
+        return
+    for number in sorted(source.scanned):
+        if not template.zones(number):
+            continue
+        reference = register.load_reference(template.reference, number)
+        h, fit = register.fit_page(source.image(number), reference)
+        fit = fit.model_copy(update={"reference": f"{template.reference.name} page {number}"})
+        gray = register.warp_to(source.image(number), h, reference) if fit.good else None
+        source.registered(number, gray if gray is not None else source.image(number), fit)
+
+
+def unregistered_doubt(fields: dict[str, Field], layout: Layout) -> dict[str, Field]:
+    """No field read on a page that did not register to its blank is trusted: its zones
+    may lie a line off, on a caption or a neighbour's value."""
+    off = {
+        p.number: p.registration
+        for p in layout.pages
+        if p.registration is not None and not p.registration.good
+    }
+    doubted = {}
+    for name, field in fields.items():
+        fit = off.get(field.page or 0)
+        if fit is None or field.value is None:
+            doubted[name] = field
+            continue
+        why = f"; page {field.page} not registered to its blank ({fit.inliers} inliers)"
+        update = {
+            "confidence": min(field.confidence, UNREGISTERED_CONFIDENCE),
+            "how": field.how + why,
+        }
+        doubted[name] = field.model_copy(update=update)
+    return doubted
 
 
 def extract_source(
@@ -112,6 +155,8 @@ def extract_source(
     scanned page is read whole (the slower path, kept as the reference).
     """
     template, done = (forced, {}) if forced else classify_source(source, templates)
+    if template is not None and zonal:
+        register_pages(source, template)
     read = [read_page(source, n, template, done, zonal) for n in source.numbers]
     pages = [scan_facts(source, page) for page in read]
     layout = Layout(pages=pages, acroform=source.acroform)
@@ -122,6 +167,7 @@ def extract_source(
         fields = verify_fields(source, template, fields)
     if template is not None:
         fields = with_fallbacks(layout, template, fields, source.image)
+        fields = unregistered_doubt(fields, layout)
     return Extraction(template, layout, fields)
 
 

@@ -67,7 +67,22 @@ def strip_noise(text: str) -> str:
     if not tokens:
         return ""
     cleaned = " ".join(tokens).strip(NOISE + AMPERSAND + " ")
-    return cleaned.rstrip(NOISE)
+    return unbracketed(cleaned.rstrip(NOISE))
+
+
+BRACKETS = {"(": ")", "[": "]", "{": "}"}
+
+
+def unbracketed(text: str) -> str:
+    """``text`` without a bracket at either end that closes nothing or opens nothing: the
+    edge of a printed box, read as ``(`` or ``]``."""
+    while text[:1] in BRACKETS and BRACKETS[text[0]] not in text:
+        text = text[1:].lstrip()
+    while text[-1:] in BRACKETS.values() and not any(
+        o in text for o, c in BRACKETS.items() if c == text[-1]
+    ):
+        text = text[:-1].rstrip()
+    return text
 
 
 def find_date(text: str) -> str:

@@ -7,7 +7,7 @@ work. Images (PNG, JPEG, multi-page TIFF) are all scanned pages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import numpy as np
 from extractors import orientation, preprocess, raster, stamps, textsize
 from extractors.pdf import acroform_values, text_pages
 from extractors.sniff import media_type
-from rekey.models import Page
+from rekey.models import Page, Registration
 
 RASTER_DPI = 200  # for looking at digital pages (checkboxes, signatures, pictures)
 
@@ -29,6 +29,7 @@ class ScannedPage:
     skew: float
     scale: float = 1.0  # the resampling applied to the file's pixels
     steps: tuple[str, ...] = ()  # the clean-up steps the page's measures called for
+    registration: Registration | None = None  # brought onto its template's blank
 
 
 def prepare(image: raster.PageImage) -> ScannedPage:
@@ -73,17 +74,20 @@ class Source:
             self._rendered[number] = raster.render_page(self.path, number, RASTER_DPI).gray
         return self._rendered[number]
 
+    def registered(self, number: int, gray: np.ndarray, fit: Registration) -> None:
+        """Record how a scanned page registered to its blank, and, when it did well, put
+        the page in the blank's frame."""
+        page = self.scanned[number]
+        self.scanned[number] = replace(page, gray=gray if fit.good else page.gray, registration=fit)
+
     def turn(self, number: int, degrees: int) -> None:
         """Turn a scanned page clockwise by a multiple of 90° (its first reading showed it
         was not upright after all)."""
         page = self.scanned[number]
-        self.scanned[number] = ScannedPage(
-            number,
-            preprocess.quarter_turn(page.gray, degrees % 360),
-            (page.rotation + degrees) % 360,
-            page.skew,
-            page.scale,
-            page.steps,
+        self.scanned[number] = replace(
+            page,
+            gray=preprocess.quarter_turn(page.gray, degrees % 360),
+            rotation=(page.rotation + degrees) % 360,
         )
 
     @cached_property

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from extractors.plausible import Looks
 from rekey.config import Regex, load_folder
+from rekey.errors import ConfigError
 
 FieldTypeName = Literal["text", "date", "money", "identifier"]
 
@@ -340,6 +341,9 @@ class Template(_Strict):
     # how Tesseract lays out the stacked zones of a scan: 6 reads one uniform block; 4, a
     # column of lines of varying size (pale, widely spaced entries such as the W-9's)
     zone_psm: Literal[4, 6] = 6
+    # the blank form (PDF or image; relative to this file) its zones were drawn on: every
+    # scanned page is registered to it before its zones are read (extractors.register)
+    reference: Path | None = None
     fields: dict[str, FieldSpec]
 
     def zones(self, page: int) -> list[ZoneBox] | None:
@@ -375,4 +379,16 @@ def padded(box: ZoneBox, pad: float) -> ZoneBox:
 
 @cache
 def load_templates(folder: Path) -> dict[str, Template]:
-    return load_folder(folder, Template)
+    return {name: with_reference(t, folder) for name, t in load_folder(folder, Template).items()}
+
+
+def with_reference(template: Template, folder: Path) -> Template:
+    """``template`` with its blank's path resolved from its own folder, and there."""
+    if template.reference is None:
+        return template
+    path = (folder / template.reference).resolve()
+    if not path.is_file():
+        raise ConfigError(
+            f"the blank {path} is not there", file=folder / f"{template.name}.yaml", key="reference"
+        )
+    return template.model_copy(update={"reference": path})

@@ -76,6 +76,18 @@ class Word(Model):
     source: WordSource = "text"
 
 
+class Registration(Model):
+    """How well a scanned page was brought onto its template's blank (extractors.register)."""
+
+    good: bool  # well enough to trust its zones
+    matches: int  # feature matches kept by the ratio test
+    inliers: int  # of them, those the fit explains
+    inlier_share: float
+    residual_px: float | None = None  # median distance after the fit, blank pixels (300 dpi)
+    correlation: float | None = None  # ECC's correlation of blank and registered page
+    reference: str | None = None  # the blank
+
+
 class Page(Model):
     number: int  # 1-based
     width: float  # points for PDFs, pixels for images
@@ -83,6 +95,7 @@ class Page(Model):
     words: list[Word] = PydField(default_factory=list)
     rotation: int = 0
     scale: float = 1.0  # a scan's resampling: its pixels are the file's times this
+    registration: Registration | None = None  # a scan brought onto its template's blank
 
     @property
     def text(self) -> str:

@@ -173,3 +173,58 @@ def write_tiff(images: list[np.ndarray], dpi: int, path: Path, quality: int = 75
         compression="jpeg", quality=quality,
     )  # fmt: skip
     return path
+
+
+PAPERS_MM = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
+MM_PER_INCH = 25.4
+
+
+@dataclass(frozen=True)
+class PrintScan:
+    """A page printed on ``paper`` with the printer's scale-to-fit (``fit``: 0.90-1.00 of the
+    largest size that fits), shifted by ``offset_mm`` and tilted by ``skew`` degrees on the
+    glass, scanned at ``dpi``; ``faint`` is a second-generation copy (grey ink, soft)."""
+
+    paper: str
+    fit: float
+    offset_mm: tuple[float, float]
+    skew: float
+    dpi: int
+    faint: bool = False
+    tagged: bool = True
+
+
+def plan_print_scan(rng: np.random.Generator) -> PrintScan:
+    return PrintScan(
+        paper=str(rng.choice(list(PAPERS_MM))),
+        fit=float(rng.uniform(0.90, 1.00)),
+        offset_mm=(float(rng.uniform(-10, 10)), float(rng.uniform(-10, 10))),
+        skew=float(rng.uniform(-2.0, 2.0)),
+        dpi=int(rng.choice([100, 150, 200, 300])),
+        faint=bool(rng.random() < 0.3),
+        tagged=bool(rng.random() < 0.5),
+    )
+
+
+def print_and_scan(
+    page: np.ndarray, page_dpi: int, plan: PrintScan, rng: np.random.Generator
+) -> np.ndarray:
+    """``page`` (rendered at ``page_dpi``) as ``plan`` prints and scans it: the whole sheet
+    of paper at the scan's resolution, the printed page scaled, shifted and tilted on it."""
+    paper_w, paper_h = (mm / MM_PER_INCH * plan.dpi for mm in PAPERS_MM[plan.paper])
+    h, w = page.shape
+    fits = min(paper_w / (w / page_dpi * plan.dpi), paper_h / (h / page_dpi * plan.dpi))
+    scale = min(fits, 1.0) * plan.fit * plan.dpi / page_dpi
+    dx, dy = (mm / MM_PER_INCH * plan.dpi for mm in plan.offset_mm)
+    centre = (paper_w / 2 + dx, paper_h / 2 + dy)
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), plan.skew, scale)
+    matrix[:, 2] += np.array(centre) - np.array([w / 2, h / 2])
+    size = (round(paper_w), round(paper_h))
+    sheet = cv2.warpAffine(page, matrix, size, flags=cv2.INTER_AREA, borderValue=255)
+    work = sheet.astype(np.float32)
+    if plan.faint:  # a copy of a copy: grey ink, softened edges
+        work = 255 - (255 - cv2.GaussianBlur(work, (0, 0), 0.8)) * 0.6
+    work += rng.normal(0, 5.0, work.shape).astype(np.float32)
+    out = np.clip(work, 0, 255).astype(np.uint8)
+    ok, data = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if ok else out
