@@ -38,6 +38,7 @@ REQUIRED = (
     "speed.batch_overhead",
     "speed.scan_pages_per_minute",
     "speed.digital_pages_per_minute",
+    "speed.registration_share",
     "memory.batch_peak_rss_mb",
     "memory.batch_documents",
     "holdout.seed",
@@ -409,6 +410,9 @@ def speed_lines(result: dict[str, Any]) -> list[str]:
         "| | | |",
         f"| digital pages per minute (one core) | "
         f"{num(speed.get('digital_pages_per_minute'), 1)} | | | |",
+        f"| registration share (of a registered page's reading time) | "
+        f"{pct(speed.get('registration_share'))} | "
+        f"{spread_text(speed.get('registration_share_spread'))} | | |",
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import statistics
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,7 @@ def rekey_ocr(path: Path) -> Any:
 
 
 ZONAL_DOCS = 6
+REGISTERED_DOCS = 12
 
 
 def zoned_doc_types(templates: list[Any]) -> set[str]:
@@ -186,6 +188,41 @@ def inprocess_vs_pytesseract(ctx: Context) -> timing.Measured:
     return _detail(
         ctx, "inprocess_vs_pytesseract", detail | accuracy | {"documents": [d.name for d in docs]}
     )
+
+
+@figure("speed.registration_share")
+def registration_share(ctx: Context) -> timing.Measured:
+    """Registration's cost: the seconds spent bringing scanned pages onto their blank (the
+    ``seconds`` each page's registration records) over the seconds of the documents' whole
+    reading (opening and preparing the file, classifying, registering, reading the zones),
+    on the corpus's scanned documents whose template names a blank. Median of the repeats."""
+    from extractors.engine import extract_source
+    from extractors.registry import read_document
+    from extractors.templates import load_templates
+
+    templates = list(load_templates(ctx.settings.templates_dir).values())
+    blanks = {t.doc_type for t in templates if t.reference is not None}
+    docs = ctx.pick(lambda d: d.scanned and d.truth.doc_type in blanks, REGISTERED_DOCS)
+    if not docs:
+        raise Missing(f"no scanned document of a kind with a blank ({', '.join(sorted(blanks))})")
+    shares, registered = [], 0
+    for _ in range(max(1, ctx.repeat)):
+        spent = whole = 0.0
+        for doc in docs:
+            seconds, found = timing.timed(
+                lambda doc=doc: extract_source(read_document(doc.path), templates)
+            )
+            fits = [p.registration for p in found.layout.pages if p.registration]
+            spent += sum(f.seconds or 0.0 for f in fits)
+            registered += sum(f.good for f in fits)
+            whole += seconds
+        shares.append(spent / whole)
+    ctx.extra.setdefault("speed_details", {})["registration_share"] = {
+        "documents": [d.name for d in docs],
+        "pages_registered_well": registered // max(1, ctx.repeat),
+        "share_spread": timing.spread(shares),
+    }
+    return timing.Measured(round(statistics.median(shares), 4), timing.spread(shares))
 
 
 def field_accuracy(docs: list[Any], sources: list[Any], templates: list[Any], zonal: bool) -> float:

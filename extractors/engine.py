@@ -8,6 +8,7 @@ declares them (:mod:`extractors.zonal`); full-page OCR remains the fallback.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -113,11 +114,18 @@ def register_pages(source: Source, template: Template) -> None:
     for number in sorted(source.scanned):
         if not template.zones(number):
             continue
+        started = time.perf_counter()
         reference = register.load_reference(template.reference, number)
         h, fit = register.fit_page(source.image(number), reference)
-        fit = fit.model_copy(update={"reference": f"{template.reference.name} page {number}"})
-        gray = register.warp_to(source.image(number), h, reference) if fit.good else None
-        source.registered(number, gray if gray is not None else source.image(number), fit)
+        gray = register.warp_to(source.image(number), h, reference) if h is not None else None
+        facts = {
+            "reference": f"{template.reference.name} page {number}",
+            "seconds": round(time.perf_counter() - started, 4),
+        }
+        fit = fit.model_copy(update=facts)
+        source.registered(
+            number, gray if fit.good and gray is not None else source.image(number), fit
+        )
 
 
 def unregistered_doubt(fields: dict[str, Field], layout: Layout) -> dict[str, Field]:

@@ -23,6 +23,7 @@ import pypdfium2
 from rekey.errors import ConfigError
 from rekey.models import Registration
 
+ECC_SHARE = 0.5  # ECC refines at half the work size: a third of the time of the whole
 WORK_WIDTH = 1100  # pixels across: features are found at this size (about 130 dpi)
 REFERENCE_DPI = 300  # the blank is held, and pages registered, at this resolution
 FEATURES = 6000
@@ -96,17 +97,23 @@ def _sane(h: np.ndarray) -> bool:
 def _refined(
     ref_small: np.ndarray, page_small: np.ndarray, h: np.ndarray
 ) -> tuple[np.ndarray, float]:
-    """ECC's refinement of ``h`` (page→reference, work pixels) and its correlation; the fit
-    unchanged, correlation 0, when ECC does not converge."""
-    warp = np.linalg.inv(h).astype(np.float32)  # ECC maps template (reference) → input
-    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 1e-4)
+    """ECC's refinement of ``h`` (page→reference, work pixels), run at :data:`ECC_SHARE` of
+    the work size, and its correlation; the fit unchanged, correlation 0, when ECC does not
+    converge."""
+    half = np.diag([ECC_SHARE, ECC_SHARE, 1.0])
+    shrink = {"fx": ECC_SHARE, "fy": ECC_SHARE, "interpolation": cv2.INTER_AREA}
+    ref_half = cv2.resize(ref_small, None, **shrink)
+    page_half = cv2.resize(page_small, None, **shrink)
+    warp = np.linalg.inv(half @ h @ np.linalg.inv(half)).astype(np.float32)  # reference → page
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-5)
     try:
         correlation, warp = cv2.findTransformECC(
-            ref_small, page_small, warp, cv2.MOTION_HOMOGRAPHY, criteria, None, 3
+            ref_half, page_half, warp, cv2.MOTION_HOMOGRAPHY, criteria, None, 3
         )
     except cv2.error:
         return h, 0.0
-    return np.linalg.inv(warp.astype(np.float64)), float(correlation)
+    refined = np.linalg.inv(half) @ np.linalg.inv(warp.astype(np.float64)) @ half
+    return refined, float(correlation)
 
 
 def fit_page(gray: np.ndarray, reference: Reference) -> tuple[np.ndarray | None, Registration]:

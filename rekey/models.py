@@ -86,6 +86,7 @@ class Registration(Model):
     residual_px: float | None = None  # median distance after the fit, blank pixels (300 dpi)
     correlation: float | None = None  # ECC's correlation of blank and registered page
     reference: str | None = None  # the blank
+    seconds: float | None = None  # what registering the page took
 
 
 class Page(Model):

@@ -34,6 +34,7 @@ def test_extraction_is_cached_by_content(tmp_path: Path, sample_pdfs: list[Path]
 def test_a_new_template_version_reads_again(tmp_path: Path, sample_pdfs: list[Path]) -> None:
     templates = tmp_path / "templates"
     shutil.copytree(Path(Settings().templates_dir), templates)
+    shutil.copytree(Path(Settings().templates_dir).parent / "forms", tmp_path / "forms")  # blanks
     settings = settings_in(tmp_path).model_copy(update={"templates_dir": templates})
     case, _ = pipeline.intake(sample_pdfs[0], settings)
     pipeline.extract_document(case, settings)

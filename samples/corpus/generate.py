@@ -14,7 +14,7 @@ import json
 import random
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from decimal import ROUND_UP, Decimal
 from pathlib import Path
@@ -47,7 +47,13 @@ ERRORS = {
     "batch_csv": ("under_18",),
     "batch_xlsx": ("under_18",),
 }
-RENDITION_WEIGHTS = {"digital": 25, "clean_scan": 30, "office_scan": 25, "bad_fax": 20}
+RENDITION_WEIGHTS = {
+    "digital": 25, "clean_scan": 30, "office_scan": 25, "bad_fax": 20, "print_scan": 20,
+}  # fmt: skip
+PRINT_SCAN_CONTAINERS = ("png", "jpg", "pdf")  # one page; several pages go to a PDF
+SEVERAL_PAGES = {"claim"}  # kinds whose scans have more than one page
+# the generator's own version: a corpus written by another is written again
+GENERATOR_VERSION = 2
 FORM_RENDITION_WEIGHTS = {"digital": 15, "flattened": 15} | {
     k: v for k, v in RENDITION_WEIGHTS.items() if k != "digital"
 }
@@ -60,6 +66,7 @@ STAMP_FIELDS = {
 }
 PASSPORT_STAMP_BOX = (0.34, 0.5, 0.7, 0.56)  # over the date of birth
 BATCH_ROWS = 20
+PRINT_DPI = 300  # pages are rendered at this before they are printed
 MANIFEST = "manifest.json"
 POLICIES = "policies.csv"
 
@@ -106,6 +113,9 @@ def _spec(index: int, kind: str, rng: random.Random, seed: int, error_share: flo
         rendition = rng.choices(list(weights), weights=list(weights.values()))[0]
         if rendition in ("digital", "flattened"):
             container = "png" if kind == "passport" else "pdf"
+        elif rendition == "print_scan":
+            container = rng.choice(PRINT_SCAN_CONTAINERS)
+            container = "pdf" if kind in SEVERAL_PAGES else container
         else:
             container = rng.choice(["pdf", "pdf", "tiff"])
     error = None
@@ -217,7 +227,12 @@ def build(spec: DocSpec, out: Path, forms: Path | None = None) -> list[dict[str,
     skews: list[float]
     rotations: list[int]
     dpi: int | None
-    if rendition is None:  # digital or flattened
+    if spec.rendition == "print_scan":
+        picture = image if spec.kind == "passport" else None
+        plans, dpi, pages = _print_scan(spec, digital, picture, pages)
+        skews, rotations = [p.skew for p in plans], [0] * pages
+        meta["container"] = spec.container
+    elif rendition is None:  # digital or flattened
         dpi = None
         if spec.kind == "passport":
             Image.fromarray(image).save(target, dpi=(PASSPORT_DPI, PASSPORT_DPI))
@@ -268,6 +283,32 @@ def build(spec: DocSpec, out: Path, forms: Path | None = None) -> list[dict[str,
     )
     (out / f"{spec.name}.truth.json").write_text(_truth_json(truth), encoding="utf-8")
     return policies
+
+
+def _print_scan(
+    spec: DocSpec, digital: Path, picture: np.ndarray | None, pages: int
+) -> tuple[list[degrade.PrintScan], int | None, int]:
+    """Print the document's pages and scan them (:func:`degrade.print_and_scan`) into
+    ``spec``'s file; returns the plans, the DPI tag written (None: none) and the pages."""
+    rng = np.random.default_rng(spec.seed)
+    if picture is not None:
+        images = [picture]
+        source_dpi = PASSPORT_DPI
+    else:
+        images, source_dpi = degrade.rasterise(digital, PRINT_DPI, pages=pages), PRINT_DPI
+    plan = degrade.plan_print_scan(rng)
+    if spec.container == "pdf":  # an image-only PDF has a page size: it always says its DPI
+        plan = replace(plan, tagged=True)
+    scans = [degrade.print_and_scan(im, source_dpi, plan, rng) for im in images]
+    target = digital.parent / f"{spec.name}.{spec.container}"
+    if spec.container == "pdf":
+        degrade.write_pdf(scans, plan.dpi, target)
+    else:
+        save = {"dpi": (plan.dpi, plan.dpi)} if plan.tagged else {}
+        kind = "JPEG" if spec.container == "jpg" else "PNG"
+        quality = {"quality": 80} if kind == "JPEG" else {}
+        Image.fromarray(scans[0]).save(target, kind, **save, **quality)
+    return [plan] * len(scans), plan.dpi if plan.tagged else None, len(scans)
 
 
 def _build_batch(spec: DocSpec, out: Path) -> list[dict[str, str]]:
@@ -351,6 +392,7 @@ def generate(
     manifest = {
         "seed": seed,
         "n": len(specs),
+        "generator": GENERATOR_VERSION,
         "error_share": error_share,
         "today": TODAY.isoformat(),
         "policies": POLICIES,
@@ -367,7 +409,10 @@ def is_complete(folder: Path) -> bool:
     manifest = folder / MANIFEST
     if not manifest.is_file():
         return False
-    docs = json.loads(manifest.read_text())["documents"]
+    written = json.loads(manifest.read_text())
+    if written.get("generator") != GENERATOR_VERSION:
+        return False
+    docs = written["documents"]
     return all((folder / d["file"]).is_file() and (folder / d["truth"]).is_file() for d in docs)
 
 

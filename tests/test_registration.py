@@ -1,0 +1,108 @@
+"""Scans of the real W-9 and CMS-1500 printed the way offices print them (scaled to fit A4
+or Letter, shifted, tilted, 100-300 dpi, with or without a DPI tag) are registered to their
+blank before their zones are read; a page that does not register has no confident field."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from extractors.engine import extract_source
+from extractors.registry import read_document
+from extractors.templates import load_templates
+from rekey.settings import Settings
+from samples.corpus import degrade, irs
+
+TODAY = date(2026, 11, 2)
+CAPTIONS = ("Name (as shown", "Business name", "City, state", "Address (number")
+
+
+def printed_and_scanned(kind: str, seed: int, plan: degrade.PrintScan, folder: Path) -> Path:
+    values, _ = irs.w9_values(seed) if kind == "w9" else irs.cms1500_values(seed, TODAY)
+    flat = irs.flatten_form(irs.forms_dir() / irs.BLANKS[kind], values, folder / "flat.pdf")
+    page = degrade.rasterise(flat, 300, pages=1)[0]
+    scan = degrade.print_and_scan(page, 300, plan, np.random.default_rng(seed))
+    target = folder / f"{kind}-{seed}.png"
+    Image.fromarray(scan).save(target, **({"dpi": (plan.dpi,) * 2} if plan.tagged else {}))
+    return target
+
+
+def truth_of(kind: str, seed: int) -> dict[str, object]:
+    return (irs.w9_values(seed) if kind == "w9" else irs.cms1500_values(seed, TODAY))[1]
+
+
+@pytest.fixture(scope="module")
+def templates() -> list:
+    return list(load_templates(Settings().templates_dir).values())
+
+
+PLANS = {
+    "a4-92pc-150dpi-untagged": degrade.PrintScan("a4", 0.92, (8.0, -6.0), 1.2, 150, tagged=False),
+    "letter-100pc-300dpi": degrade.PrintScan("letter", 1.0, (-10.0, 10.0), -2.0, 300),
+    "a4-faint-copy-200dpi": degrade.PrintScan("a4", 0.96, (5.0, 9.0), 0.7, 200, faint=True),
+}
+
+
+@pytest.mark.parametrize("plan", list(PLANS), ids=list(PLANS))
+def test_a_printed_and_scanned_w9_is_registered_and_read_where_its_values_are(
+    plan: str, templates: list, tmp_path: Path
+) -> None:
+    path = printed_and_scanned("w9", 5, PLANS[plan], tmp_path)
+    found = extract_source(read_document(path), templates)
+    assert found.template is not None and found.template.doc_type == "w9"
+    fit = found.layout.pages[0].registration
+    assert fit is not None and fit.good, fit
+    assert fit.inliers >= 100 and fit.residual_px is not None and fit.residual_px <= 3
+    assert fit.reference == "fw9-blank.pdf page 1" and fit.seconds is not None
+    truth = truth_of("w9", 5)
+    for name in ("name", "business_name", "city_state_zip", "account_numbers"):
+        field = found.fields[name]
+        assert field.value == truth[name] or not field.confident, (name, field)
+        assert not any(c.casefold() in (field.value or "").casefold() for c in CAPTIONS)
+    right = sum(found.fields[n].value == truth[n] for n in ("name", "city_state_zip"))
+    assert right == 2, {n: found.fields[n].value for n in ("name", "city_state_zip")}
+
+
+def test_a_printed_and_scanned_cms1500_is_registered(templates: list, tmp_path: Path) -> None:
+    path = printed_and_scanned("cms1500", 4, PLANS["a4-92pc-150dpi-untagged"], tmp_path)
+    found = extract_source(read_document(path), templates)
+    assert found.template is not None and found.template.doc_type == "cms1500"
+    fit = found.layout.pages[0].registration
+    assert fit is not None and fit.good, fit
+    truth = truth_of("cms1500", 4)
+    assert found.fields["patient_name"].value == truth["patient_name"]
+
+
+def test_a_page_that_does_not_register_has_no_confident_field(
+    templates: list, tmp_path: Path
+) -> None:
+    """A claim form read as a W-9 (a template forced on the wrong form) cannot be brought
+    onto the W-9's blank: none of its zones is trusted."""
+    pdf = Path(__file__).parent.parent / "samples" / "inbox" / "claim-11.pdf"
+    page = degrade.rasterise(pdf, 200, pages=1)[0]
+    scan = tmp_path / "claim.png"
+    Image.fromarray(page).save(scan, dpi=(200, 200))
+    w9 = next(t for t in templates if t.doc_type == "w9")
+    found = extract_source(read_document(scan), templates, forced=w9)
+    fit = found.layout.pages[0].registration
+    assert fit is not None and not fit.good
+    assert not any(f.confident for f in found.fields.values())
+    read = [f for f in found.fields.values() if f.value is not None]
+    assert read and all("not registered to its blank" in f.how for f in read)
+
+
+def test_a_template_whose_blank_is_missing_names_its_file_and_key(tmp_path: Path) -> None:
+    from rekey.errors import ConfigError
+
+    source = Path(Settings().templates_dir) / "w9.yaml"
+    (tmp_path / "w9.yaml").write_text(source.read_text())
+    load_templates.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match=r"w9\.yaml: reference: the blank .*fw9-blank\.pdf"):
+            load_templates(tmp_path)
+    finally:
+        load_templates.cache_clear()
