@@ -91,7 +91,7 @@ def read_page(
         return Page(number=number, width=width, height=height, words=[])
     if zones:
         boxes = [Box(x0=x0, y0=y0, x1=x1, y1=y1) for x0, y0, x1, y1 in zones]
-        return read_zones(number, source.image(number), boxes, lang, template.zone_psm)
+        return read_zones(number, source.zone_image(number), boxes, lang, template.zone_psm)
     if number in done and lang == DEFAULT_LANG:
         return done[number]
     return ocr_page(number, source.image(number), lang)
@@ -117,15 +117,15 @@ def register_pages(source: Source, template: Template) -> None:
         started = time.perf_counter()
         reference = register.load_reference(template.reference, number)
         h, fit = register.fit_page(source.image(number), reference)
-        gray = register.warp_to(source.image(number), h, reference) if h is not None else None
-        facts = {
-            "reference": f"{template.reference.name} page {number}",
-            "seconds": round(time.perf_counter() - started, 4),
-        }
-        fit = fit.model_copy(update=facts)
-        source.registered(
-            number, gray if fit.good and gray is not None else source.image(number), fit
-        )
+        facts = {"reference": f"{template.reference.name} page {number}"}
+        if h is None or not fit.good:
+            facts["seconds"] = round(time.perf_counter() - started, 4)
+            source.registered(number, fit.model_copy(update=facts), source.image(number), None)
+            continue
+        gray = register.warp_to(source.image(number), h, reference)
+        filled = register.drop_out(gray, reference)
+        facts["seconds"] = round(time.perf_counter() - started, 4)
+        source.registered(number, fit.model_copy(update=facts), gray, filled)
 
 
 def unregistered_doubt(fields: dict[str, Field], layout: Layout) -> dict[str, Field]:

@@ -241,10 +241,15 @@ def locate_region_choice(doc: Doc, loc: RegionChoiceLocator) -> Hit | None:
         for name, b in loc.boxes.items()
     }
     ticked = [name for name, r in ratios.items() if r >= (TICKED_ABOVE + EMPTY_BELOW) / 2]
-    if not ticked:
-        return None
-    best = max(ticked, key=ratios.get)
     certainty = min(_certainty(r, EMPTY_BELOW, TICKED_ABOVE) for r in ratios.values())
+    if not ticked:
+        if loc.unticked is None:
+            return None
+        x0, y0, x1, y1 = next(iter(loc.boxes.values()))
+        how = f"none of {len(loc.boxes)} boxes ticked"
+        box = Box(x0=x0, y0=y0, x1=x1, y1=y1)
+        return Hit(text=loc.unticked, match=certainty, how=how, page=loc.page, box=box)
+    best = max(ticked, key=ratios.get)
     x0, y0, x1, y1 = loc.boxes[best]
     return Hit(
         text=best,

@@ -37,7 +37,7 @@ SCALE_RANGE = (0.6, 1.7)  # a page scaled beyond these is not this form
 MAX_PERSPECTIVE = 2e-4  # scanners do not photograph: the fit is nearly affine
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Reference:
     """A blank page at :data:`REFERENCE_DPI`, with its features at :data:`WORK_WIDTH`."""
 
@@ -165,3 +165,23 @@ def warp_to(gray: np.ndarray, h: np.ndarray, reference: Reference) -> np.ndarray
     """``gray`` in the reference's frame (its size, its resolution), paper where it has none."""
     height, width = reference.gray.shape
     return cv2.warpPerspective(gray, h, (width, height), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+BLANK_INK = 160  # grey levels darker than this on the blank are its print
+DROP_MARGIN = 5  # pixels round the blank's print dropped with it (the fit is within ~2)
+
+
+@cache
+def _print_of(reference: Reference) -> np.ndarray:
+    """Where the blank prints (its captions, rules, comb ticks), widened by the fit's slack."""
+    ink = (reference.gray < BLANK_INK).astype(np.uint8)
+    return cv2.dilate(ink, np.ones((DROP_MARGIN, DROP_MARGIN), np.uint8)) > 0
+
+
+def drop_out(registered: np.ndarray, reference: Reference) -> np.ndarray:
+    """A registered page with the blank's own print whited out, leaving what was filled in:
+    a value written across a comb's ticks or a box's rule is read without them (the
+    form-processing "drop-out")."""
+    out = registered.copy()
+    out[_print_of(reference)] = 255
+    return out

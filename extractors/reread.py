@@ -58,10 +58,10 @@ AGREEING = 2  # looks that must read the same value
 
 def read_look(source: Source, template: Template, number: int, look: Look) -> Page:
     """A scanned page read in ``look``: the template's zones, or the whole page."""
-    page_image = source.image(number)
+    zones = template.zones(number)
+    page_image = source.zone_image(number) if zones else source.image(number)
     height, width = page_image.shape
     gray = look.image(page_image)
-    zones = template.zones(number)
     if zones:
         boxes = [Box(x0=x0, y0=y0, x1=x1, y1=y1) for x0, y0, x1, y1 in zones]
         psm = OTHER_ZONE_PSM[template.zone_psm] if look.block else template.zone_psm

@@ -30,6 +30,7 @@ class ScannedPage:
     scale: float = 1.0  # the resampling applied to the file's pixels
     steps: tuple[str, ...] = ()  # the clean-up steps the page's measures called for
     registration: Registration | None = None  # brought onto its template's blank
+    filled: np.ndarray | None = None  # registered, with the blank's print dropped out
 
 
 def prepare(image: raster.PageImage) -> ScannedPage:
@@ -74,11 +75,19 @@ class Source:
             self._rendered[number] = raster.render_page(self.path, number, RASTER_DPI).gray
         return self._rendered[number]
 
-    def registered(self, number: int, gray: np.ndarray, fit: Registration) -> None:
-        """Record how a scanned page registered to its blank, and, when it did well, put
-        the page in the blank's frame."""
+    def registered(
+        self, number: int, fit: Registration, gray: np.ndarray, filled: np.ndarray
+    ) -> None:
+        """Record how a scanned page registered to its blank; when it did well, the page
+        in the blank's frame, and what was filled in on it (for its zones)."""
         page = self.scanned[number]
-        self.scanned[number] = replace(page, gray=gray if fit.good else page.gray, registration=fit)
+        self.scanned[number] = replace(page, gray=gray, filled=filled, registration=fit)
+
+    def zone_image(self, number: int) -> np.ndarray:
+        """What a page's zones are read from: what was filled in on a registered scan, else
+        the page itself."""
+        scan = self.scanned.get(number)
+        return scan.filled if scan is not None and scan.filled is not None else self.image(number)
 
     def turn(self, number: int, degrees: int) -> None:
         """Turn a scanned page clockwise by a multiple of 90° (its first reading showed it

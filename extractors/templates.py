@@ -113,11 +113,13 @@ class RegionLocator(_Strict):
 
 
 class RegionChoiceLocator(_Strict):
-    """Tick boxes at fixed places: the value is the name of the one ticked."""
+    """Tick boxes at fixed places: the value is the name of the one ticked; when none is,
+    ``unticked`` (a lone tick box: ``false``), or nothing found."""
 
     kind: Literal["region_choice"] = "region_choice"
-    boxes: dict[str, ZoneBox] = Field(min_length=2)
+    boxes: dict[str, ZoneBox] = Field(min_length=1)
     page: int = 1
+    unticked: str | None = None
 
 
 class ColumnLocator(_Strict):

@@ -150,7 +150,7 @@ def verify_fields(source: Source, template: Template, fields: dict[str, Field]) 
     for page, model in sorted({(f.page, models[n]) for n, f in todo.items()}, key=str):
         batch = {n: f for n, f in todo.items() if f.page == page and models[n] == model}
         boxes = [f.box.padded(PAD) for f in batch.values()]
-        gray = source.image(page)
+        gray = source.zone_image(page)
         second = read_zones(page, gray, boxes, model)
         again = None  # the page's own model on the crops alone: a reading in another context
         if template.zones(page) is None:

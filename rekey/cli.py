@@ -307,6 +307,34 @@ def demo(
 
 
 register_review(app)
+template_app = typer.Typer(no_args_is_help=True, help="Templates: how a form is read.")
+app.add_typer(template_app, name="template")
+
+
+@template_app.command("draft")
+def template_draft(
+    blank: Path = typer.Argument(..., help="A fillable blank form (PDF with form fields)."),
+    doc_type: str = typer.Option(..., "--type", help="The document type the template reads."),
+    out: Path | None = typer.Option(
+        None, help="Where to write it (default: the templates folder, TYPE.yaml)."
+    ),
+    force: bool = typer.Option(False, help="Replace a template already there."),
+) -> None:
+    """Draft a template from a fillable blank: one field per form field, its zone from the
+    field's rectangle, the blank as the reference scans are registered to. Then name the
+    fields, give them types and check the keywords."""
+    from rekey.templates_draft import write_draft
+
+    target = out or Settings().templates_dir / f"{doc_type}.yaml"
+    if target.exists() and not force:
+        raise RekeyError(f"{target} exists: pass --force to replace it, or --out elsewhere")
+    fields = write_draft(blank, doc_type, target)
+    console.print(
+        f"[green]drafted[/] {target}: {fields} fields from {blank.name}. Next: rename the "
+        "fields, set their types (date, money, identifier…) and required, check the keywords."
+    )
+
+
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
 app.add_typer(audit_app, name="audit")
 
