@@ -16,7 +16,7 @@ from benchmarks.report import FRACTIONS, RATIOS, REQUIRED, ROW_KEYS, covered, ge
 # a whole benchmark run, small: about 3 minutes here, more on a busy machine
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
-N, SEED = 3, 3  # seed 3: a digital claim, an office-scan TIFF and a bad fax among the three
+N, SEED = 3, 49  # seed 49: a digital claim, a bad-fax TIFF and a bad-fax PDF
 HOLDOUT = 11
 
 
@@ -125,7 +125,7 @@ def test_straight_through_and_wrong_keyed_come_from_the_flow_run(
         if "why" in d:  # no back-office route: never straight through
             assert d["stp"] == 0 and "no back-office route" in d["why"]
     keyed = result["wrong_keyed_detail"]
-    assert keyed["records"] >= through > 0  # seed 3's digital claim goes straight through
+    assert keyed["records"] >= through > 0  # seed 49's digital claim goes straight through
     assert keyed["records_not_found"] == 0
     assert 0 <= result["wrong_keyed"] == keyed["wrong"] <= keyed["fields_compared"]
     assert keyed["fields_compared"] >= 5 * keyed["records"]

@@ -39,6 +39,8 @@ def correct(store: Store, settings: Settings, case: Case, name: str, value: str,
             "value": value or None,
             "confidence": REVIEWER_CONFIDENCE if value else 0.0,
             "how": f"corrected by {user}",
+            "printed_again": None,  # a person has decided which printing is right
+            "several_ticked": [],
         }
     )
     case.findings, case.decision = pipeline.check(case, settings)

@@ -32,13 +32,18 @@ def write_inbox(out: Path) -> list[Path]:
 
 # Claims the demo sends to the review station: (seed, printed values that differ, what a
 # reviewer corrects them to). The amounts differ from the inbox's claims of the same policy,
-# so neither is a duplicate of the other.
+# so neither is a duplicate of the other; they differ from the total of the expenses on page
+# 2 too, and the reviewer confirms the amount claimed.
 REVIEW_SAMPLES = (
-    (11, {"currency": "GBPX", "amount_claimed": "812.40"}, {"currency": "GBP"}),
+    (
+        11,
+        {"currency": "GBPX", "amount_claimed": "812.40"},
+        {"currency": "GBP", "amount_claimed": "812.40"},
+    ),
     (
         13,
         {"claimant_name": "D. Richards", "amount_claimed": "14,250.00"},
-        {"claimant_name": "Donna Richardson-Richardson"},
+        {"claimant_name": "Donna Richardson-Richardson", "amount_claimed": "14250.00"},
     ),
 )
 
