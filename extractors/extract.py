@@ -46,6 +46,12 @@ SUSPECT_READINGS = (
     # a capitalised name part followed by a lower-case one: a capital the model does not
     # know, read as a small letter ("Dubois-tukasiewicz" for "Dubois-Łukasiewicz")
     (re.compile(r"\b[A-Z][a-z]+-[a-z]"), "a name part read without its capital"),
+    # a UK postcode whose inward code starts with a letter: it starts with a digit, and 0
+    # and 1 are read as O and I ("G5 ORR" for "G5 0RR")
+    (
+        re.compile(r"\b[A-Z]{1,2}[0-9][A-Z0-9]? [OIl][A-Z]{2}\b"),
+        "a postcode's digit read as a letter",
+    ),
 )
 SUSPECT_CONFIDENCE = 0.6
 IMPLAUSIBLE_CONFIDENCE = 0.4  # a value that does not look like its field's: never trusted
