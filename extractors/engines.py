@@ -127,22 +127,32 @@ LISTED_IN = re.compile(r'"(.+?)"')
 
 
 @cache
-def tessdata_dir() -> Path:
-    """Where the ``tesseract`` command finds its models (Debian's, so both engines read
-    with the same ones)."""
+def list_langs() -> tuple[str, ...]:
+    """What ``tesseract --list-langs`` prints, line by line: where its models are, then
+    one model a line (pytesseract's own list drops ``Latin``). Empty when it cannot run."""
     try:
-        header = subprocess.run(
+        listed = subprocess.run(
             [pytesseract.pytesseract.tesseract_cmd, "--list-langs"],
             capture_output=True,
             text=True,
             check=True,
-        ).stdout.splitlines()[0]
-    except (OSError, subprocess.CalledProcessError, IndexError) as exc:
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return ()
+    return tuple(listed.stdout.splitlines())
+
+
+@cache
+def tessdata_dir() -> Path:
+    """Where the ``tesseract`` command finds its models (Debian's, so both engines read
+    with the same ones)."""
+    if not list_langs():
         raise ConfigError(
-            f"cannot ask tesseract where its models are ({exc}); install tesseract-ocr "
+            "cannot ask tesseract where its models are; install tesseract-ocr "
             "(scripts/bootstrap does)",
             key="ocr_engine",
-        ) from exc
+        )
+    header = list_langs()[0]
     found = LISTED_IN.search(header)
     if found is None:
         raise ConfigError(f"tesseract --list-langs said {header!r}", key="ocr_engine")

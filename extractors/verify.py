@@ -11,12 +11,10 @@ compared by what they mean; a second model that cannot read them at all gives no
 from __future__ import annotations
 
 import re
-import subprocess
-from functools import cache
 
-import pytesseract
 from rapidfuzz import fuzz
 
+from extractors.engines import list_langs
 from extractors.extract import DISAGREEMENT_CONFIDENCE, listed
 from extractors.locators import words_in
 from extractors.normalise import (
@@ -36,19 +34,9 @@ SECOND_READING = "Latin"
 PAD = 0.006
 
 
-@cache
 def installed_languages() -> frozenset[str]:
-    """What ``tesseract --list-langs`` lists (pytesseract's own list drops ``Latin``)."""
-    try:
-        listed = subprocess.run(
-            [pytesseract.pytesseract.tesseract_cmd, "--list-langs"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.splitlines()[1:]
-    except (OSError, subprocess.CalledProcessError):
-        return frozenset()
-    return frozenset(line.strip() for line in listed if line.strip())
+    """The models ``tesseract --list-langs`` lists."""
+    return frozenset(line.strip() for line in list_langs()[1:] if line.strip())
 
 
 def second_model(spec: FieldSpec) -> str | None:
