@@ -42,9 +42,10 @@ def prepare(image: raster.PageImage) -> ScannedPage:
     measured with; an image of unknown resolution (no tag, or a wrong one: phone photos,
     screenshots, most office scans) gets only the steps measured to help on real scans of
     that kind (FUNSD), and is turned only on strong evidence."""
-    scale, unknown = textsize.scaling(textsize.cap_height(image.gray), image.dpi, image.dpi_from)
+    cap = textsize.cap_height(image.gray)
+    scale, unknown = textsize.scaling(cap, image.dpi, image.dpi_from)
     gray = textsize.resample(image.gray, scale)
-    gray, steps = preprocess.clean(gray, unknown, textsize.TARGET_CAP_PX)
+    gray, steps = preprocess.clean(gray, unknown, cap * scale if cap else textsize.TARGET_CAP_PX)
     turn = orientation.upright_turn(gray, strict=unknown)
     gray = preprocess.quarter_turn(gray, turn)
     gray, skew = preprocess.straighten(gray)

@@ -16,7 +16,12 @@ import numpy as np
 
 from extractors.raster import TARGET_DPI  # a page rendered or tagged is taken to this
 
-TARGET_CAP_PX = 30.0  # Tesseract's best capital height
+TARGET_CAP_PX = 30.0  # Tesseract's best capital height, where large text is shrunk to
+# smaller capitals are enlarged to this: on FUNSD (real scans, capitals ~10 px) 22 px read
+# as many words as 30 px (77.0 % / 76.6 % on 30 pages, 77.1 % / 77.2 % on 30 others) in
+# 20 % less time; text between the two is read as it is
+SMALLEST_CAP_PX = 22.0
+LARGEST_CAP_PX = 45.0  # capitals taller than this are shrunk to TARGET_CAP_PX
 MIN_GLYPHS = 40  # fewer character-like components than this: too little text to measure
 CAP_PERCENTILE = 80  # capitals, ascenders and digits are the tall end of the glyphs
 TAG_TRUST = 2.0  # a DPI tag the text's own size agrees with to this factor is believed
@@ -61,14 +66,23 @@ def scaling(cap: float | None, dpi: float, dpi_from: str = "none") -> tuple[floa
     A PDF page rendered here has an exact DPI: it is taken to 300 dpi, the size the
     templates were made at. An image's DPI tag is believed when the text's own size agrees
     with it within :data:`TAG_TRUST`; otherwise, and when there is no tag, the text decides:
-    capitals to :data:`TARGET_CAP_PX`. Returns the factor and whether the text decided it
+    small capitals to :data:`SMALLEST_CAP_PX`, large ones to
+    :data:`TARGET_CAP_PX`. Returns the factor and whether the text decided it
     (the page's DPI was unknown or wrong)."""
     by_dpi = TARGET_DPI / dpi
-    by_text = TARGET_CAP_PX / cap if cap else None
-    believed = dpi_from == "tag" and by_text and 1 / TAG_TRUST <= by_text / by_dpi <= TAG_TRUST
+    by_text = text_scale(cap) if cap else None
+    agree = TARGET_CAP_PX / cap / by_dpi if cap else 0.0  # the tag's scale over the text's
+    believed = dpi_from == "tag" and 1 / TAG_TRUST <= agree <= TAG_TRUST
     by_size = not (dpi_from == "rendered" or by_text is None or believed)
     scale = min(max(by_text if by_size else by_dpi, MIN_SCALE), MAX_SCALE)
     return (1.0 if abs(scale - 1) < NOT_WORTH else round(scale, 3)), by_size
+
+
+def text_scale(cap: float) -> float:
+    """The factor that brings capitals ``cap`` px tall to a size Tesseract reads well."""
+    if cap < SMALLEST_CAP_PX:
+        return SMALLEST_CAP_PX / cap
+    return TARGET_CAP_PX / cap if cap > LARGEST_CAP_PX else 1.0
 
 
 def resample(gray: np.ndarray, scale: float) -> np.ndarray:

@@ -62,8 +62,10 @@ def test_text_size_is_measured_from_the_image(tmp_path: Path) -> None:
     cap_small, cap_large = textsize.cap_height(small), textsize.cap_height(large)
     assert cap_small is not None and cap_large is not None
     assert 2.5 < cap_large / cap_small < 3.5  # three times the dpi, three times the text
-    assert textsize.scale_for(cap_small, 300, "none") > 2  # no tag: the text decides
-    assert textsize.scale_for(cap_small, 300, "tag") > 2  # a tag the text belies is ignored
+    enlarged = textsize.SMALLEST_CAP_PX / cap_small
+    assert textsize.scale_for(cap_small, 300, "none") == round(enlarged, 3)  # the text decides
+    assert textsize.scale_for(cap_small, 300, "tag") == round(enlarged, 3)  # a belied tag too
+    assert textsize.scale_for(cap_large * 2, 600, "none") == round(30 / (cap_large * 2), 3)
     assert textsize.scale_for(cap_large, 300, "none") == 1.0  # already a size Tesseract reads
     assert textsize.scale_for(cap_large, 200, "tag") == 1.5  # a tag the text agrees with
     assert textsize.scale_for(None, 150, "none") == 2.0  # nothing to measure: the tag decides
