@@ -1,4 +1,4 @@
-.PHONY: bootstrap demo test test-fast bench lint inbox
+.PHONY: bootstrap demo test test-fast bench calibrate lint inbox
 
 bootstrap:
 	@scripts/bootstrap
@@ -15,6 +15,10 @@ test-fast: bootstrap
 bench:
 	@scripts/bootstrap --bench
 	.venv/bin/python -m benchmarks
+
+calibrate:
+	@scripts/bootstrap --bench
+	.venv/bin/python -m benchmarks.calibrate
 
 lint: bootstrap
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .

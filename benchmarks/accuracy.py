@@ -164,6 +164,8 @@ def read_one(job: tuple[Path, Settings, date, Path]) -> dict[str, Any]:
                 "value": f.value,
                 "confidence": f.confidence,
                 "confident": f.confident,
+                "evidence": f.evidence,
+                "read_confidence": f.read_confidence,
                 "page": f.page,
                 "box": [f.box.x0, f.box.y0, f.box.x1, f.box.y1] if f.box else None,
             }
@@ -526,3 +528,22 @@ def scan_pages_per_minute(ctx: Context) -> float:
 @figure("speed.digital_pages_per_minute")
 def digital_pages_per_minute(ctx: Context) -> float:
     return pages_figure(ctx, "text", "digital (text-layer)", "digital_pages")
+
+
+def calibration_of(ctx: Context) -> dict[str, Any]:
+    from benchmarks.calibrate import brier, observations, reliability
+
+    observed = observations(ctx.documents, the_pass(ctx).runs)
+    return {"readings": len(observed), "brier": brier(observed), "bins": reliability(observed)}
+
+
+@figure("calibration")
+def calibration(ctx: Context) -> dict[str, Any]:
+    """Fields' confidence against how often they were right, per confidence bin, on the
+    development seed (the curves were fitted there) and the held-out one (the check)."""
+    figures = {"development": calibration_of(ctx)}
+    if ctx.holdout is None:
+        ctx.note("calibration.holdout", "no held-out corpus")
+    else:
+        figures["holdout"] = calibration_of(ctx.holdout)
+    return figures

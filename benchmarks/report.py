@@ -43,6 +43,8 @@ REQUIRED = (
     "memory.batch_documents",
     "holdout.seed",
     "holdout.accuracy",
+    "calibration.development",
+    "calibration.holdout",
     "realworld.funsd.pages",
     "realworld.funsd.word_recall",
     "realworld.funsd.baseline_word_recall",
@@ -334,6 +336,36 @@ def stp_lines(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def calibration_lines(result: dict[str, Any]) -> list[str]:
+    figures = result.get("calibration") or {}
+    dev, held = figures.get("development") or {}, figures.get("holdout") or {}
+    if not dev.get("bins"):
+        return []
+    lines = [
+        "",
+        "## Calibration",
+        "",
+        "A field's confidence is a probability of being right, fitted on the development seed "
+        "(`make calibrate`). Each bin: the fields read with a confidence in it, their mean "
+        "confidence (predicted) and the share right (observed); development seed / held-out "
+        f"seed. Brier score {num(dev.get('brier'), 4)} / {num(held.get('brier'), 4)} "
+        f"({dev.get('readings')} / {held.get('readings', '—')} readings).",
+        "",
+        "| confidence | readings | predicted | observed | wrong |",
+        "|---|---|---|---|---|",
+    ]
+    held_bins = {b["bin"]: b for b in held.get("bins") or []}
+    for d in dev["bins"]:
+        h = held_bins.get(d["bin"], {})
+        lines.append(
+            f"| {d['bin']} | {d['readings']} / {h.get('readings', '—')} | "
+            f"{pct(d.get('predicted'))} / {pct(h.get('predicted'))} | "
+            f"{pct(d.get('observed'))} / {pct(h.get('observed'))} | "
+            f"{d.get('wrong', 0)} / {h.get('wrong', 0 if h else '—')} |"
+        )
+    return lines
+
+
 def realworld_lines(result: dict[str, Any]) -> list[str]:
     found = result.get("realworld") or {}
     funsd, inproc = found.get("funsd") or {}, found.get("funsd_inprocess") or {}
@@ -473,6 +505,7 @@ def render(result: dict[str, Any]) -> str:
         "listed under Missing.",
         "",
         *accuracy_lines(result),
+        *calibration_lines(result),
         *stp_lines(result),
         *realworld_lines(result),
         *speed_lines(result),

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from extractors import preprocess, register
+from extractors.calibration import calibrated
 from extractors.classify import classify
 from extractors.extract import extract_fields, with_fallbacks
 from extractors.ocr import DEFAULT_LANG, ocr_page, tesseract, to_words
@@ -175,7 +176,7 @@ def extract_source(
         fields = verify_fields(source, template, fields)
     if template is not None:
         fields = with_fallbacks(layout, template, fields, source.image)
-        fields = unregistered_doubt(fields, layout)
+        fields = calibrated(unregistered_doubt(fields, layout))
     return Extraction(template, layout, fields)
 
 
@@ -185,4 +186,4 @@ def extract_row(
     """One row of a batch: classified by its column names, read by ``column`` locators."""
     layout = Layout(cells=row)
     template = classify(layout, list(templates))
-    return template, (extract_fields(layout, template) if template else {})
+    return template, (calibrated(extract_fields(layout, template)) if template else {})

@@ -13,6 +13,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from extractors import checks
+from extractors.calibration import evidence_of
 from extractors.locators import (
     Doc,
     Hit,
@@ -35,7 +36,7 @@ from extractors.mrz import locate_mrz
 from extractors.normalise import NormaliseError, given_name_first, normalise
 from extractors.plausible import why_not
 from extractors.tables import locate_form_rows, locate_region_rows, locate_table
-from extractors.templates import FieldSpec, Template
+from extractors.templates import CONFIDENT_AT, FieldSpec, Template
 from rekey.models import Field, Layout, PrintedAgain
 
 UNREADABLE_PENALTY = 0.3  # a value that does not read as its type is kept, but not trusted
@@ -230,7 +231,8 @@ def reconciled(field: Field, again: Field, scanned: bool = True) -> Field:
 
 
 def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
-    base = Field(name=name, required=spec.required, threshold=spec.threshold)
+    threshold = CONFIDENT_AT if spec.threshold is None else spec.threshold
+    base = Field(name=name, required=spec.required, threshold=threshold)
     hit = first_hit(doc, spec)
     if hit is None:
         return base.model_copy(update={"how": "not found"})
@@ -244,6 +246,8 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         return base.model_copy(update={"how": missed, "page": hit.page, "box": hit.box})
     raw = spec.type in RAW_TYPES
     scanned = read_by_ocr(hit)
+    evidence = evidence_of(spec, scanned or hit.read_by_ocr, hit.vouched_by)
+    base = base.model_copy(update={"evidence": evidence})
     try:
         value = text if raw else normalise(spec.type, text, spec.formats, spec.decimal, scanned)
         if spec.surname_first:

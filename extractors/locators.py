@@ -74,6 +74,8 @@ class Hit:
     box: Box | None = None
     words: tuple[Word, ...] = ()
     several: tuple[str, ...] = ()  # a one-of choice with these options ticked together
+    read_by_ocr: bool = False  # OCR read it, though ``words`` are not kept for its confidence
+    vouched_by: str = ""  # what vouches for it beyond OCR ("mrz": its check digits pass)
 
 
 CAPTION_PUNCTUATION = ":;.,：；。，"  # what a caption ends in, in Latin and CJK forms

@@ -109,15 +109,23 @@ def aligned(line1: str, raw2: str) -> tuple[str, str]:
     """Line 1 and line 2 repaired, line 2 read from where its check digits agree (a stray
     mark read before it would shift every field); from its start when nowhere. Line 1
     ends in filler, so it is cut or filled to its length."""
+    one, two, _ = aligned_read(line1, raw2)
+    return one, two
+
+
+def aligned_read(line1: str, raw2: str) -> tuple[str, str, bool]:
+    """:func:`aligned`, and whether line 2's composite check digit was read (not worked
+    out from the rest, when OCR lost it)."""
     first = None
     for shift in range(min(MAX_SHIFT, max(0, len(raw2) - LENGTH + 3)) + 1):
         one, two = repair(fitted(line1), fitted(raw2, shift))
         two = implied_checks(two)
-        if two[-1] == "<":  # the final check digit lost in the OCR: the rest implies it
+        read = two[-1] != "<"
+        if not read:  # the final check digit lost in the OCR: the rest implies it
             two = two[:-1] + check_digit(two[0:10] + two[13:20] + two[21:43])
-        first = first or (one, two)
+        first = first or (one, two, read)
         if checks_pass(two):
-            return one, two
+            return one, two, read
     assert first is not None
     return first
 
@@ -215,6 +223,7 @@ class Lines(NamedTuple):
     line2: str
     words: list  # the OCR'd words the lines were read from
     page: int
+    composite_read: bool = True  # the final check digit was read, not worked out
 
 
 def read_lines(doc: Doc, page: int | None) -> Lines | None:
@@ -232,16 +241,16 @@ def _read_lines(doc: Doc, page: int | None) -> Lines | None:
     if found is None:
         return None
     line1, line2, words = found
-    line1, line2 = aligned(filler(fitted(line1)), line2)
+    line1, line2, read = aligned_read(filler(fitted(line1)), line2)
     number = next(p.number for p in doc.layout.pages if words[0] in p.words)
-    if checks_pass(line2) or doc.image is None or not by_ocr(words):
-        return Lines(line1, line2, words, number)
+    if (checks_pass(line2) and read) or doc.image is None or not by_ocr(words):
+        return Lines(line1, line2, words, number, read)
     again = read_band(doc.image(number), union(words))
     if again is not None:
-        _, line2_again = aligned(line1, again)
-        if checks_pass(line2_again):
-            return Lines(line1, line2_again, words, number)
-    return Lines(line1, line2, words, number)
+        _, line2_again, read_again = aligned_read(line1, again)
+        if checks_pass(line2_again) and (read_again or not checks_pass(line2)):
+            return Lines(line1, line2_again, words, number, read_again)
+    return Lines(line1, line2, words, number, read)
 
 
 def locate_mrz(doc: Doc, loc: MrzLocator) -> Hit | None:
@@ -251,14 +260,47 @@ def locate_mrz(doc: Doc, loc: MrzLocator) -> Hit | None:
     value = part_of(found.line1, found.line2, loc.part)
     if not value:
         return None
-    verified = checks_pass(found.line2)
+    doubt = doubt_of(found)
+    verified = doubt is None
     # parts covered by check digits that pass are trusted whatever the OCR's own doubt
     trusted = verified and loc.part in CHECKED
     return Hit(
         text=value,
         match=1.0 if verified else 0.3,
-        how=f"MRZ {loc.part} ({'check digits pass' if verified else 'check digits FAIL'})",
+        how=f"MRZ {loc.part} ({'check digits pass' if verified else doubt})",
         page=found.page,
         box=union(found.words),
         words=() if trusted else tuple(found.words),
+        read_by_ocr=by_ocr(found.words),
+        vouched_by="mrz" if trusted else "",
     )
+
+
+def doubt_of(found: Lines) -> str | None:
+    """Why the check digits do not vouch for the lines (None: they do). They fail; or the
+    composite check digit was not read but worked out from the rest; or the number read
+    two ways that both pass (``8``/``B`` and ``5``/``S`` slips can cancel out)."""
+    if not checks_pass(found.line2):
+        return "check digits FAIL"
+    if not found.composite_read:
+        return "composite check digit not read: worked out from the rest, so it checks nothing"
+    passing = number_readings(found.line2)
+    if len(passing) > 1:
+        return f"check digits pass for {len(passing)} readings of the number: {', '.join(passing)}"
+    return None
+
+
+def number_readings(line2: str) -> list[str]:
+    """The document numbers, as read and with look-alike swaps, for which every check
+    digit of ``line2`` passes."""
+    number = line2[0:9]
+    ambiguous = [i for i, ch in enumerate(number) if ch in LOOKALIKES][:6]
+    found = []
+    for n in range(2 ** len(ambiguous)):
+        chars = list(number)
+        for bit, i in enumerate(ambiguous):
+            if n >> bit & 1:
+                chars[i] = LOOKALIKES[chars[i]]
+        if checks_pass("".join(chars) + line2[9:]):
+            found.append("".join(chars))
+    return found

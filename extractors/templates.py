@@ -279,11 +279,17 @@ def country_names() -> tuple[str, ...]:
 LISTS = {"countries": country_names}
 
 
+CONFIDENT_AT = 0.99  # the calibrated probability a field must reach to be confident
+LOWEST_THRESHOLD = 0.8  # no template may trust a field less sure than this
+
+
 class FieldSpec(_Strict):
     type: FieldType = "text"
     locators: list[Locator] = Field(min_length=1)
     required: bool = False
-    threshold: float = Field(0.8, ge=0, le=1)
+    # the calibrated probability of being right (extractors.calibration) at which the
+    # field is confident; unset: the template's threshold
+    threshold: float | None = Field(None, ge=LOWEST_THRESHOLD, le=1)
     formats: list[str] = Field(default_factory=list)  # dates: strptime formats, in order
     decimal: Literal["auto", ".", ",", " "] = "auto"  # money: the mark before the cents
     surname_first: bool = False  # a name printed "SURNAME, Given" is stored "Given Surname"
@@ -346,7 +352,16 @@ class Template(_Strict):
     # the blank form (PDF or image; relative to this file) its zones were drawn on: every
     # scanned page is registered to it before its zones are read (extractors.register)
     reference: Path | None = None
+    # a field is confident when its calibrated probability of being right reaches this
+    threshold: float = Field(CONFIDENT_AT, ge=LOWEST_THRESHOLD, le=1)
     fields: dict[str, FieldSpec]
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> Template:
+        for name, spec in self.fields.items():
+            if spec.threshold is None:
+                self.fields[name] = spec.model_copy(update={"threshold": self.threshold})
+        return self
 
     def zones(self, page: int) -> list[ZoneBox] | None:
         """The boxes OCR must read on ``page``: None when the page needs reading whole, an

@@ -143,6 +143,8 @@ class Field(Model):
     threshold: float = 0.0
     printed_again: PrintedAgain | None = None  # a second printing that disagrees
     several_ticked: list[str] = PydField(default_factory=list)  # a one-of choice's options
+    evidence: str = ""  # how it was read and what checks it ("scan/typed"): its calibration
+    read_confidence: float | None = None  # the raw confidence, before calibration
 
     @property
     def confident(self) -> bool:
