@@ -337,6 +337,41 @@ def stp(ctx: Context) -> dict[str, Any]:
     }
 
 
+def holdout_flow(ctx: Context) -> dict[str, Any]:
+    """The held-out corpus through ``process_folder`` once, into its own back office,
+    scored as the development corpus's flow run is (no baseline: only end states count)."""
+
+    def compute() -> dict[str, Any]:
+        held = ctx.holdout
+        if held is None:
+            raise Missing("no held-out corpus")
+        require_chromium(held.settings)
+        folder = copy_batch(held.documents, held.work / "batch-inbox")
+        with prefect_api(), backoffice(held, "holdout-flow") as settings:
+            settings = settings.model_copy(update={"folder_workers": held.workers})
+            with StageClock() as clock, LaneClock() as lanes:
+                seconds, _ = timing.timed(lambda: flow_states(folder, settings))
+            return scored_run(held, settings, clock, lanes, seconds)
+
+    return ctx.once("holdout_flow", compute)
+
+
+@figure("holdout_stp")
+def holdout_stp(ctx: Context) -> dict[str, Any]:
+    """Straight-through on the held-out seed, per kind/rendition, and the fields keyed
+    there with a value other than the truth."""
+    run = holdout_flow(ctx)
+    keyed = run["keyed"]
+    ctx.extra["holdout_stp_detail"] = {row: t.figures() for row, t in run["stp"].items()}
+    return {
+        "rows": {row: t.figures()["stp"] for row, t in run["stp"].items()},
+        "all": endtoend.stp_all(run["stp"]),
+        "wrong_keyed": keyed.wrong,
+        "records": keyed.records,
+        "wrong_examples": keyed.examples,
+    }
+
+
 @figure("wrong_keyed")
 def wrong_keyed(ctx: Context) -> int:
     """Fields that reached the back office with a value other than the truth, with no

@@ -45,6 +45,8 @@ REQUIRED = (
     "holdout.accuracy",
     "calibration.development",
     "calibration.holdout",
+    "holdout_stp.all",
+    "holdout_stp.wrong_keyed",
     "realworld.funsd.pages",
     "realworld.funsd.word_recall",
     "realworld.funsd.baseline_word_recall",
@@ -315,23 +317,31 @@ def accuracy_lines(result: dict[str, Any]) -> list[str]:
 
 def stp_lines(result: dict[str, Any]) -> list[str]:
     detail = result.get("stp_detail") or {}
-    if not detail:
+    held = result.get("holdout_stp_detail") or {}
+    if not detail and not held:
         return []
     lines = [
         "",
         "## Straight-through, end to end",
         "",
-        "The development corpus through `process_folder` into the demo back office: documents "
-        "keyed and `done` with no person touching them (the definition `rekey report` uses).",
+        "Each corpus through `process_folder` into the demo back office: documents keyed and "
+        "`done` with no person touching them (the definition `rekey report` uses). Each cell: "
+        "development seed / held-out seed.",
         "",
         "| kind/rendition | documents | straight-through | end states | why 0 |",
         "|---|---|---|---|---|",
     ]
-    for row, d in detail.items():
-        states = ", ".join(f"{n} {state}" for state, n in d["states"].items())
+    for row in sorted(set(detail) | set(held)):
+        d, h = detail.get(row) or {}, held.get(row) or {}
+
+        def states(x: dict[str, Any]) -> str:
+            return ", ".join(f"{n} {state}" for state, n in (x.get("states") or {}).items())
+
         lines.append(
-            f"| {row} | {d['documents']} | {pct(d['stp'])} ({d['straight_through']}) | "
-            f"{states} | {d.get('why', '')} |"
+            f"| {row} | {d.get('documents', 0)} / {h.get('documents', 0)} | "
+            f"{pct(d.get('stp'))} ({d.get('straight_through', 0)}) / {pct(h.get('stp'))} "
+            f"({h.get('straight_through', 0)}) | {states(d) or '—'} / {states(h) or '—'} | "
+            f"{d.get('why') or h.get('why') or ''} |"
         )
     return lines
 
@@ -487,9 +497,11 @@ def render(result: dict[str, Any]) -> str:
         f"| classification | {pct(overall.get('classification'))} | "
         f"{pct(held.get('classification'))} |",
         f"| straight-through, end to end (keyed and done, no person) | "
-        f"{pct(result.get('stp', {}).get('all'))} | — |",
+        f"{pct(result.get('stp', {}).get('all'))} | "
+        f"{pct((result.get('holdout_stp') or {}).get('all'))} |",
         f"| wrong values keyed (fields in the back office, no reviewer) | "
-        f"{num(result.get('wrong_keyed'))} | — |",
+        f"{num(result.get('wrong_keyed'))} | "
+        f"{num((result.get('holdout_stp') or {}).get('wrong_keyed'))} |",
         f"| rule recall on planted errors (true values) | {pct(rules.get('recall'))} | — |",
         f"| false-alarm rate, clean documents (true values) | "
         f"{pct(rules.get('false_alarm_rate'))} | — |",

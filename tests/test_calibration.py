@@ -64,15 +64,17 @@ def test_fit_gives_curves_per_evidence_per_medium_and_overall() -> None:
 
 
 def test_a_doubted_reading_is_never_confident() -> None:
-    curves = Calibration(fitted_on="t", curves={"*": Curve(raw=[0, 1], probability=[0.9, 1.0])})
-    assert probability(curves, "scan/free", 0.2) == pytest.approx(0.92)  # calibrated, and
+    curve = Curve(raw=[0, 1], probability=[0.6, 1.0], readings=9)
+    curves = Calibration(fitted_on="t", curves={"*": curve})
+    assert probability(curves, "scan/free", 0.2) == pytest.approx(0.68)  # calibrated, and
     assert probability(curves, "scan/free", 0.5) == DOUBT_CAP  # a named doubt is capped
-    assert probability(curves, "scan/free", 0.8) == pytest.approx(0.98)
+    assert probability(curves, "scan/free", 0.8) == pytest.approx(0.92)
 
 
 def test_calibrated_keeps_the_raw_confidence_and_says_so() -> None:
     curves = Calibration(
-        fitted_on="t", curves={"scan/typed": Curve(raw=[0.7, 0.9], probability=[0.8, 0.99])}
+        fitted_on="t",
+        curves={"scan/typed": Curve(raw=[0.7, 0.9], probability=[0.8, 0.99], readings=9)},
     )
     read = {
         "date": Field(name="date", value="2026-01-02", confidence=0.9, evidence="scan/typed"),

@@ -83,7 +83,7 @@ def account_values(
     else:
         dob = date_between(rng, date(1940, 1, 1), signed - timedelta(days=19 * 365))
     date_format = rng.choice(sorted(DATE_FORMATS)) if varied else "dmy_slash"
-    street = fake.street_address()
+    street = fake.street_address().replace("\n", ", ")  # en_GB's may run to two lines
     two_lines = rng.random() < 0.6
     line2 = f"{fake.postcode()} {fake.city()}"
     if two_lines and rng.random() < 0.5:

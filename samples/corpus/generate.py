@@ -53,7 +53,7 @@ RENDITION_WEIGHTS = {
 PRINT_SCAN_CONTAINERS = ("png", "jpg", "pdf")  # one page; several pages go to a PDF
 SEVERAL_PAGES = {"claim"}  # kinds whose scans have more than one page
 # the generator's own version: a corpus written by another is written again
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 FORM_RENDITION_WEIGHTS = {"digital": 15, "flattened": 15} | {
     k: v for k, v in RENDITION_WEIGHTS.items() if k != "digital"
 }
