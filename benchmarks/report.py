@@ -315,32 +315,42 @@ def accuracy_lines(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def section(title: str, text: str, columns: list[str]) -> list[str]:
+    """A report section's heading, its explanation and its table's head."""
+    head = "| " + " | ".join(columns) + " |"
+    return ["", f"## {title}", "", text, "", head, "|" + "---|" * len(columns)]
+
+
+def both(d: dict[str, Any], h: dict[str, Any], key: str, show: Any = pct) -> str:
+    """A development / held-out cell."""
+    return f"{show(d.get(key))} / {show(h.get(key)) if h else '—'}"
+
+
+STP_COLUMNS = ["kind/rendition", "documents", "straight-through", "keyed and done", "end states"]
+STP_COLUMNS += ["why 0"]
+
+
 def stp_lines(result: dict[str, Any]) -> list[str]:
     detail = result.get("stp_detail") or {}
     held = result.get("holdout_stp_detail") or {}
     if not detail and not held:
         return []
-    lines = [
-        "",
-        "## Straight-through, end to end",
-        "",
+    lines = section(
+        "Straight-through, end to end",
         "Each corpus through `process_folder` into the demo back office: documents keyed and "
         "`done` with no person touching them (the definition `rekey report` uses). Each cell: "
         "development seed / held-out seed.",
-        "",
-        "| kind/rendition | documents | straight-through | end states | why 0 |",
-        "|---|---|---|---|---|",
-    ]
+        STP_COLUMNS,
+    )
+
+    def states(x: dict[str, Any]) -> str:
+        return ", ".join(f"{n} {state}" for state, n in (x.get("states") or {}).items()) or "—"
+
     for row in sorted(set(detail) | set(held)):
         d, h = detail.get(row) or {}, held.get(row) or {}
-
-        def states(x: dict[str, Any]) -> str:
-            return ", ".join(f"{n} {state}" for state, n in (x.get("states") or {}).items())
-
         lines.append(
-            f"| {row} | {d.get('documents', 0)} / {h.get('documents', 0)} | "
-            f"{pct(d.get('stp'))} ({d.get('straight_through', 0)}) / {pct(h.get('stp'))} "
-            f"({h.get('straight_through', 0)}) | {states(d) or '—'} / {states(h) or '—'} | "
+            f"| {row} | {both(d, h, 'documents', num)} | {both(d, h, 'stp')} | "
+            f"{both(d, h, 'straight_through', num)} | {states(d)} / {states(h)} | "
             f"{d.get('why') or h.get('why') or ''} |"
         )
     return lines
@@ -351,27 +361,21 @@ def calibration_lines(result: dict[str, Any]) -> list[str]:
     dev, held = figures.get("development") or {}, figures.get("holdout") or {}
     if not dev.get("bins"):
         return []
-    lines = [
-        "",
-        "## Calibration",
-        "",
+    lines = section(
+        "Calibration",
         "A field's confidence is a probability of being right, fitted on the development seed "
         "(`make calibrate`). Each bin: the fields read with a confidence in it, their mean "
         "confidence (predicted) and the share right (observed); development seed / held-out "
-        f"seed. Brier score {num(dev.get('brier'), 4)} / {num(held.get('brier'), 4)} "
-        f"({dev.get('readings')} / {held.get('readings', '—')} readings).",
-        "",
-        "| confidence | readings | predicted | observed | wrong |",
-        "|---|---|---|---|---|",
-    ]
+        f"seed. Brier score {both(dev, held, 'brier', lambda v: num(v, 4))} "
+        f"({both(dev, held, 'readings', num)} readings).",
+        ["confidence", "readings", "predicted", "observed", "wrong"],
+    )
     held_bins = {b["bin"]: b for b in held.get("bins") or []}
     for d in dev["bins"]:
         h = held_bins.get(d["bin"], {})
         lines.append(
-            f"| {d['bin']} | {d['readings']} / {h.get('readings', '—')} | "
-            f"{pct(d.get('predicted'))} / {pct(h.get('predicted'))} | "
-            f"{pct(d.get('observed'))} / {pct(h.get('observed'))} | "
-            f"{d.get('wrong', 0)} / {h.get('wrong', 0 if h else '—')} |"
+            f"| {d['bin']} | {both(d, h, 'readings', num)} | {both(d, h, 'predicted')} | "
+            f"{both(d, h, 'observed')} | {both(d, h, 'wrong', num)} |"
         )
     return lines
 
