@@ -315,10 +315,13 @@ def accuracy_lines(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def table_row(*cells: Any) -> str:
+    return "| " + " | ".join(map(str, cells)) + " |"
+
+
 def section(title: str, text: str, columns: list[str]) -> list[str]:
     """A report section's heading, its explanation and its table's head."""
-    head = "| " + " | ".join(columns) + " |"
-    return ["", f"## {title}", "", text, "", head, "|" + "---|" * len(columns)]
+    return ["", f"## {title}", "", text, "", table_row(*columns), "|" + "---|" * len(columns)]
 
 
 def both(d: dict[str, Any], h: dict[str, Any], key: str, show: Any = pct) -> str:
@@ -328,6 +331,8 @@ def both(d: dict[str, Any], h: dict[str, Any], key: str, show: Any = pct) -> str
 
 STP_COLUMNS = ["kind/rendition", "documents", "straight-through", "keyed and done", "end states"]
 STP_COLUMNS += ["why 0"]
+STP_CELLS = (("documents", num), ("stp", pct), ("straight_through", num))
+BIN_CELLS = (("readings", num), ("predicted", pct), ("observed", pct), ("wrong", num))
 
 
 def stp_lines(result: dict[str, Any]) -> list[str]:
@@ -348,11 +353,9 @@ def stp_lines(result: dict[str, Any]) -> list[str]:
 
     for row in sorted(set(detail) | set(held)):
         d, h = detail.get(row) or {}, held.get(row) or {}
-        lines.append(
-            f"| {row} | {both(d, h, 'documents', num)} | {both(d, h, 'stp')} | "
-            f"{both(d, h, 'straight_through', num)} | {states(d)} / {states(h)} | "
-            f"{d.get('why') or h.get('why') or ''} |"
-        )
+        cells = [both(d, h, key, show) for key, show in STP_CELLS]
+        why = d.get("why") or h.get("why") or ""
+        lines.append(table_row(row, *cells, f"{states(d)} / {states(h)}", why))
     return lines
 
 
@@ -373,10 +376,7 @@ def calibration_lines(result: dict[str, Any]) -> list[str]:
     held_bins = {b["bin"]: b for b in held.get("bins") or []}
     for d in dev["bins"]:
         h = held_bins.get(d["bin"], {})
-        lines.append(
-            f"| {d['bin']} | {both(d, h, 'readings', num)} | {both(d, h, 'predicted')} | "
-            f"{both(d, h, 'observed')} | {both(d, h, 'wrong', num)} |"
-        )
+        lines.append(table_row(d["bin"], *(both(d, h, key, show) for key, show in BIN_CELLS)))
     return lines
 
 
