@@ -140,3 +140,28 @@ def test_every_timed_figure_has_its_spread(bench: tuple[dict[str, Any], Path]) -
         assert spread["min"] <= spread["median"] <= spread["max"], name
         assert spread["repeats"] >= 1, name
     assert result["speed"]["keying_in_batch"] > 0
+
+
+def test_held_out_corpus_goes_through_the_flow_too(bench: tuple[dict[str, Any], Path]) -> None:
+    result, _ = bench
+    held = result["holdout_stp"]
+    detail = result["holdout_stp_detail"]
+    assert sum(d["documents"] for d in detail.values()) == N
+    assert held["all"] == round(sum(d["straight_through"] for d in detail.values()) / N, 4)
+    assert set(held["rows"]) == set(detail)
+    assert 0 <= held["wrong_keyed"] <= 9 * max(held["records"], 1)
+
+
+def test_calibration_bins_cover_every_field_read(bench: tuple[dict[str, Any], Path]) -> None:
+    result, out = bench
+    for side in ("development", "holdout"):
+        figures = result["calibration"][side]
+        bins = figures["bins"]
+        assert sum(b["readings"] for b in bins) == figures["readings"] > 0, side
+        for b in bins:
+            if b["readings"]:
+                lo, hi = (float(x) for x in b["bin"].split("–"))
+                assert lo <= b["predicted"] <= hi and 0 <= b["observed"] <= 1, b
+                assert b["wrong"] == round(b["readings"] * (1 - b["observed"])), b
+        assert 0 <= figures["brier"] <= 1
+    assert "## Calibration" in (out / "latest.md").read_text(encoding="utf-8")
