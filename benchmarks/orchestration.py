@@ -368,6 +368,7 @@ def holdout_stp(ctx: Context) -> dict[str, Any]:
         "all": endtoend.stp_all(run["stp"]),
         "wrong_keyed": keyed.wrong,
         "records": keyed.records,
+        "fields_compared": keyed.fields,
         "wrong_examples": keyed.examples,
     }
 

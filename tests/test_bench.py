@@ -149,7 +149,8 @@ def test_held_out_corpus_goes_through_the_flow_too(bench: tuple[dict[str, Any], 
     assert sum(d["documents"] for d in detail.values()) == N
     assert held["all"] == round(sum(d["straight_through"] for d in detail.values()) / N, 4)
     assert set(held["rows"]) == set(detail)
-    assert 0 <= held["wrong_keyed"] <= 9 * max(held["records"], 1)
+    assert 0 <= held["wrong_keyed"] <= held["fields_compared"]
+    assert held["records"] >= sum(d["straight_through"] for d in detail.values())
 
 
 def test_calibration_bins_cover_every_field_read(bench: tuple[dict[str, Any], Path]) -> None:
