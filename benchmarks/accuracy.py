@@ -403,6 +403,7 @@ def rules_summary(totals: RulesTotals) -> dict[str, Any]:
 
 
 HOLDOUT_KEYS = ("documents", "field_accuracy", "confident_precision", "classification")
+HOLDOUT_KEYS += ("fields", "confident_fields")  # so renditions can be pooled across kinds
 
 
 def pick(values: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:

@@ -105,6 +105,8 @@ def test_holdout_is_another_corpus_scored_the_same_way(bench: tuple[dict[str, An
             "field_accuracy",
             "confident_precision",
             "classification",
+            "fields",
+            "confident_fields",
         }
         assert 0 <= values["field_accuracy"] <= 1, row
     assert f"held-out seed {HOLDOUT}" in (bench[1] / "latest.md").read_text(encoding="utf-8")
