@@ -243,12 +243,12 @@ def _read_lines(doc: Doc, page: int | None) -> Lines | None:
     line1, line2, words = found
     line1, line2, read = aligned_read(filler(fitted(line1)), line2)
     number = next(p.number for p in doc.layout.pages if words[0] in p.words)
-    if (checks_pass(line2) and read) or doc.image is None or not by_ocr(words):
+    if checks_pass(line2) or doc.image is None or not by_ocr(words):
         return Lines(line1, line2, words, number, read)
     again = read_band(doc.image(number), union(words))
     if again is not None:
         _, line2_again, read_again = aligned_read(line1, again)
-        if checks_pass(line2_again) and (read_again or not checks_pass(line2)):
+        if checks_pass(line2_again):
             return Lines(line1, line2_again, words, number, read_again)
     return Lines(line1, line2, words, number, read)
 

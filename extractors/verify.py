@@ -98,11 +98,19 @@ def _han(text: str) -> bool:
 
 def replaces(first: str, second: str) -> bool:
     """Whether the second model's reading is taken over the first: when it is close to it
-    (``Muller`` → ``Müller``) or in a script the first could not read (``FR`` → ``秀英市``).
+    (``Muller`` → ``Müller``) with no more punctuation, or in a script the first could not
+    read (``FR`` → ``秀英市``).
     Another reading altogether in the same script is no likelier to be right (``Zou`` read
     again as ``Brna Zou``, a caption's tail taken in)."""
     close = fuzz.ratio(first.casefold(), second.casefold()) >= LIKENESS
-    return close or _han(first) != _han(second)
+    return (close and _marks(second) <= _marks(first)) or _han(first) != _han(second)
+
+
+def _marks(text: str) -> int:
+    """Characters that are neither letters, digits nor spaces: a second model that reads
+    ``l`` as ``!`` (``Biomedica!``) is no likelier to be right; one that reads ``u`` as
+    ``ü`` may be."""
+    return sum(not (ch.isalnum() or ch.isspace()) for ch in text)
 
 
 def judged(field: Field, spec: FieldSpec, second: str, alone: str | None = None) -> Field:
