@@ -5,6 +5,7 @@ form's printed rules whited out before zonal OCR."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import cv2
 import numpy as np
@@ -21,7 +22,15 @@ from extractors.extract import (
 )
 from extractors.locators import Doc, captions_of, locate_label, locate_region, union
 from extractors.marks import UNSEEN_OPTION, captions_apart, fill_ratio, locate_choice, snap_box
-from extractors.mrz import aligned, checks_pass, find_lines, locate_mrz
+from extractors.mrz import (
+    Lines,
+    aligned,
+    checks_pass,
+    doubt_of,
+    find_lines,
+    locate_mrz,
+    number_readings,
+)
 from extractors.normalise import NormaliseError, date_iso, normalise, strip_noise, whitespace
 from extractors.preprocess import ink_split, whiten_paper
 from extractors.registry import read_document
@@ -40,10 +49,11 @@ from extractors.templates import (
     Template,
     load_templates,
 )
-from extractors.verify import fitted_second, judged
+from extractors.verify import fitted_second, judged, replaces
 from extractors.zonal import without_cut_text, without_dotted_rules, without_rules
 from rekey.models import Box, Field, Layout, Page, Word
 from rekey.settings import PROJECT_ROOT
+from samples.corpus.passport import td3_mrz
 
 SMALL = PROJECT_ROOT / "samples" / "corpus" / "small"
 TEMPLATES = PROJECT_ROOT / "samples" / "templates"
@@ -745,3 +755,28 @@ def test_a_passport_name_not_read_where_printed_falls_back_to_the_mrz_for_review
     spec = template.fields["surname"].model_copy(update={"required": False})
     optional = template.model_copy(update={"fields": template.fields | {"surname": spec}})
     assert with_fallbacks(first.layout, optional, missing) is missing  # only a required field
+
+
+def test_a_second_reading_is_taken_for_its_letters_not_for_more_punctuation() -> None:
+    assert replaces("Muller", "Müller")  # the Latin model knows the diacritics
+    assert replaces("FR", "秀英市")  # another script the first model could not read
+    assert not replaces("Biomedical engineer", "Biomedica! engineer")  # l read as !
+    assert not replaces("Zou", "Brna Zou")  # another reading altogether
+
+
+def test_mrz_check_digits_vouch_only_for_one_reading_with_its_composite_read() -> None:
+    line1 = "P<D<<ONEILL<FITZGERALD<<DARCY<<<<<<<<<<<<<<<"
+    line2 = "8ZYR5CCVF3D<<8207159M3010208<<<<<<<<<<<<<<<2"
+    assert checks_pass(line2)
+    # 8/B and 5/S slips cancel out: both readings of the number pass every check digit
+    assert set(number_readings(line2)) == {"8ZYR5CCVF", "BZYRSCCVF"}
+    assert "2 readings of the number" in doubt_of(Lines(line1, line2, [], 1))
+    specimen = "L898902C36UTO7408122F1204159ZE184226B<<<<<10"  # ICAO 9303's own
+    assert set(number_readings(specimen)) == {"L898902C3", "LB9B902C3"}  # 8/B twice cancels
+    _, plain = td3_mrz(
+        state="D", surname="Weber", given_names="Anna", number="X4RT7PFW4", nationality="D",
+        birth=date(1980, 1, 2), sex="F", expiry=date(2030, 1, 2),
+    )  # fmt: skip
+    assert checks_pass(plain) and number_readings(plain) == ["X4RT7PFW4"]
+    assert doubt_of(Lines(line1, plain, [], 1)) is None
+    assert "composite check digit not read" in doubt_of(Lines(line1, plain, [], 1, False))
