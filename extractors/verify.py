@@ -98,7 +98,7 @@ def _han(text: str) -> bool:
 
 def replaces(first: str, second: str) -> bool:
     """Whether the second model's reading is taken over the first: when it is close to it
-    (``Muller`` → ``Müller``) with no more punctuation, or in a script the first could not
+    (``Muller`` → ``Müller``) with no more stray marks, or in a script the first could not
     read (``FR`` → ``秀英市``).
     Another reading altogether in the same script is no likelier to be right (``Zou`` read
     again as ``Brna Zou``, a caption's tail taken in)."""
@@ -106,11 +106,14 @@ def replaces(first: str, second: str) -> bool:
     return (close and _marks(second) <= _marks(first)) or _han(first) != _han(second)
 
 
+STRAY = set("!|¦{}[]<>\\")  # marks no name, place, address or e-mail holds inside a word
+
+
 def _marks(text: str) -> int:
-    """Characters that are neither letters, digits nor spaces: a second model that reads
-    ``l`` as ``!`` (``Biomedica!``) is no likelier to be right; one that reads ``u`` as
-    ``ü`` may be."""
-    return sum(not (ch.isalnum() or ch.isspace()) for ch in text)
+    """Stray marks in ``text``: a second model that reads ``l`` as ``!`` (``Biomedica!``)
+    is no likelier to be right, while one that reads an apostrophe or an ``@`` the first
+    missed (``O'Brien``, ``name@example.net``) may be."""
+    return sum(ch in STRAY for ch in text)
 
 
 def judged(field: Field, spec: FieldSpec, second: str, alone: str | None = None) -> Field:

@@ -761,6 +761,8 @@ def test_a_second_reading_is_taken_for_its_letters_not_for_more_punctuation() ->
     assert replaces("Muller", "Müller")  # the Latin model knows the diacritics
     assert replaces("FR", "秀英市")  # another script the first model could not read
     assert not replaces("Biomedical engineer", "Biomedica! engineer")  # l read as !
+    assert replaces("OBrien", "O'Brien")  # an apostrophe the first model missed
+    assert replaces("xiujanweiBexamplie .net", "xiulanwei@example.net")  # and an @
     assert not replaces("Zou", "Brna Zou")  # another reading altogether
 
 
