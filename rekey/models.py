@@ -84,7 +84,7 @@ class Registration(Model):
     inliers: int  # of them, those the fit explains
     inlier_share: float
     residual_px: float | None = None  # median distance after the fit, blank pixels (300 dpi)
-    correlation: float | None = None  # ECC's correlation of blank and page, if recorded
+    correlation: float | None = None  # ECC's correlation of blank and registered page
     reference: str | None = None  # the blank
     seconds: float | None = None  # what registering the page took
 
