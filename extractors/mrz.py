@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import NamedTuple
 
@@ -44,19 +44,25 @@ def _by_class(line: str, positions: Iterable[int], table: dict[int, int]) -> str
     return "".join(chars)
 
 
-def _number_by_check(line2: str) -> str:
-    """Line 2 with the document number as read, or with the look-alike swaps (``0``/``O``,
-    ``1``/``I``…: the number may hold letters and digits) that make every check digit
-    agree; as read when none does (a wrong check digit is for a person to see)."""
+def _lookalike_lines(line2: str) -> Iterator[str]:
+    """Line 2 as read, then with the document number's look-alike characters swapped, each
+    way (up to :data:`MAX_TRIES`)."""
     number = line2[0:9]
     ambiguous = [i for i, ch in enumerate(number) if ch in LOOKALIKES]
-    candidates = []
     for n in range(min(2 ** len(ambiguous), MAX_TRIES)):
         chars = list(number)
         for bit, i in enumerate(ambiguous):
             if n >> bit & 1:
                 chars[i] = LOOKALIKES[chars[i]]
-        candidate = "".join(chars) + line2[9:]
+        yield "".join(chars) + line2[9:]
+
+
+def _number_by_check(line2: str) -> str:
+    """Line 2 with the document number as read, or with the look-alike swaps (``0``/``O``,
+    ``1``/``I``…: the number may hold letters and digits) that make every check digit
+    agree; as read when none does (a wrong check digit is for a person to see)."""
+    candidates = []
+    for candidate in _lookalike_lines(line2):
         if checks_pass(candidate):
             return candidate
         candidates.append(candidate)
@@ -293,14 +299,4 @@ def doubt_of(found: Lines) -> str | None:
 def number_readings(line2: str) -> list[str]:
     """The document numbers, as read and with look-alike swaps, for which every check
     digit of ``line2`` passes."""
-    number = line2[0:9]
-    ambiguous = [i for i, ch in enumerate(number) if ch in LOOKALIKES][:6]
-    found = []
-    for n in range(2 ** len(ambiguous)):
-        chars = list(number)
-        for bit, i in enumerate(ambiguous):
-            if n >> bit & 1:
-                chars[i] = LOOKALIKES[chars[i]]
-        if checks_pass("".join(chars) + line2[9:]):
-            found.append("".join(chars))
-    return found
+    return [line[0:9] for line in _lookalike_lines(line2) if checks_pass(line)]
