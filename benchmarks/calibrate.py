@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import subprocess
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -35,6 +34,7 @@ import numpy as np
 import yaml
 
 from benchmarks.figures import CorpusDoc
+from benchmarks.machine import git_commit
 from benchmarks.scoring import score_fields
 from extractors.calibration import CALIBRATION, Calibration, Curve, curve_keys
 from rekey.settings import PROJECT_ROOT
@@ -175,10 +175,8 @@ def brier(observed: Iterable[Observation]) -> float | None:
 
 
 def commit() -> str:
-    done = subprocess.run(
-        ["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, cwd=PROJECT_ROOT
-    )
-    return done.stdout.strip() or "unknown commit"
+    """The commit the curves are fitted at, as the calibration file names it."""
+    return str(git_commit()["commit"] or "unknown commit")[:12]
 
 
 def read_corpus(n: int, seed: int, root: Path, workers: int) -> tuple[list, list]:
