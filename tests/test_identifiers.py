@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -16,8 +15,7 @@ from validators.identifiers import (
 from validators.masking import mask
 from validators.mrz import check_digit
 
-SHARED = Path(os.environ.get("REKEY_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
-VECTORS_FILE = SHARED / "corpus" / "cn_id" / "ric-vectors.json"
+VECTORS_FILE = Path(__file__).parent / "data" / "ric-vectors.json"  # provenance: data/README.md
 # Checksum and birth date fine, but python-stdnum's register has no such county in the
 # birth year: a warning to check the card, not an error (see README, "Rules").
 REGION_NOT_IN_BIRTH_YEAR = {"331122197905116239", "33050219880702447X", "440524188001010014"}
@@ -38,7 +36,7 @@ INVALID_REASONS = {
 
 @pytest.fixture(scope="module")
 def vectors() -> dict:
-    assert VECTORS_FILE.is_file(), f"no RIC test vectors at {VECTORS_FILE} (set REKEY_SHARED_DIR)"
+    assert VECTORS_FILE.is_file(), f"no RIC test vectors at {VECTORS_FILE}"
     return json.loads(VECTORS_FILE.read_text(encoding="utf-8"))
 
 
