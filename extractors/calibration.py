@@ -35,6 +35,8 @@ DOUBTED = 0.6  # raw confidences this low carry a named doubt (or OCR's own)
 DOUBT_CAP = 0.75  # ... and are never calibrated above this: below templates.LOWEST_THRESHOLD
 MARKS = ("checkbox", "choice")
 TYPED = ("date", "money", "identifier")
+AGREED = "agreed"
+WEAKER = ("free", "typed", "listed", "table")  # checks two agreeing readings outweigh
 
 
 def evidence_of(spec: FieldSpec, scanned: bool, vouched_by: str = "") -> str:
@@ -57,6 +59,16 @@ def evidence_of(spec: FieldSpec, scanned: bool, vouched_by: str = "") -> str:
     else:
         check = "free"
     return f"{medium}/{check}"
+
+
+def agreed(field: ReadField) -> ReadField:
+    """``field`` read a second time, independently, to the same value (a second model, or
+    the form's second place for it): its evidence becomes ``medium/agreed`` unless a
+    stronger check (check digits, an MRZ, a tick) already vouches for it."""
+    medium, _, check = field.evidence.partition("/")
+    if check not in WEAKER:
+        return field
+    return field.model_copy(update={"evidence": f"{medium}/{AGREED}"})
 
 
 class Curve(BaseModel):

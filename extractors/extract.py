@@ -13,7 +13,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from extractors import checks
-from extractors.calibration import evidence_of
+from extractors.calibration import agreed, evidence_of
 from extractors.locators import (
     Doc,
     Hit,
@@ -53,6 +53,8 @@ SUSPECT_READINGS = (
         re.compile(r"\b[A-Z]{1,2}[0-9][A-Z0-9]? [OIl][A-Z]{2}\b"),
         "a postcode's digit read as a letter",
     ),
+    # ... and its outward code always holds a digit ("NO 3AS" for "N0 3AS")
+    (re.compile(r"\b[A-Z]{1,2}[OIl][A-Z]? [0-9][A-Z]{2}\b"), "a postcode's digit read as a letter"),
 )
 SUSPECT_CONFIDENCE = 0.6
 IMPLAUSIBLE_CONFIDENCE = 0.4  # a value that does not look like its field's: never trusted
@@ -111,12 +113,14 @@ def by_check_digits(
     spec: FieldSpec, value: str, confidence: float, how: str
 ) -> tuple[str, float, str]:
     """The identifier as read when its check digits pass; else the single value one OCR
-    slip away that passes; else as read, not trusted."""
+    slip away that passes, not trusted (the form itself may carry the wrong number, which
+    the repair would hide); else as read, not trusted."""
     if checks.passes(value, spec.check_digits):
         return value, confidence, how
     repaired = checks.one_slip(value, spec.check_digits)
-    if repaired is not None:
-        return repaired, confidence, f"{how}; read {value!r}, check digits make it {repaired!r}"
+    if repaired is not None:  # an OCR slip, or a form printed wrong: a person tells which
+        why = f"{how}; read {value!r}, check digits make it {repaired!r}"
+        return repaired, min(confidence, SUSPECT_CONFIDENCE), why
     return value, confidence * UNREADABLE_PENALTY, f"{how}; check digits fail"
 
 
@@ -199,10 +203,11 @@ def ocr_pages(doc: Doc) -> set[int]:
 
 def reconciled(field: Field, again: Field, scanned: bool = True) -> Field:
     """A value printed in two places, read in both: two readings that agree are as sure as
-    the surer of them; readings that differ keep the surer one, not trusted, with the other
-    in ``printed_again`` (the ``printed_again`` rule makes it a finding a person sees); a
-    place where nothing was read gives no opinion. Where both were read from the text layer
-    the difference is the document's own: the first reading stands, the other is kept in
+    the surer of them, and on a scan their evidence is ``agreed``; readings that differ
+    keep the surer one, not trusted, with the other in ``printed_again`` (the
+    ``printed_again`` rule makes it a finding a person sees); a place where nothing was
+    read gives no opinion. Where both were read from the text layer the difference is the
+    document's own: the first reading stands, the other is kept in
     ``printed_again`` for the rule."""
     if not again.value:
         return field
@@ -210,9 +215,10 @@ def reconciled(field: Field, again: Field, scanned: bool = True) -> Field:
         return again.model_copy(update={"how": f"{again.how} (printed again)"})
     if again.value == field.value:
         sure = max(field, again, key=lambda f: f.confidence)
-        return field.model_copy(
+        alike = field.model_copy(
             update={"confidence": sure.confidence, "how": f"{field.how}; printed again alike"}
         )
+        return agreed(alike) if scanned else alike
     if not scanned:
         return field.model_copy(
             update={
@@ -260,7 +266,8 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         value, confidence, how = text, confidence * UNREADABLE_PENALTY, f"{how}; {exc}"
     if not value:
         return base.model_copy(update={"how": f"{how}; nothing readable"})
-    implausible = why_not(spec.looks_like, value) if spec.looks_like else None
+    looks = spec.looks_like or ("identifier" if spec.type == "identifier" else None)
+    implausible = why_not(looks, value) if looks else None
     if implausible:
         confidence = min(confidence, IMPLAUSIBLE_CONFIDENCE)
         how = f"{how}; does not look right: {implausible}"

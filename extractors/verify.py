@@ -4,7 +4,8 @@ The English model cannot see diacritics: it reads "Müller" as "Muller" and is s
 Fields marked ``verify`` on a scanned page are read again, all in one call, with Tesseract's
 Latin-script model (or the model the field names); when the two readings differ the second
 one is kept if it is close to the first or in another script (the Latin model knows ü, ł,
-å), and the field is no longer trusted, so a reviewer looks at it. Dates and amounts are
+å), and the field is no longer trusted, so a reviewer looks at it. Two readings that agree
+are evidence of their own (``agreed``, calibrated on its own curve). Dates and amounts are
 compared by what they mean; a second model that cannot read them at all gives no opinion.
 """
 
@@ -14,6 +15,7 @@ import re
 
 from rapidfuzz import fuzz
 
+from extractors.calibration import agreed
 from extractors.engines import list_langs
 from extractors.extract import DISAGREEMENT_CONFIDENCE, listed
 from extractors.locators import words_in
@@ -127,10 +129,11 @@ def judged(field: Field, spec: FieldSpec, second: str, alone: str | None = None)
     if meant is not None and meant.casefold() != field.value.casefold():
         kept = meant if meant and replaces(field.value, meant) else field.value
         return _distrusted(field, kept, "second reading")
+    seconded = meant is not None
     meant = _meaning(spec, alone) if alone is not None else None
     if meant is not None and meant.casefold() != field.value.casefold():
         return _distrusted(field, field.value, "reading of the box alone")
-    return field
+    return agreed(field) if seconded else field
 
 
 def verify_fields(source: Source, template: Template, fields: dict[str, Field]) -> dict[str, Field]:

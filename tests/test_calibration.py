@@ -12,7 +12,9 @@ from extractors.calibration import (
     DOUBT_CAP,
     Calibration,
     Curve,
+    agreed,
     calibrated,
+    curve_keys,
     evidence_of,
     load_calibration,
     probability,
@@ -121,3 +123,13 @@ def test_reliability_bins_compare_predicted_with_observed() -> None:
     }
     assert rows["0.995–1"]["readings"] == 5
     assert brier(observed) == pytest.approx((9 * 0.08**2 + 0.92**2) / 15, abs=1e-4)
+
+
+def test_two_agreeing_readings_are_evidence_unless_a_stronger_check_vouches() -> None:
+    read = Field(name="n", value="Anna", confidence=0.9, evidence="scan/free")
+    assert agreed(read).evidence == "scan/agreed"
+    assert agreed(read.model_copy(update={"evidence": "scan/typed"})).evidence == "scan/agreed"
+    for stronger in ("scan/checked", "scan/mrz", "scan/mark"):
+        kept = read.model_copy(update={"evidence": stronger})
+        assert agreed(kept).evidence == stronger
+    assert curve_keys("scan/agreed") == ["scan/agreed", "scan", "*"]

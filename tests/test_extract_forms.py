@@ -32,6 +32,7 @@ from extractors.mrz import (
     number_readings,
 )
 from extractors.normalise import NormaliseError, date_iso, normalise, strip_noise, whitespace
+from extractors.plausible import why_not
 from extractors.preprocess import ink_split, whiten_paper
 from extractors.registry import read_document
 from extractors.reread import agreed, reread_unsettled
@@ -468,9 +469,11 @@ def test_a_field_read_otherwise_in_its_box_alone_is_kept_but_not_trusted() -> No
         how="label 'Email:' right",
         box=Box(x0=0.32, y0=0.29, x1=0.56, y1=0.3),
         threshold=email.threshold,
+        evidence="scan/free",
     )
     assert read.confident
-    assert judged(read, email, "noraetzier@example.com", "noraetzier@example.com") == read
+    both = judged(read, email, "noraetzier@example.com", "noraetzier@example.com")
+    assert both == read.model_copy(update={"evidence": "scan/agreed"})  # two readings agree
     alone = judged(read, email, "noraetzier@example.com", "noraetzler@example.com")
     assert alone.value == read.value and not alone.confident and "box alone" in alone.how
     second = judged(read, email, "noraetzler@example.com", None)
@@ -484,8 +487,10 @@ def test_a_field_read_otherwise_in_its_box_alone_is_kept_but_not_trusted() -> No
     assert han.value == "秀英市"  # another script: the first model could not read it
     when = claim.fields["date_of_loss"]
     dated = read.model_copy(update={"name": "date_of_loss", "value": "2026-09-27"})
-    assert judged(dated, when, "2026-09-27", "27/09/2026") == dated  # the same date
-    assert judged(dated, when, "2026-09-27", "@#!") == dated  # unreadable: no opinion
+    same = judged(dated, when, "2026-09-27", "27/09/2026")  # the same date
+    assert same.value == dated.value and same.evidence == "scan/agreed"
+    assert judged(dated, when, "2026-09-27", "@#!").value == dated.value  # unreadable
+    assert judged(dated, when, "@#!", None) == dated  # a second model that cannot read it
 
 
 def test_a_region_anchored_to_a_caption_follows_it_down_the_page() -> None:
@@ -536,7 +541,7 @@ def test_an_iban_one_ocr_slip_away_is_read_by_its_check_digits() -> None:
     assert one_slip("GB68OTMR34259806968116", ["iban"]) is None  # valid: nothing to swap
     spec = FieldSpec(locators=[LabelLocator(text="Bank account:")], check_digits=["iban", "luhn"])
     value, confidence, how = by_check_digits(spec, "GB680TMR34259806968116", 0.83, "label")
-    assert value == "GB68OTMR34259806968116" and confidence == 0.83 and "check digits" in how
+    assert value == "GB68OTMR34259806968116" and confidence == 0.6 and "check digits" in how
     value, confidence, _ = by_check_digits(spec, "0299115002933148059", 0.8, "label")
     assert value == "0299115002933148059" and confidence < 0.3  # two slips: not guessed
 
@@ -580,7 +585,8 @@ def test_a_total_printed_again_settles_an_amount_a_stamp_garbled() -> None:
     assert stamped.value == "4870.98" and stamped.confidence == 0.5
     alike = read("4870.08", 0.52, "4870.08")  # two readings agree: as sure as the surer
     assert alike.value == "4870.08" and alike.confidence == 0.9
-    assert "printed again alike" in alike.how
+    assert "printed again alike" in alike.how and alike.evidence == "scan/agreed"
+    assert garbled.evidence == "scan/typed"  # readings that differ vouch for nothing
     alone = read("4870.98", 0.52, None)  # not printed again: nothing changes
     assert alone.value == "4870.98" and alone.confidence == 0.52
     lost = read("R@#", 0.4, "4870.08")  # the first reading is no amount at all
@@ -782,3 +788,16 @@ def test_mrz_check_digits_vouch_only_for_one_reading_with_its_composite_read() -
     assert checks_pass(plain) and number_readings(plain) == ["X4RT7PFW4"]
     assert doubt_of(Lines(line1, plain, [], 1)) is None
     assert "composite check digit not read" in doubt_of(Lines(line1, plain, [], 1, False))
+
+
+def test_an_email_or_identifier_unlike_its_kind_and_a_repaired_number_are_never_trusted() -> None:
+    assert why_not("email", "ytang@example.net") is None
+    assert why_not("email", "ytang@example net") == "not an e-mail address"
+    assert why_not("identifier", "POL-220940") is None
+    assert why_not("identifier", "£450183569") == "'£' in it, for an identifier"
+    label = LabelLocator(text="ID")
+    spec = FieldSpec(type="identifier", check_digits=["cn_ric"], locators=[label])
+    # a check digit read as its look-alike, or printed wrong: repaired, for a person to confirm
+    value, confidence, how = by_check_digits(spec, "1101051949123I002X", 0.95, "label")
+    assert value == "11010519491231002X" and confidence <= 0.6 and "check digits make it" in how
+    assert by_check_digits(spec, "11010519491231002X", 0.95, "label")[1] == 0.95
