@@ -1,8 +1,9 @@
 """The back-office connector: screen maps, page objects, and :func:`key_case`.
 
-Errors raised: ConfigError (screen map or settings wrong, sign-in refused), ApplicationError
-(back office down, slow, answering HTTP 5xx or lost the session: retry), BusinessRuleError
-(the back office refused the case, or the read-back differs: review).
+Errors raised: ConfigError (screen map or settings wrong, a screen not showing what its map
+names, sign-in refused), ApplicationError (back office down, slow, answering HTTP 5xx or
+showing an error page, or lost the session: retry), BusinessRuleError (the back office
+refused the case, or the read-back differs: review).
 """
 
 from connectors.backoffice.lanes import SessionLanes, keeping_sessions, key_case, lanes_for

@@ -146,7 +146,34 @@ class YesNoFormat(_Format):
         return squash(text)
 
 
+class CheckboxFormat(_Format):
+    """A yes/no case value keyed by ticking (or clearing) a checkbox; canonical form, and
+    what a checkbox reads back as, is ``true`` or ``false``."""
+
+    kind: Literal["checkbox"] = "checkbox"
+    action: ClassVar[str] = "check"
+
+    def canonical(self, value: str | None) -> str:
+        text = squash(value).lower()
+        if not text:
+            return ""
+        if text in ("true", "yes", "y", "1", "on", "checked"):
+            return "true"
+        if text in ("false", "no", "n", "0", "off"):
+            return "false"
+        raise ValueError(f"{value!r} is neither yes nor no")
+
+    def from_screen(self, text: str) -> str:
+        return self.canonical(text)
+
+
 ValueFormat = Annotated[
-    TextFormat | SelectFormat | DateFormat | AmountFormat | IdentifierFormat | YesNoFormat,
+    TextFormat
+    | SelectFormat
+    | DateFormat
+    | AmountFormat
+    | IdentifierFormat
+    | YesNoFormat
+    | CheckboxFormat,
     Field(discriminator="kind"),
 ]

@@ -6,9 +6,20 @@ between screens: by path, through the menu in the shell's menu frame, or by subm
 form; it checks every document response of a navigation (frames included), loads a GET that
 answered 5xx again a bounded number of times, and notices the sign-in page.
 
-Playwright's auto-waiting does all the waiting; nothing here sleeps. These objects raise
-rekey errors for what they can tell (refusals, lost sessions, HTTP errors); the session
-translates the remaining Playwright errors at the boundary.
+Every element a map names is found by the one in-page resolver (``find`` in
+:mod:`connectors.backoffice.scripts`), in every input method: ``fast`` runs it inside its
+single fill script; ``trusted`` and ``type`` get the element from it (``wait_for_function``
+with :data:`~connectors.backoffice.scripts.FIND`, an element handle) and act on the handle
+with Playwright (fill, type, select_option, set_checked, click). So one map behaves the same
+in all three.
+
+Nothing here sleeps: navigations are awaited, and a target not on the screen yet is waited
+for in the page (up to the browser timeout) before it counts as missing. What the map names
+but the loaded screen lacks is the map's error, :class:`~rekey.errors.ConfigError` naming the
+file, the key, the screen and the step (never retried); unless the page is the sign-in page
+(SessionLost) or an error page (ApplicationError, retried). These objects raise rekey errors
+for what they can tell (refusals, lost sessions, HTTP errors); the session translates the
+remaining Playwright errors at the boundary.
 """
 
 from __future__ import annotations
@@ -18,11 +29,12 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from playwright.sync_api import Dialog, ElementHandle, Frame, Page, Response
-from playwright.sync_api import Locator as PWLocator
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from pydantic import SecretStr
 
 from connectors.backoffice import scripts
@@ -40,7 +52,7 @@ from connectors.backoffice.screenmap import (
     Screen,
     SearchScreen,
 )
-from rekey.errors import ApplicationError, BusinessRuleError, ConfigError
+from rekey.errors import ApplicationError, BusinessRuleError, ConfigError, RekeyError
 
 log = logging.getLogger(__name__)
 
@@ -66,53 +78,37 @@ class BackOfficeRefused(BusinessRuleError):
         super().__init__("back office refused the case: " + "; ".join(messages))
 
 
-def xpath_literal(text: str) -> str:
-    if '"' not in text:
-        return f'"{text}"'
-    if "'" not in text:
-        return f"'{text}'"
-    parts = text.split('"')
-    return "concat(" + ", '\"', ".join(f'"{p}"' for p in parts) + ")"
+def _target(key: str, locator: Locator, *, control: bool) -> dict[str, Any]:
+    """A locator as the in-page scripts take it, carrying its key in the screen map."""
+    return locator.target(control=control) | {"key": key}
 
 
-def locate(scope: Scope | PWLocator, spec: Locator) -> PWLocator:
-    """The element a locator names; for a caption, the table cell right of the caption."""
-    if spec.caption:
-        caption = xpath_literal(spec.caption)
-        return scope.locator(
-            f"xpath=//td[normalize-space(.)={caption}]/following-sibling::td[1]"
-        ).first
-    if spec.role:
-        return scope.get_by_role(spec.role, name=spec.name, exact=True)  # type: ignore[arg-type]
-    return scope.locator(spec.css or "")
-
-
-def control(scope: Scope, spec: Locator) -> PWLocator:
-    """The input a locator names; for a caption, the input, select or textarea in its cell."""
-    found = locate(scope, spec)
-    return found.locator("input, select, textarea").first if spec.caption else found
-
-
-def script_target(scope: Scope, spec: Locator, *, is_control: bool) -> dict | ElementHandle:
-    """A locator as the in-page scripts take it; roles they cannot resolve become handles."""
-    if spec.caption:
-        return {"caption": spec.caption, "control": is_control}
-    if spec.css:
-        return {"css": spec.css}
-    if spec.role in ("button", "link"):
-        return {"role": spec.role, "name": spec.name}
-    handle = control(scope, spec).element_handle()
-    assert handle is not None
-    return handle
+@contextmanager
+def css_checked(screen: Screen, what: str) -> Iterator[None]:
+    """Turn the resolver's "not a valid CSS selector" into the map's ConfigError."""
+    try:
+        yield
+    except PlaywrightError as exc:
+        message = exc.message or str(exc)
+        if scripts.BAD_CSS not in message:
+            raise
+        css = message.split(scripts.BAD_CSS, 1)[1].splitlines()[0]
+        keys = [k for k, loc in screen.locators().items() if loc.css == css] or ["css"]
+        raise ConfigError(
+            f"{what}: {css!r} is not a valid CSS selector; fix it in {screen.file}",
+            file=screen.file,
+            key=", ".join(keys),
+        ) from exc
 
 
 # Screen actions: how a value is put into a control, by the format's ``action`` name and
 # the input method (``trusted`` and ``type``; ``fast`` sets values in the page's own script).
-ACTIONS: dict[str, Callable[[PWLocator, str, InputMode], None]] = {}
+# The control is the element the in-page resolver found (scripts.FIND).
+ACTIONS: dict[str, Callable[[ElementHandle, str, InputMode], None]] = {}
 
 
 def action(name: str) -> Callable[[Callable], Callable]:
-    def register(fn: Callable[[PWLocator, str, InputMode], None]) -> Callable:
+    def register(fn: Callable[[ElementHandle, str, InputMode], None]) -> Callable:
         ACTIONS[name] = fn
         return fn
 
@@ -120,23 +116,39 @@ def action(name: str) -> Callable[[Callable], Callable]:
 
 
 @action("fill")
-def fill(target: PWLocator, text: str, mode: InputMode) -> None:
+def fill(target: ElementHandle, text: str, mode: InputMode) -> None:
     if mode == "type":
         target.fill("")
-        target.press_sequentially(text)
+        target.type(text)
     else:
         target.fill(text)
 
 
 @action("select")
-def select_by_text(target: PWLocator, text: str, mode: InputMode) -> None:
+def select_by_text(target: ElementHandle, text: str, mode: InputMode) -> None:
     """Choose the option whose visible text is *text*; ValueError if there is none."""
     if not text:
         return
-    labels = [squash(t) for t in target.locator("option").all_inner_texts()]
+    labels = [squash(t) for t in target.evaluate(OPTION_TEXTS)]
     if text not in labels:
         raise ValueError(f"{text!r} is not one of {', '.join(x for x in labels if x)}")
-    target.select_option(label=text)
+    target.select_option(index=labels.index(text))
+
+
+@action("check")
+def check(target: ElementHandle, text: str, mode: InputMode) -> None:
+    """Tick the checkbox for ``true``, clear it for ``false``; leave it for no value."""
+    if text:
+        target.set_checked(text == "true")
+
+
+OPTION_TEXTS = "(el) => el.options ? [...el.options].map((o) => o.text) : []"
+ERROR_PAGE = re.compile(
+    r"\b(?:server error|error \d{3}|\d{3} error|service unavailable|temporarily unavailable"
+    r"|not found|forbidden|bad gateway|gateway time-?out|maintenance|too many requests)\b"
+    r"|^error\b",
+    re.IGNORECASE,
+)
 
 
 class Navigator:
@@ -175,8 +187,9 @@ class Navigator:
             self.load(lambda: self.page.goto(self.shell.home), what)
             menu = self.frame(self.shell.menu_frame, what)
             content = self.frame(self.shell.content_frame, what)
-            for item in screen.menu:
-                link = menu.get_by_role("link", name=item, exact=True)
+            for i, item in enumerate(screen.menu):
+                named = {"role": "link", "name": item, "control": False}
+                link = self.element(menu, screen, f"menu.{i}", named, what)
                 self.click_through(content, link, what)
             self.scope = content
         return self.scope
@@ -206,7 +219,7 @@ class Navigator:
         self.loading_s -= acting  # the act itself was input, not waiting
         return result
 
-    def click_through(self, scope: Frame, target: PWLocator, what: str) -> None:
+    def click_through(self, scope: Frame, target: ElementHandle, what: str) -> None:
         """Click *target* and wait for *scope* to navigate (the wait is :meth:`submit`'s,
         not the click's own)."""
         self.submit(scope, lambda: target.click(no_wait_after=True), what)
@@ -264,8 +277,90 @@ class Navigator:
         if any(urlsplit(f.url).path == self.login_path for f in self.page.frames):
             raise SessionLost(f"{what}: back office session lost (sent to sign-in page)")
 
+    # finding what a screen map names (the in-page resolver, scripts.FIND) -----------------
+
+    def evaluate(self, scope: Frame, script: str, arg: Any, screen: Screen, what: str) -> Any:
+        with css_checked(screen, what):
+            return scope.evaluate(script, arg)
+
+    def element(
+        self, scope: Frame, screen: Screen, key: str, target: dict, what: str, **kw: bool
+    ) -> ElementHandle:
+        """The element *target* names, waited for (the page may still be drawing it);
+        ``not_shown`` if it does not appear within the timeout."""
+        with css_checked(screen, what):
+            try:
+                found = scope.wait_for_function(scripts.FIND, arg=target)
+            except PlaywrightTimeoutError:
+                found = None
+        element = found.as_element() if found is not None else None
+        if element is None:
+            raise self.not_shown(scope, screen, [key], what, **kw)
+        return element
+
+    def settle(
+        self, scope: Frame, screen: Screen, targets: dict[str, dict], what: str, **kw: bool
+    ) -> None:
+        """Wait until every target ({key: target}) is on the screen; raise ``not_shown``
+        naming those that do not appear within the timeout."""
+        with css_checked(screen, what):
+            try:
+                scope.wait_for_function(scripts.ALL_SHOWN, arg=targets)
+                return
+            except PlaywrightTimeoutError:
+                missing = scope.evaluate(scripts.MISSING, targets)
+        raise self.not_shown(scope, screen, missing or list(targets), what, **kw)
+
+    def run(
+        self, scope: Frame, screen: Screen, script: str, arg: Any, targets: dict, what: str
+    ) -> dict:
+        """Run a script that reports the ``missing`` keys of *targets*; if any, wait for them
+        and run it once more; raise ``not_shown`` for what is still missing."""
+        result = self.evaluate(scope, script, arg, screen, what)
+        if result["missing"]:
+            self.settle(scope, screen, targets, what)
+            result = self.evaluate(scope, script, arg, screen, what)
+        if result["missing"]:
+            raise self.not_shown(scope, screen, result["missing"], what)
+        return result
+
+    def not_shown(
+        self, scope: Frame, screen: Screen, keys: list[str], what: str, *, signed_in: bool = True
+    ) -> RekeyError:
+        """The error for a screen that does not show what its map names: SessionLost or
+        ApplicationError when the page is the sign-in page or an error page (an outage, to
+        retry), otherwise ConfigError naming the map file, the keys and the screen."""
+        if signed_in:
+            self.check_signed_in(what)
+        at = urlsplit(scope.url).path or scope.url
+        outage = self.outage(scope)
+        if outage:
+            return ApplicationError(f"{what}: {outage} at {at} instead of {screen.file}")
+        locators = screen.locators()
+        named = [f"{k} ({locators[k].describe()})" if k in locators else k for k in keys]
+        return ConfigError(
+            f"{what}: the screen at {at} does not show {', '.join(named)}; "
+            f"fix the locator in {screen.file} or check the screen",
+            file=screen.file,
+            key=", ".join(keys),
+        )
+
+    def outage(self, scope: Frame) -> str | None:
+        """What makes the page in *scope* an error page rather than a screen, if anything."""
+        if scope.url.startswith("chrome-error:"):
+            return "the page did not load"
+        page = scope.evaluate(scripts.PAGE)
+        if page["empty"]:
+            return "the page is empty"
+        shown = " / ".join(x for x in (page["title"], page["heading"]) if x)
+        if ERROR_PAGE.search(page["title"]) or ERROR_PAGE.search(page["heading"]):
+            return f"the back office shows an error page ({shown})"
+        return None
+
 
 class ScreenPage:
+    signed_in: ClassVar[bool] = True  # the robot is signed in on this screen
+
     def __init__(self, nav: Navigator, spec: Screen, mode: InputMode | None = None):
         self.nav, self.spec = nav, spec
         self.mode: InputMode = mode or spec.input
@@ -274,33 +369,46 @@ class ScreenPage:
     def page(self) -> Page:
         return self.nav.page
 
+    def element(
+        self, scope: Frame, key: str, locator: Locator, what: str, *, control: bool = True
+    ) -> ElementHandle:
+        """The element the map's *key* names, found by the in-page resolver."""
+        target = locator.target(control=control)
+        return self.nav.element(scope, self.spec, key, target, what, signed_in=self.signed_in)
+
+    def settle(self, scope: Frame, targets: dict[str, dict], what: str) -> None:
+        self.nav.settle(scope, self.spec, targets, what, signed_in=self.signed_in)
+
 
 class LoginPage(ScreenPage):
     spec: LoginScreen
+    signed_in = False
 
     def login(self, user: str, password: SecretStr) -> None:
         """Sign in; SignInRefused if the back office shows an error or stays on sign-in.
 
         Always with real input events (the password is never put into a script), and the
         password stays a SecretStr until it is typed (so no traceback shows it)."""
-        frame = self.nav.page.main_frame
-        self.nav.load(lambda: self.page.goto(self.spec.path or "/"), "sign in", signed_in=False)
-        control(frame, self.spec.user).fill(user)
-        control(frame, self.spec.password).fill(password.get_secret_value())
-        seen = self.nav._watch(lambda: self._click_and_wait(frame))
+        frame, what = self.nav.page.main_frame, "sign in"
+        self.nav.load(lambda: self.page.goto(self.spec.path or "/"), what, signed_in=False)
+        self.element(frame, "user", self.spec.user, what).fill(user)
+        self.element(frame, "password", self.spec.password, what).fill(password.get_secret_value())
+        submit = self.element(frame, "submit", self.spec.submit, what, control=False)
+        seen = self.nav._watch(lambda: self._click_and_wait(frame, submit))
         # only the POST counts: once it has answered, the session cookie is set
         failed = [r for r in seen if r.status >= 500 and r.request.method == "POST"]
         if failed:
             raise ApplicationError(f"sign in: back office answered HTTP {failed[-1].status}")
-        error = locate(frame, self.spec.error)
-        if error.count() or urlsplit(frame.url).path == self.spec.path:
-            shown = squash(error.first.inner_text()) if error.count() else "still on sign-in page"
-            raise SignInRefused(f"sign in as {user!r} refused: {shown}")
+        error = self.spec.error.target(control=False)
+        shown = self.nav.evaluate(frame, scripts.TEXT, error, self.spec, what)
+        if shown is not None or urlsplit(frame.url).path == self.spec.path:
+            reason = squash(shown) if shown is not None else "still on sign-in page"
+            raise SignInRefused(f"sign in as {user!r} refused: {reason}")
         log.info("signed in to the back office as %s", user)
 
-    def _click_and_wait(self, frame: Frame) -> None:
+    def _click_and_wait(self, frame: Frame, submit: ElementHandle) -> None:
         with frame.expect_navigation():
-            control(frame, self.spec.submit).click()
+            submit.click()
 
 
 class QueryPage(ScreenPage):
@@ -309,36 +417,36 @@ class QueryPage(ScreenPage):
     spec: QueryScreen
 
     def results(self, query: str, cells: dict[str, Locator], what: str) -> list[dict[str, str]]:
+        """One dict per result row: *cells* (keyed as in the screen map) read in the row."""
         if self.mode == "fast" and self.spec.results_path:
             path = self.spec.results_path.format(query=quote(query))
-            return self._rows(self.nav.open(self.spec, what, path=path), cells)
+            return self._rows(self.nav.open(self.spec, what, path=path), cells, what)
         scope = self.nav.open(self.spec, what)
         if self.mode == "fast":
-            fields = [
-                {
-                    "name": "query",
-                    "target": script_target(scope, self.spec.query, is_control=True),
-                    "action": "fill",
-                    "value": query,
-                }
-            ]
-            submit = script_target(scope, self.spec.submit, is_control=False)
-            self.nav.submit(scope, lambda: _run_fill(scope, fields, None, submit), what)
+            self._fast_query(scope, query, what)
         else:
-            ACTIONS["fill"](control(scope, self.spec.query), query, self.mode)
-            self.nav.click_through(scope, control(scope, self.spec.submit), what)
-        return self._rows(scope, cells)
+            box = self.element(scope, "query", self.spec.query, what)
+            ACTIONS["fill"](box, query, self.mode)
+            submit = self.element(scope, "submit", self.spec.submit, what, control=False)
+            self.nav.click_through(scope, submit, what)
+        return self._rows(scope, cells, what)
 
-    def _rows(self, scope: Frame, cells: dict[str, Locator]) -> list[dict[str, str]]:
-        if self.spec.rows.css and not any(c.role for c in cells.values()):
-            targets = {k: script_target(scope, c, is_control=False) for k, c in cells.items()}
-            rows = scope.evaluate(scripts.ROWS, [self.spec.rows.css, targets])
-        else:
-            rows = [
-                {k: locate(row, c).inner_text() for k, c in cells.items()}
-                for row in locate(scope, self.spec.rows).all()
-            ]
-        return [{k: squash(v) for k, v in row.items()} for row in rows]
+    def _fast_query(self, scope: Frame, query: str, what: str) -> None:
+        box = _target("query", self.spec.query, control=True)
+        fields = [
+            {"name": "query", "key": "query", "target": box, "action": "fill", "value": query}
+        ]
+        submit = _target("submit", self.spec.submit, control=False)
+        fill = FastFill(self, scope, what)
+        self.nav.submit(scope, lambda: fill(fields, None, submit), what)
+
+    def _rows(self, scope: Frame, cells: dict[str, Locator], what: str) -> list[dict[str, str]]:
+        targets = {k: c.target(control=False) for k, c in cells.items()}
+        rows = self.spec.rows.target(control=False)
+        shown = self.nav.evaluate(scope, scripts.ROWS, [rows, targets], self.spec, what)
+        if shown["missing"]:  # rows, but in none of them the cell the map names
+            raise self.nav.not_shown(scope, self.spec, shown["missing"], what)
+        return [{k: squash(v) for k, v in row.items()} for row in shown["rows"]]
 
 
 class SearchPage(QueryPage):
@@ -365,7 +473,11 @@ class LookupPage(QueryPage):
     def lookup(self, key: str, what: str = "look up") -> dict[str, str] | None:
         """The row whose key column equals *key* (ignoring spaces and case), or None."""
         wanted = normalise_key(key)
-        rows = self.results(key, dict(self.spec.columns), what)
+        cells = {f"columns.{k}": c for k, c in self.spec.columns.items()}
+        rows = [
+            {k.removeprefix("columns."): v for k, v in row.items()}
+            for row in self.results(key, cells, what)
+        ]
         found = [r for r in rows if normalise_key(r[self.spec.key]) == wanted]
         if len(found) > 1:
             raise BusinessRuleError(f"{what}: {key} is on several rows of the back office")
@@ -376,17 +488,47 @@ def normalise_key(value: str) -> str:
     return "".join(value.split()).casefold()
 
 
-def _run_fill(scope: Frame, fields: list[dict], lines: dict | None, submit: Any) -> None:
-    """Run the fast fill script; raise for missing controls and impossible choices."""
-    result = scope.evaluate(scripts.FILL, [fields, lines, submit])
-    for name, labels in result["badOptions"].items():
-        value = next(f["value"] for f in fields if f["name"] == name)
-        shown = ", ".join(x for x in labels if x)
-        raise BusinessRuleError(f"{name}: {value!r} is not one of {shown}")
-    if result["missing"]:
-        raise ApplicationError(
-            "the screen does not show " + ", ".join(result["missing"]) + " (screen changed?)"
+class FastFill:
+    """The fast input method on one screen: one script sets every value, fires input and
+    change events and submits (scripts.FILL); raises for missing controls (ConfigError, or
+    ApplicationError on an error page), impossible choices and too many line items."""
+
+    def __init__(self, screen: ScreenPage, scope: Frame, what: str):
+        self.screen, self.scope, self.what = screen, scope, what
+
+    def __call__(self, fields: list[dict], lines: dict | None, submit: dict | None) -> None:
+        targets = {f["key"]: f["target"] for f in fields}
+        for target in (submit, *(() if lines is None else (lines["table"], lines["add"]))):
+            if target is not None:
+                targets[target["key"]] = target
+        page = self.screen
+        args = [fields, lines, submit]
+        result = page.nav.run(self.scope, page.spec, scripts.FILL, args, targets, self.what)
+        for name, labels in result["badOptions"].items():
+            value = next(f["value"] for f in fields if f["name"] == name)
+            shown = ", ".join(x for x in labels if x)
+            raise BusinessRuleError(f"{name}: {value!r} is not one of {shown}")
+        if "rowsShown" in result:
+            assert lines is not None
+            raise too_many_items(page.spec, len(lines["rows"]), result["rowsShown"], self.what)
+
+
+def too_many_items(spec: EntryScreen, items: int, rows: int, what: str) -> RekeyError:
+    """More line items than the screen shows rows: without an add button in the map, the
+    map's error; when the add button adds no more rows, the case's (review it)."""
+    assert spec.lines is not None
+    field = spec.lines.field
+    if spec.lines.add is None:
+        return ConfigError(
+            f"{what}: the case has {items} {field}, the screen shows {rows} rows and the map "
+            "names no add button",
+            file=spec.file,
+            key="lines.add",
         )
+    return BusinessRuleError(
+        f"{what}: the screen takes at most {rows} {field} (its add button adds no more rows); "
+        f"the case has {items}"
+    )
 
 
 class EntryPage(ScreenPage):
@@ -406,17 +548,27 @@ class EntryPage(ScreenPage):
                 self._fast(scope, texts, rows, what)
             else:
                 self._trusted(scope, texts, rows, what)
-        errors = script_target(scope, spec.errors, is_control=False)
-        shows = script_target(scope, spec.reference, is_control=False) if spec.reference else None
-        outcome = scope.evaluate(scripts.OUTCOME, [errors, shows])
+        return self._outcome(scope, what)
+
+    def _outcome(self, scope: Frame, what: str) -> str | None:
+        """After submitting: validation messages (BackOfficeRefused) or the new reference."""
+        spec = self.spec
+        errors = spec.errors.target(control=False)
+        shows = _target("reference", spec.reference, control=False) if spec.reference else None
+        outcome = self.nav.evaluate(scope, scripts.OUTCOME, [errors, shows], spec, what)
         messages = [squash(m) for m in outcome["errors"]]
         if any(messages):
             raise BackOfficeRefused([m for m in messages if m])
-        if spec.reference is None:
+        if shows is None:
             return None
+        if outcome["reference"] is None:  # not drawn yet, or not there at all
+            self.settle(scope, {"reference": shows}, what)
+            outcome = self.nav.evaluate(scope, scripts.OUTCOME, [errors, shows], spec, what)
         reference = squash(outcome["reference"] or "")
         if not re.fullmatch(spec.reference_pattern, reference):
-            raise ApplicationError(f"{what}: unexpected reference {reference!r}")
+            raise ApplicationError(
+                f"{what}: unexpected reference {reference!r} on the screen after {spec.file}"
+            )
         return reference
 
     def _screen_texts(self, values: dict[str, Any]) -> dict[str, str]:
@@ -443,71 +595,101 @@ class EntryPage(ScreenPage):
             rows.append(row)
         return rows
 
+    def _field_target(self, name: str) -> dict[str, Any]:
+        return _target(f"fields.{name}.locator", self.spec.fields[name].locator, control=True)
+
     def _fast(self, scope: Frame, texts: dict[str, str], rows: list[dict], what: str) -> None:
         spec = self.spec
         typed = [n for n in texts if spec.fields[n].input == "type"]
         fields = [
             {
                 "name": name,
-                "target": script_target(scope, spec.fields[name].locator, is_control=True),
+                "key": f"fields.{name}.locator",
+                "target": self._field_target(name),
                 "action": spec.fields[name].format.action,
                 "value": text,
             }
             for name, text in texts.items()
             if name not in typed
         ]
-        lines = None
-        if spec.lines is not None and rows:
-            lines = {
-                "field": spec.lines.field,
-                "table": script_target(scope, spec.lines.table, is_control=False),
-                "add": script_target(scope, spec.lines.add, is_control=False)
-                if spec.lines.add
-                else None,
-                "headers": {k: c.header for k, c in spec.lines.columns.items()},
-                "rows": rows,
-            }
-        submit = script_target(scope, spec.submit, is_control=False)
+        lines = self._fast_lines(rows)
+        submit = _target("submit", spec.submit, control=False)
+        fill = FastFill(self, scope, what)
         if typed:  # keys with key handlers: set the rest, type these, then submit
-            _run_fill(scope, fields, lines, None)
+            fill(fields, lines, None)
             for name in typed:
-                ACTIONS["fill"](control(scope, spec.fields[name].locator), texts[name], "type")
-            self.nav.click_through(scope, control(scope, spec.submit), what)
+                self._put(scope, name, texts[name], "type", what)
+            self.nav.click_through(scope, self._submit_button(scope, what), what)
         else:
-            self.nav.submit(scope, lambda: _run_fill(scope, fields, lines, submit), what)
+            self.nav.submit(scope, lambda: fill(fields, lines, submit), what)
+
+    def _fast_lines(self, rows: list[dict]) -> dict | None:
+        lines = self.spec.lines
+        if lines is None or not rows:
+            return None
+        return {
+            "field": lines.field,
+            "table": _target("lines.table", lines.table, control=False),
+            "add": _target("lines.add", lines.add, control=False) if lines.add else None,
+            "headers": {k: c.header for k, c in lines.columns.items()},
+            "rows": rows,
+        }
+
+    def _submit_button(self, scope: Frame, what: str) -> ElementHandle:
+        return self.element(scope, "submit", self.spec.submit, what, control=False)
+
+    def _put(self, scope: Frame, name: str, text: str, mode: InputMode, what: str) -> None:
+        """Key one field's screen text with Playwright into the control the map names."""
+        field = self.spec.fields[name]
+        control = self.element(scope, f"fields.{name}.locator", field.locator, what)
+        try:
+            ACTIONS[field.format.action](control, text, mode)
+        except ValueError as exc:
+            raise BusinessRuleError(f"{name}: {exc}") from exc
 
     def _trusted(self, scope: Frame, texts: dict[str, str], rows: list[dict], what: str) -> None:
         spec = self.spec
+        targets = {f"fields.{n}.locator": self._field_target(n) for n in texts}
+        targets["submit"] = spec.submit.target(control=False)
+        self.settle(scope, targets, what)  # everything there before anything is keyed
         for name, text in texts.items():
-            field = spec.fields[name]
-            mode = field.input or self.mode
-            try:
-                ACTIONS[field.format.action](control(scope, field.locator), text, mode)
-            except ValueError as exc:
-                raise BusinessRuleError(f"{name}: {exc}") from exc
+            self._put(scope, name, text, spec.fields[name].input or self.mode, what)
         if spec.lines is not None and rows:
-            self._trusted_lines(scope, spec.lines, rows)
-        self.nav.click_through(scope, control(scope, spec.submit), what)
+            self._trusted_lines(scope, spec.lines, rows, what)
+        self.nav.click_through(scope, self._submit_button(scope, what), what)
 
-    def _trusted_lines(self, scope: Frame, lines: Lines, rows: list[dict[str, str]]) -> None:
-        table = locate(scope, lines.table)
-        heads = [squash(h) for h in table.locator("thead th, thead td").all_inner_texts()]
-        index = {}
-        for key, column in lines.columns.items():
-            if column.header not in heads:
-                raise ApplicationError(f"the screen has no column {column.header!r}")
-            index[key] = heads.index(column.header)
-        body_rows = table.locator("tbody tr")
-        have = body_rows.count()
-        for _ in range(have, len(rows)):
-            if lines.add is None:
-                raise ApplicationError(f"{lines.field}: more items than rows and no add button")
-            control(scope, lines.add).click()
+    def _trusted_lines(
+        self, scope: Frame, lines: Lines, rows: list[dict[str, str]], what: str
+    ) -> None:
+        table = self.element(scope, "lines.table", lines.table, what, control=False)
+        headers = {k: c.header for k, c in lines.columns.items()}
+        index = table.evaluate(scripts.COLUMNS, headers)
+        absent = [f"lines.columns.{k}.header" for k, i in index.items() if i < 0]
+        if absent:
+            raise self.nav.not_shown(scope, self.spec, absent, what)
+        self._add_rows(scope, table, len(rows), what)
         for r, row in enumerate(rows):
-            cells = body_rows.nth(r).locator("td")
             for key, text in row.items():
-                target = cells.nth(index[key]).locator("input, select, textarea").first
-                ACTIONS["fill"](target, text, self.mode)
+                cell = table.evaluate_handle(scripts.CELL_CONTROL, [r, index[key]]).as_element()
+                if cell is None:
+                    raise self.nav.not_shown(scope, self.spec, [f"lines.columns.{key}"], what)
+                ACTIONS["fill"](cell, text, self.mode)
+
+    def _add_rows(self, scope: Frame, table: ElementHandle, items: int, what: str) -> None:
+        """Click the add button until the table has a row per item."""
+        shown = table.evaluate(scripts.BODY_ROWS)
+        if shown >= items:
+            return
+        assert self.spec.lines is not None
+        if self.spec.lines.add is None:
+            raise too_many_items(self.spec, items, shown, what)
+        add = self.element(scope, "lines.add", self.spec.lines.add, what, control=False)
+        while shown < items:
+            add.click()
+            now = table.evaluate(scripts.BODY_ROWS)
+            if now == shown:
+                raise too_many_items(self.spec, items, shown, what)
+            shown = now
 
 
 class RecordPage(ScreenPage):
@@ -520,21 +702,20 @@ class RecordPage(ScreenPage):
         scope = self.nav.open(self.spec, what, path=path)
         spec = self.spec
         fields = [
-            {"name": n, "target": script_target(scope, f.locator, is_control=False)}
+            {"name": n, "key": k, "target": _target(k, f.locator, control=False)}
             for n, f in spec.fields.items()
+            for k in [f"fields.{n}.locator"]
         ]
+        targets = {f["key"]: f["target"] for f in fields}
         lines = None
         if spec.lines is not None:
             lines = {
                 "field": spec.lines.field,
-                "table": script_target(scope, spec.lines.table, is_control=False),
+                "table": _target("lines.table", spec.lines.table, control=False),
                 "headers": {k: c.header for k, c in spec.lines.columns.items()},
             }
-        shown = scope.evaluate(scripts.READ, [fields, lines])
-        if shown["missing"]:
-            raise ApplicationError(
-                f"{what}: the screen does not show {', '.join(shown['missing'])}"
-            )
+            targets["lines.table"] = lines["table"]
+        shown = self.nav.run(scope, spec, scripts.READ, [fields, lines], targets, what)
         values: dict[str, Any] = {}
         for name, field in spec.fields.items():
             values[name] = _canonical(field.format, shown["fields"][name])

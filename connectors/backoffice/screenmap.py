@@ -8,8 +8,47 @@ Every other file describes one screen. All are validated by pydantic at load tim
 any problem raises :class:`~rekey.errors.ConfigError` naming the file and the key, e.g.
 ``samples/screens/claim_entry.yaml: fields.policy_number.locator.bogus: Extra inputs ...``.
 
-A locator is exactly one of ``caption`` (the visible caption text in the table cell left of
-the input or value), ``role`` (+ ``name``, the accessible name) or ``css``.
+A *locator* says where a control or a value is, the way a person would point at it. It is
+exactly one of these keys (the in-page resolver, :mod:`connectors.backoffice.scripts`, finds
+it the same way in every input method):
+
+``caption: Policy number``
+    by its visible caption, whatever the markup; tried in this order, for an input:
+
+    1. a ``<label>`` whose text is the caption: its ``for=`` target, or the control it wraps;
+    2. an element whose ``aria-label`` is the caption (or the control inside it);
+    3. an element whose ``aria-labelledby`` points at an element showing the caption;
+    4. the legacy table cell: a ``<td>`` showing the caption, the control in the next cell;
+    5. nearby text: an element whose own text is the caption, and the nearest visible
+       input, select or textarea to its right on the same line (the boxes overlap
+       vertically) or below it (they overlap horizontally), or a checkbox or radio left of
+       it on the same line (``[x] I agree``), by on-screen geometry.
+
+    For a value read back (record screens, result cells) the table cell right of the caption
+    comes first, then the label rules, then the nearby-text rule (the nearest visible text
+    or control right of or below the caption). Texts are compared with runs of white space
+    as one space, ignoring a trailing colon or asterisk (``Name:`` and ``Name *`` are
+    caption ``Name``); case counts.
+``placeholder: dd/mm/yyyy``
+    the control whose ``placeholder`` is this text.
+``field_name: f_0031``
+    the form control whose ``name=`` attribute is exactly this (not the visible name).
+``role: textbox`` with an optional ``name: First Name``
+    by ARIA role (``textbox``, ``searchbox``, ``spinbutton``, ``combobox``, ``listbox``,
+    ``checkbox``, ``radio``, ``switch``, ``slider``, ``button``, ``link``, ``tab``,
+    ``menuitem``, ``option``; native elements have their implicit role, e.g. a ``<select>``
+    is a combobox) and accessible name: from ``aria-labelledby``, ``aria-label``, the
+    ``<label>``, the text of a button or link (the value of an ``<input type=submit>``),
+    ``title``, then ``placeholder``. ``name`` here is never the ``name=`` attribute.
+``css: "#t_results tbody tr"``
+    plain CSS, what ``document.querySelectorAll`` takes. Playwright-only syntax
+    (``:has-text()``, ``:text-is()``, ``:text()``, ``:visible``, ``>>``, ``text=``,
+    ``xpath=`` ...) is refused when the map is loaded: use ``caption``, ``role`` + ``name``
+    or ``placeholder`` for text.
+
+When several elements match, the first visible one is taken (a hidden one only if none is
+visible). A map naming something the loaded screen does not show raises ConfigError naming
+the file, the key and the screen (an error page or a lost session stays ApplicationError).
 
 A screen is reached by ``path`` (opened directly), by ``menu`` (link texts clicked in the
 menu frame of the shell; the screen then lives in the content frame), or, for a later step
@@ -20,13 +59,14 @@ fires input and change events and submits) or ``type`` (key by key); a field may
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator, model_validator
 
-from connectors.backoffice.formats import TextFormat, ValueFormat
+from connectors.backoffice.formats import TextFormat, ValueFormat, squash
 from rekey.config import Regex, load_model, shown
 from rekey.errors import ConfigError
 
@@ -38,20 +78,100 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Role = Literal[
+    "textbox",
+    "searchbox",
+    "spinbutton",
+    "combobox",
+    "listbox",
+    "checkbox",
+    "radio",
+    "switch",
+    "slider",
+    "button",
+    "link",
+    "tab",
+    "menuitem",
+    "option",
+]
+LOCATOR_KEYS = ("caption", "placeholder", "field_name", "role", "css")
+
+# selector syntax only Playwright understands; document.querySelectorAll throws on it
+_PLAYWRIGHT_ONLY = re.compile(
+    r">>|:(?:has-text|text-is|text-matches|text|nth-match|left-of|right-of|above|below|near"
+    r"|contains)\(|:visible\b|^\s*(?:text|xpath|css|id|data-testid|role|nth|internal:[\w-]+)\s*="
+    r"|^\s*(?:/|\.\.|\()"
+)
+
+
 class Locator(Spec):
+    """Where a control or value is: exactly one of caption, placeholder, field_name, role
+    (+ name) or css; see the module docstring for how each is found."""
+
     caption: str | None = None
-    role: str | None = None
-    name: str | None = None
+    placeholder: str | None = None
+    field_name: str | None = None  # the name= attribute
+    role: Role | None = None
+    name: str | None = None  # the accessible name, with role only
     css: str | None = None
+
+    @field_validator("caption", "placeholder", "name")
+    @classmethod
+    def _text(cls, text: str | None) -> str | None:
+        if text is not None and not squash(text):
+            raise ValueError("must not be empty")
+        return None if text is None else squash(text)
+
+    @field_validator("field_name")
+    @classmethod
+    def _field_name(cls, name: str | None) -> str | None:
+        if name is not None and not name.strip():
+            raise ValueError("must not be empty")
+        return name
+
+    @field_validator("css")
+    @classmethod
+    def _plain_css(cls, css: str | None) -> str | None:
+        if css is None:
+            return None
+        if not css.strip():
+            raise ValueError("must not be empty")
+        found = _PLAYWRIGHT_ONLY.search(css)
+        if found:
+            raise ValueError(
+                f"css must be plain CSS (what document.querySelectorAll takes); "
+                f"{found.group(0).strip()!r} in {css!r} is Playwright-only syntax: "
+                "point at text with caption, placeholder or role + name instead"
+            )
+        return css
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Locator:
-        given = [k for k in ("caption", "role", "css") if getattr(self, k)]
+        if self.name is not None and self.role is None:
+            raise ValueError(
+                "name is the accessible name and goes with role; "
+                "for the name= attribute write field_name"
+            )
+        given = [k for k in LOCATOR_KEYS if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of caption, role or css")
-        if self.name is not None and not self.role:
-            raise ValueError("name is only used with role")
+            got = " and ".join(given) or "none"
+            raise ValueError(
+                "give exactly one of caption, placeholder, field_name, role (with an optional "
+                f"name) or css; got {got}"
+            )
         return self
+
+    def target(self, *, control: bool) -> dict[str, Any]:
+        """This locator as the in-page resolver takes it; *control*: an input is wanted (a
+        caption then names the input, not the value shown beside it)."""
+        shown = {k: getattr(self, k) for k in (*LOCATOR_KEYS, "name")}
+        return {k: v for k, v in shown.items() if v is not None} | {"control": control}
+
+    def describe(self) -> str:
+        if self.role is not None:
+            return f"role {self.role}" + (f" named {self.name!r}" if self.name else "")
+        key = next(k for k in LOCATOR_KEYS if getattr(self, k) is not None)
+        return f"{key} {getattr(self, key)!r}"
 
 
 def _format_shorthand(value: Any) -> Any:
@@ -86,6 +206,16 @@ class Screen(Spec):
     path: str | None = None
     menu: list[str] = []
     input: InputMode = "trusted"
+    _file: str = PrivateAttr(default="(screen map not loaded from a file)")
+
+    @property
+    def file(self) -> str:
+        """The screen map this screen was loaded from, as errors show it."""
+        return self._file
+
+    def locators(self) -> dict[str, Locator]:
+        """Every locator of this screen map by its key, e.g. ``fields.currency.locator``."""
+        return dict(_locators(self, ""))
 
     @field_validator("path")
     @classmethod
@@ -192,9 +322,24 @@ class BackOfficeSpec(Spec):
 S = TypeVar("S", bound=Spec)
 
 
+def _locators(value: Any, key: str) -> list[tuple[str, Locator]]:
+    if isinstance(value, Locator):
+        return [(key, value)]
+    if isinstance(value, BaseModel):
+        items = ((name, getattr(value, name)) for name in type(value).model_fields)
+    elif isinstance(value, dict):
+        items = iter(value.items())
+    else:
+        return []
+    return [found for k, v in items for found in _locators(v, f"{key}.{k}" if key else str(k))]
+
+
 def load_screen(path: Path, model: type[S]) -> S:
     """Read one screen map; raise ConfigError naming the file and the key on any problem."""
-    return load_model(path, model)
+    spec = load_model(path, model)
+    if isinstance(spec, Screen):
+        spec._file = shown(path)
+    return spec
 
 
 @dataclass(frozen=True)

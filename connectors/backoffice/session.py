@@ -165,6 +165,28 @@ def _stop_playwright() -> None:
         playwright.stop()
 
 
+def launch_chromium(playwright: Playwright, settings: Settings) -> Browser:
+    """Chromium at ``settings.chromium_path`` with the connector's flags."""
+    return playwright.chromium.launch(
+        executable_path=str(settings.chromium_path), headless=settings.headless, args=CHROMIUM_ARGS
+    )
+
+
+@contextmanager
+def chromium(settings: Settings) -> Iterator[Browser]:
+    """A browser of its own on the thread's shared Playwright driver (tests, tools)."""
+    playwright = _start_playwright()
+    try:
+        browser = launch_chromium(playwright, settings)
+        try:
+            yield browser
+        finally:
+            with suppress(Exception):
+                browser.close()
+    finally:
+        _stop_playwright()
+
+
 def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path``, readable by its owner only, whole or not at all. Each
     writer has a temporary file of its own: sessions in several threads save at once."""
@@ -234,9 +256,7 @@ class BackOfficeSession:
         state = state_path(s)
         with translated("start browser"):
             self._playwright = _start_playwright()
-            self._browser = self._playwright.chromium.launch(
-                executable_path=str(s.chromium_path), headless=s.headless, args=CHROMIUM_ARGS
-            )
+            self._browser = launch_chromium(self._playwright, s)
             try:
                 self.context = self._new_context(state if state.is_file() else None)
                 self._restored = state.is_file()
