@@ -55,6 +55,9 @@ SUSPECT_READINGS = (
     ),
     # ... and its outward code always holds a digit ("NO 3AS" for "N0 3AS")
     (re.compile(r"\b[A-Z]{1,2}[OIl][A-Z]? [0-9][A-Z]{2}\b"), "a postcode's digit read as a letter"),
+    # a capital I in an e-mail address's local part: addresses are written in small
+    # letters, and OCR reads l as I ("Inaser@" for "lnaser@")
+    (re.compile(r"I(?=[^@\s]*@)"), "an I in an e-mail address, where l is likelier"),
 )
 SUSPECT_CONFIDENCE = 0.6
 IMPLAUSIBLE_CONFIDENCE = 0.4  # a value that does not look like its field's: never trusted

@@ -264,6 +264,9 @@ def test_a_scanned_letter_against_a_digit_is_never_trusted_on_its_own() -> None:
     assert extract_fields(page(caption, plain), template)["email"].confident
     slipped = word("Dubois-tukasiewicz", 0.30, 0.30, 0.50, 0.31)  # Łukasiewicz
     assert not extract_fields(page(caption, slipped), template)["email"].confident
+    for doubted in ("Inaser@example.net", "43 Field, NO 3AS Dennisstad"):  # lnaser, N0 3AS
+        misread = word(doubted, 0.30, 0.30, 0.50, 0.31)
+        assert not extract_fields(page(caption, misread), template)["email"].confident
 
 
 def test_a_closed_list_takes_the_listed_value_a_reading_spells() -> None:
