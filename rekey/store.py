@@ -67,6 +67,18 @@ audit_events = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
+# the keying ledger (connectors.backoffice.ledger): what was keyed where, by external reference
+keyed_cases = sa.Table(
+    "keyed_cases",
+    metadata,
+    sa.Column("backoffice", sa.String(200), primary_key=True),
+    sa.Column("external_reference", sa.String(64), primary_key=True),
+    sa.Column("doc_type", sa.String(40)),
+    sa.Column("reference", sa.String(64), nullable=False),
+    sa.Column("case_id", sa.String(32)),
+    sa.Column("verified", sa.Boolean(), nullable=False),
+    sa.Column("keyed_at", sa.DateTime(timezone=True), nullable=False),
+)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -193,6 +205,18 @@ class User(NamedTuple):
     role: str
 
 
+class Keyed(NamedTuple):
+    """One line of the keying ledger."""
+
+    backoffice: str
+    external_reference: str
+    doc_type: str | None
+    reference: str
+    case_id: str | None
+    verified: bool
+    keyed_at: datetime
+
+
 class Store:
     def __init__(self, url: str):
         if url.startswith("sqlite:///"):
@@ -314,6 +338,53 @@ class Store:
             rows = tx.execute(sa.select(cases.c.id, text).where(cases.c.id.in_(wanted)))
             found = {case_id: data for case_id, data in rows}
         return total, [model.model_validate_json(found[i]) for i in wanted if i in found]
+
+    # -- the keying ledger ---------------------------------------------------------------
+    def keyed(self, backoffice: str, external_reference: str) -> Keyed | None:
+        """What the ledger says was keyed into *backoffice* for *external_reference*."""
+        with self._tx() as tx:
+            row = tx.execute(
+                sa.select(keyed_cases).where(
+                    keyed_cases.c.backoffice == backoffice,
+                    keyed_cases.c.external_reference == external_reference,
+                )
+            ).first()
+        if row is None:
+            return None
+        return Keyed(**(row._asdict() | {"keyed_at": as_utc(row.keyed_at)}))
+
+    def record_keyed(
+        self,
+        backoffice: str,
+        external_reference: str,
+        reference: str,
+        *,
+        doc_type: str | None = None,
+        case_id: str | None = None,
+        verified: bool = False,
+    ) -> Keyed:
+        """Write a confirmed keying into the ledger; the line already there wins (a second
+        writer of the same case keeps the first reference)."""
+        row = fitting(
+            keyed_cases,
+            {
+                "backoffice": backoffice,
+                "external_reference": external_reference,
+                "doc_type": doc_type,
+                "reference": reference,
+                "case_id": case_id,
+                "verified": verified,
+                "keyed_at": utcnow(),
+            },
+        )
+        try:
+            with self._tx() as tx:
+                tx.execute(keyed_cases.insert().values(**row))
+        except IntegrityError:
+            pass
+        found = self.keyed(backoffice, external_reference)
+        assert found is not None
+        return found
 
     # -- users -------------------------------------------------------------------------
     def add_user(self, username: str, password_hash: str, role: str) -> User:

@@ -53,7 +53,7 @@ def test_migration_0002_upgrades_a_0001_store_and_fills_in_finding_rules(tmp_pat
     with store.engine.connect() as connection:
         version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
         rules = connection.execute(sa.text("SELECT finding_rules FROM cases")).scalar()
-    assert version == "0002"
+    assert version == "0003"
     assert rules == " format policy_not_found "
     total, found = store.page([CaseState.review], rule="policy_not_found")
     assert total == 1 and [c.id for c in found] == [case.id]

@@ -50,7 +50,7 @@ def test_migrations_are_applied_on_open(store: Store) -> None:
         tables = set(sa.inspect(connection).get_table_names())
         version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     assert {"cases", "audit_events", "users", "alembic_version"} <= tables
-    assert version == "0002"
+    assert version == "0003"
 
 
 def test_case_round_trip_and_lookup_by_content(store: Store) -> None:

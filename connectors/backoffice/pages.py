@@ -41,6 +41,7 @@ from connectors.backoffice import scripts
 from connectors.backoffice.formats import squash
 from connectors.backoffice.screenmap import (
     BackOfficeSpec,
+    Done,
     EntryScreen,
     InputMode,
     Lines,
@@ -53,6 +54,7 @@ from connectors.backoffice.screenmap import (
     SearchScreen,
 )
 from rekey.errors import ApplicationError, BusinessRuleError, ConfigError, RekeyError
+from validators.masking import mask
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +156,15 @@ ERROR_PAGE = re.compile(
 class Navigator:
     """Moves one browser page between screens and checks where each move ended."""
 
-    def __init__(self, page: Page, shell: BackOfficeSpec, login_path: str):
+    def __init__(
+        self,
+        page: Page,
+        shell: BackOfficeSpec,
+        login_path: str | None,
+        signin: Locator | None = None,
+    ):
         self.page, self.shell, self.login_path = page, shell, login_path
+        self.signin = signin  # what only the sign-in screen shows (single-page apps)
         self.scope: Frame = page.main_frame
         self.expected_dialog: str | None = None
         self.loading_s = 0.0  # seconds spent waiting for the back office's pages to load
@@ -177,8 +186,34 @@ class Navigator:
         finally:
             self.expected_dialog = None
 
+    def stops(self, signed_in: bool = True) -> dict[str, dict]:
+        """What ends any wait early: the shell's outage banner, and (signed in) the sign-in
+        screen of a back office whose sign-in screen has no URL of its own."""
+        stops = {}
+        if self.shell.outage is not None:
+            stops["outage"] = self.shell.outage.target(control=False)
+        if signed_in and self.signin is not None:
+            stops["signin"] = self.signin.target(control=False)
+        return stops
+
+    def stopped(self, scope: Frame, stop: str, what: str) -> RekeyError:
+        """The error for a wait that ended because *stop* showed."""
+        if stop == "signin":
+            return SessionLost(f"{what}: back office session lost (it shows its sign-in screen)")
+        shown = scope.evaluate(scripts.STOP_SHOWN, self.stops())
+        text = f": {shown['text']}" if shown and shown.get("text") else ""
+        return ApplicationError(f"{what}: the back office shows a failure{text}")
+
     def open(self, screen: Screen, what: str, path: str | None = None) -> Frame:
-        """Reach *screen* by its path (or *path*), or through the menu; return its frame."""
+        """Reach *screen* by its path (or *path*), or through the menu, then click what its
+        map says to click (a Start button, a menu item); return its frame."""
+        self._reach(screen, what, path)
+        for i, locator in enumerate(screen.click):
+            target = locator.target(control=False)
+            self.element(self.scope, screen, f"click.{i}", target, what).click()
+        return self.scope
+
+    def _reach(self, screen: Screen, what: str, path: str | None = None) -> Frame:
         if path or screen.path:
             target = path or screen.path or ""
             self.load(lambda: self.page.goto(target), what)
@@ -203,8 +238,21 @@ class Navigator:
             raise ApplicationError(f"{what}: the page has no frame {name!r}")
         return frame
 
-    def submit(self, scope: Frame, act: Callable[[], Any], what: str) -> Any:
-        """Run *act* (a click, a script that submits) and wait for *scope* to navigate."""
+    def submit(
+        self,
+        scope: Frame,
+        act: Callable[[], Any],
+        what: str,
+        done: Done = "navigation",
+        screen: Screen | None = None,
+        errors: dict | None = None,
+    ) -> Any:
+        """Run *act* (a click, a script that submits) and wait for what signals the end of
+        the submit: *scope* navigating (``done: navigation``), or the screen's signal; then
+        *errors* (validation messages) showing also ends the wait."""
+        if done != "navigation":
+            assert screen is not None and not isinstance(done, str)
+            return self._signalled(scope, act, what, done, screen, errors)
         result = None
         acting = 0.0
 
@@ -219,16 +267,73 @@ class Navigator:
         self.loading_s -= acting  # the act itself was input, not waiting
         return result
 
-    def click_through(self, scope: Frame, target: ElementHandle, what: str) -> None:
-        """Click *target* and wait for *scope* to navigate (the wait is :meth:`submit`'s,
-        not the click's own)."""
-        self.submit(scope, lambda: target.click(no_wait_after=True), what)
+    def _signalled(
+        self,
+        scope: Frame,
+        act: Callable[[], Any],
+        what: str,
+        done: Any,
+        screen: Screen,
+        errors: dict | None,
+        signed_in: bool = True,
+    ) -> Any:
+        """:meth:`submit` for a submit that loads no page: mark what the screen shows, act,
+        and wait in the page for the signal (or validation messages, or a stop)."""
+        signal = done.target()
+        arg = {"signal": signal, "errors": errors, "stops": self.stops(signed_in)}
+        self.evaluate(scope, scripts.MARK, signal, screen, what)
+        result: Any = None
+        outcome: Any = None
+        started = time.perf_counter()
 
-    def _watch(self, go: Callable[[], Any]) -> list[Response]:
+        def go() -> None:
+            nonlocal result, outcome, started
+            result = act()
+            started = time.perf_counter()
+            with css_checked(screen, what):
+                outcome = scope.wait_for_function(scripts.SIGNAL, arg=arg).json_value()
+
+        try:
+            seen = self._watch(go, types=("document", "fetch", "xhr"))
+        except PlaywrightTimeoutError:
+            raise ApplicationError(
+                f"{what}: no sign that the submit of {screen.file} was taken "
+                f"({done.describe()}) within the browser timeout"
+            ) from None
+        finally:
+            self.loading_s += time.perf_counter() - started
+        if outcome in ("signin", "outage"):
+            raise self.stopped(scope, outcome, what)
+        if outcome != "done" and outcome != "errors":  # pragma: no cover - wait returns truthy
+            raise ApplicationError(f"{what}: unexpected end of the wait: {outcome!r}")
+        failed = [r for r in seen if r.status >= 500 and r.request.method != "GET"]
+        if outcome == "errors" and failed:
+            raise ApplicationError(
+                f"{what}: back office answered HTTP {failed[-1].status} to "
+                f"{failed[-1].request.method} {urlsplit(failed[-1].url).path}"
+            )
+        return result
+
+    def click_through(
+        self,
+        scope: Frame,
+        target: ElementHandle,
+        what: str,
+        done: Done = "navigation",
+        screen: Screen | None = None,
+        errors: dict | None = None,
+    ) -> None:
+        """Click *target* and wait for what ends the submit (the wait is :meth:`submit`'s,
+        not the click's own)."""
+        self.submit(scope, lambda: target.click(no_wait_after=True), what, done, screen, errors)
+
+    def _watch(
+        self, go: Callable[[], Any], types: tuple[str, ...] = ("document",)
+    ) -> list[Response]:
         seen: list[Response] = []
 
         def on_response(response: Response) -> None:
-            if response.request.resource_type == "document":
+            if response.request.resource_type in types:
                 seen.append(response)
 
         self.page.on("response", on_response)
@@ -274,6 +379,13 @@ class Navigator:
             seen = again
 
     def check_signed_in(self, what: str) -> None:
+        if self.login_path is None:  # no sign-in screen at all
+            return
+        if self.signin is not None:  # a single-page app: its sign-in screen has no URL
+            stops = {"signin": self.signin.target(control=False)}
+            if self.page.main_frame.evaluate(scripts.STOP_SHOWN, stops):
+                raise SessionLost(f"{what}: back office session lost (it shows its sign-in)")
+            return
         if any(urlsplit(f.url).path == self.login_path for f in self.page.frames):
             raise SessionLost(f"{what}: back office session lost (sent to sign-in page)")
 
@@ -288,12 +400,19 @@ class Navigator:
     ) -> ElementHandle:
         """The element *target* names, waited for (the page may still be drawing it);
         ``not_shown`` if it does not appear within the timeout."""
+        stops = self.stops(kw.get("signed_in", True))
         with css_checked(screen, what):
             try:
-                found = scope.wait_for_function(scripts.FIND, arg=target)
+                if stops:
+                    arg = {"t": target, "stops": stops}
+                    found = scope.wait_for_function(scripts.FIND_OR_STOP, arg=arg)
+                else:
+                    found = scope.wait_for_function(scripts.FIND, arg=target)
             except PlaywrightTimeoutError:
                 found = None
         element = found.as_element() if found is not None else None
+        if element is None and found is not None:
+            raise self.stopped(scope, found.json_value(), what)
         if element is None:
             raise self.not_shown(scope, screen, [key], what, **kw)
         return element
@@ -303,9 +422,17 @@ class Navigator:
     ) -> None:
         """Wait until every target ({key: target}) is on the screen; raise ``not_shown``
         naming those that do not appear within the timeout."""
+        stops = self.stops(kw.get("signed_in", True))
         with css_checked(screen, what):
             try:
-                scope.wait_for_function(scripts.ALL_SHOWN, arg=targets)
+                if stops:
+                    arg = {"targets": targets, "stops": stops}
+                    shown = scope.wait_for_function(scripts.ALL_SHOWN_OR_STOP, arg=arg)
+                    stop = shown.json_value()
+                    if stop is not True:
+                        raise self.stopped(scope, stop, what)
+                else:
+                    scope.wait_for_function(scripts.ALL_SHOWN, arg=targets)
                 return
             except PlaywrightTimeoutError:
                 missing = scope.evaluate(scripts.MISSING, targets)
@@ -333,6 +460,9 @@ class Navigator:
         if signed_in:
             self.check_signed_in(what)
         at = urlsplit(scope.url).path or scope.url
+        stop = scope.evaluate(scripts.STOP_SHOWN, self.stops(signed_in)) if self.stops() else None
+        if stop is not None:
+            return self.stopped(scope, stop["name"], what)
         outage = self.outage(scope)
         if outage:
             return ApplicationError(f"{what}: {outage} at {at} instead of {screen.file}")
@@ -391,17 +521,37 @@ class LoginPage(ScreenPage):
         password stays a SecretStr until it is typed (so no traceback shows it)."""
         frame, what = self.nav.page.main_frame, "sign in"
         self.nav.load(lambda: self.page.goto(self.spec.path or "/"), what, signed_in=False)
+        self.nav.scope = frame
         self.element(frame, "user", self.spec.user, what).fill(user)
         self.element(frame, "password", self.spec.password, what).fill(password.get_secret_value())
         submit = self.element(frame, "submit", self.spec.submit, what, control=False)
-        seen = self.nav._watch(lambda: self._click_and_wait(frame, submit))
+        error = self.spec.error.target(control=False)
+        signalled = self.spec.done != "navigation"
+        if signalled:
+            before = self.nav.evaluate(frame, scripts.TEXT, error, self.spec, what)
+            if before is not None and squash(before):  # e.g. "not available right now"
+                raise ApplicationError(f"sign in: the sign-in screen shows {squash(before)!r}")
+            seen = self.nav._watch(
+                lambda: self.nav._signalled(
+                    frame,
+                    lambda: submit.click(no_wait_after=True),
+                    what,
+                    self.spec.done,
+                    self.spec,
+                    error,
+                    signed_in=False,
+                ),
+                types=("document", "fetch", "xhr"),
+            )
+        else:
+            seen = self.nav._watch(lambda: self._click_and_wait(frame, submit))
         # only the POST counts: once it has answered, the session cookie is set
         failed = [r for r in seen if r.status >= 500 and r.request.method == "POST"]
         if failed:
             raise ApplicationError(f"sign in: back office answered HTTP {failed[-1].status}")
-        error = self.spec.error.target(control=False)
         shown = self.nav.evaluate(frame, scripts.TEXT, error, self.spec, what)
-        if shown is not None or urlsplit(frame.url).path == self.spec.path:
+        shown = shown if shown is None or squash(shown) or not signalled else None
+        if shown is not None or (not signalled and urlsplit(frame.url).path == self.spec.path):
             reason = squash(shown) if shown is not None else "still on sign-in page"
             raise SignInRefused(f"sign in as {user!r} refused: {reason}")
         log.info("signed in to the back office as %s", user)
@@ -428,7 +578,7 @@ class QueryPage(ScreenPage):
             box = self.element(scope, "query", self.spec.query, what)
             ACTIONS["fill"](box, query, self.mode)
             submit = self.element(scope, "submit", self.spec.submit, what, control=False)
-            self.nav.click_through(scope, submit, what)
+            self.nav.click_through(scope, submit, what, self.spec.done, self.spec)
         return self._rows(scope, cells, what)
 
     def _fast_query(self, scope: Frame, query: str, what: str) -> None:
@@ -438,7 +588,7 @@ class QueryPage(ScreenPage):
         ]
         submit = _target("submit", self.spec.submit, control=False)
         fill = FastFill(self, scope, what)
-        self.nav.submit(scope, lambda: fill(fields, None, submit), what)
+        self.nav.submit(scope, lambda: fill(fields, None, submit), what, self.spec.done, self.spec)
 
     def _rows(self, scope: Frame, cells: dict[str, Locator], what: str) -> list[dict[str, str]]:
         targets = {k: c.target(control=False) for k, c in cells.items()}
@@ -531,24 +681,80 @@ def too_many_items(spec: EntryScreen, items: int, rows: int, what: str) -> Rekey
     )
 
 
+class ScreenMismatch(BusinessRuleError):
+    """The inputs read back before submitting differ from the case: nothing was submitted.
+    ``fields`` names the fields; the message shows the values masked."""
+
+    def __init__(self, what: str, file: str, diffs: dict[str, tuple[str, str]]):
+        self.file, self.fields, self.diffs = file, sorted(diffs), diffs
+        detail = "; ".join(
+            f"{k}: expected {mask(e)}, screen shows {mask(s)}" for k, (e, s) in diffs.items()
+        )
+        super().__init__(
+            f"{what}: the screen of {file} shows other values than the case in "
+            f"{', '.join(self.fields)} (not submitted): {detail}"
+        )
+
+
 class EntryPage(ScreenPage):
     """One step of an entry; the first step opens the screen, later ones continue."""
 
     spec: EntryScreen
+    _before_submit: Callable[[], Any] | None = None
 
-    def enter(self, values: dict[str, Any], what: str) -> str | None:
+    def enter(
+        self,
+        values: dict[str, Any],
+        what: str,
+        *,
+        read_back: bool = False,
+    ) -> str | None:
         """Fill this step from canonical *values* and submit it. On the last step, return
-        the new reference; BackOfficeRefused if the back office shows validation messages."""
+        the new reference; BackOfficeRefused if the back office shows validation messages.
+
+        With *read_back* (a route with no record screen) the inputs are read back just
+        before the submit and compared with *values*: ScreenMismatch, not submitted, if
+        they differ."""
         spec = self.spec
-        scope = self.nav.open(spec, what) if (spec.path or spec.menu) else self.nav.scope
+        opens = spec.path or spec.menu or spec.click
+        scope = self.nav.open(spec, what) if opens else self.nav.scope
         texts = self._screen_texts(values)
         rows = self._line_texts(values)
+        self._before_submit = (lambda: self.check_keyed(scope, values, what)) if read_back else None
         with self.nav.expecting_dialog(spec.dialog.accept if spec.dialog else None):
             if self.mode == "fast":
                 self._fast(scope, texts, rows, what)
             else:
                 self._trusted(scope, texts, rows, what)
         return self._outcome(scope, what)
+
+    def _submit(self, scope: Frame, act: Callable[[], Any], what: str) -> None:
+        errors = self.spec.errors.target(control=False)
+        self.nav.submit(scope, act, what, self.spec.done, self.spec, errors)
+
+    def check_keyed(self, scope: Frame, values: dict[str, Any], what: str) -> None:
+        """Read the inputs back as keyed and compare them with the case *values*;
+        ScreenMismatch naming the screen and the fields if they differ."""
+        spec = self.spec
+        fields = [
+            {"name": n, "key": f"fields.{n}.locator", "target": self._field_target(n)}
+            for n in spec.fields
+            if n in values
+        ]
+        targets = {f["key"]: f["target"] for f in fields}
+        shown = self.nav.run(scope, spec, scripts.READ, [fields, None], targets, what)
+        diffs = {}
+        for field in fields:
+            name, fmt = field["name"], spec.fields[field["name"]].format
+            try:
+                expected = fmt.canonical(values[name])
+            except ValueError as exc:
+                raise BusinessRuleError(f"{name}: {exc}") from exc
+            got = _canonical(fmt, shown["fields"][name])
+            if expected != got:
+                diffs[name] = (expected, got)
+        if diffs:
+            raise ScreenMismatch(what, spec.file, diffs)
 
     def _outcome(self, scope: Frame, what: str) -> str | None:
         """After submitting: validation messages (BackOfficeRefused) or the new reference."""
@@ -565,17 +771,22 @@ class EntryPage(ScreenPage):
             self.settle(scope, {"reference": shows}, what)
             outcome = self.nav.evaluate(scope, scripts.OUTCOME, [errors, shows], spec, what)
         reference = squash(outcome["reference"] or "")
-        if not re.fullmatch(spec.reference_pattern, reference):
+        matched = re.fullmatch(spec.reference_pattern, reference)
+        if not matched:
             raise ApplicationError(
                 f"{what}: unexpected reference {reference!r} on the screen after {spec.file}"
             )
-        return reference
+        return matched.group(1) if matched.re.groups else reference
 
     def _screen_texts(self, values: dict[str, Any]) -> dict[str, str]:
         texts = {}
         for name, field in self.spec.fields.items():
             try:
-                texts[name] = field.format.to_screen(values.get(name))
+                texts[name] = field.separator.join(
+                    text
+                    for part in field.joins or [name]
+                    if (text := field.format.to_screen(values.get(part)))
+                )
             except ValueError as exc:
                 raise BusinessRuleError(f"{name}: {exc}") from exc
         return texts
@@ -615,13 +826,17 @@ class EntryPage(ScreenPage):
         lines = self._fast_lines(rows)
         submit = _target("submit", spec.submit, control=False)
         fill = FastFill(self, scope, what)
-        if typed:  # keys with key handlers: set the rest, type these, then submit
+        if typed or self._before_submit is not None:
+            # keys with key handlers, or a read-back: set the rest, type these, then submit
             fill(fields, lines, None)
             for name in typed:
                 self._put(scope, name, texts[name], "type", what)
-            self.nav.click_through(scope, self._submit_button(scope, what), what)
+            button = self._submit_button(scope, what)
+            if self._before_submit is not None:
+                self._before_submit()
+            self._submit(scope, lambda: button.click(no_wait_after=True), what)
         else:
-            self.nav.submit(scope, lambda: fill(fields, lines, submit), what)
+            self._submit(scope, lambda: fill(fields, lines, submit), what)
 
     def _fast_lines(self, rows: list[dict]) -> dict | None:
         lines = self.spec.lines
@@ -656,7 +871,10 @@ class EntryPage(ScreenPage):
             self._put(scope, name, text, spec.fields[name].input or self.mode, what)
         if spec.lines is not None and rows:
             self._trusted_lines(scope, spec.lines, rows, what)
-        self.nav.click_through(scope, self._submit_button(scope, what), what)
+        button = self._submit_button(scope, what)
+        if self._before_submit is not None:
+            self._before_submit()
+        self._submit(scope, lambda: button.click(no_wait_after=True), what)
 
     def _trusted_lines(
         self, scope: Frame, lines: Lines, rows: list[dict[str, str]], what: str

@@ -55,6 +55,35 @@ menu frame of the shell; the screen then lives in the content frame), or, for a 
 of an entry, by submitting the step before (neither given). ``input`` chooses how values go
 in: ``trusted`` (Playwright fill and click), ``fast`` (one script per screen sets every value,
 fires input and change events and submits) or ``type`` (key by key); a field may override it.
+``click`` lists locators clicked in order once the screen is reached (a single-page app's
+Start button and menu item: ``click: [{role: button, name: Start}, {role: menuitem, name:
+Account opening}]``), each waited for.
+
+**Routes of any shape.** In a route only ``entry`` is required: ``search`` (find the case's
+external reference before keying), ``record`` (read back after saving) and the shell's
+``login`` may be left out. Without a record screen the inputs are read back just before
+each submit and compared with the case (a difference stops the submit). Without a search
+the route must say ``ledger: true``: rekey's own ledger of keyed cases
+(:mod:`connectors.backoffice.ledger`) is asked before keying and written after a confirmed
+submit; a route may have both. The shell's ``outage`` locator names where the back office
+shows that it failed (a server-error banner): any wait that sees it ends in
+ApplicationError at once. A sign-in screen without a URL of its own says what only it shows
+(``shown_by``): seen later, the session was lost.
+
+**Submits that load no page.** Entry, search and sign-in screens say what signals the end of
+their submit with ``done``: ``navigation`` (the default: a page load, as ClaimBase 2000), or
+exactly one of::
+
+    done: {shown: {css: "#notices .toast"}}   # an element appears (not one there before)
+    done: {hidden: {css: ".spinner"}}         # an element goes
+    done: {text: "Saved"}                     # a text appears (in an element new to it)
+    done: cleared                             # the form's inputs drawn afresh, or emptied
+
+The robot waits in the page for the signal (Playwright ``wait_for_function``), or for the
+screen's validation messages (``errors``), the ``outage`` banner or the sign-in screen,
+whichever shows first; a timeout is ApplicationError naming the step and the screen map.
+``reference_pattern`` with a group takes the reference from the group: a toast reading
+``Saved LL-000123`` with ``reference_pattern: "Saved (LL-\\d{6})"`` gives ``LL-000123``.
 """
 
 from __future__ import annotations
@@ -64,7 +93,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from connectors.backoffice.formats import TextFormat, ValueFormat, squash
 from rekey.config import Regex, load_model, shown
@@ -182,6 +218,10 @@ class FieldSpec(Spec):
     locator: Locator
     format: ValueFormat = TextFormat()
     input: InputMode | None = None  # overrides the screen's input method for this field
+    # the case fields whose values, each formatted, fill this one control, joined by
+    # ``separator`` with empty ones left out (two address lines into one address box)
+    joins: list[str] = []
+    separator: str = "\n"
 
     _shorthand = field_validator("format", mode="before")(_format_shorthand)
 
@@ -202,9 +242,76 @@ class Lines(Spec):
     add: Locator | None = None  # the button that adds a row (entry screens)
 
 
+class Signal(Spec):
+    """What shows that a submit has been taken, when it loads no new page: exactly one of
+    ``shown`` (a locator appears, one not on the screen before the submit), ``hidden`` (a
+    locator goes), ``text`` (a text appears in an element that was not there before) or
+    ``cleared`` (the form's inputs are drawn afresh, or emptied). ``done: navigation`` (the
+    default) waits for a page load instead."""
+
+    shown: Locator | None = None
+    hidden: Locator | None = None
+    text: str | None = None
+    cleared: bool = False
+
+    @field_validator("text")
+    @classmethod
+    def _some_text(cls, text: str | None) -> str | None:
+        if text is not None and not squash(text):
+            raise ValueError("must not be empty")
+        return None if text is None else squash(text)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Signal:
+        given = [k for k in ("shown", "hidden", "text") if getattr(self, k) is not None]
+        given += ["cleared"] if self.cleared else []
+        if len(given) != 1:
+            got = " and ".join(given) or "none"
+            raise ValueError(f"give exactly one of shown, hidden, text or cleared; got {got}")
+        return self
+
+    def target(self) -> dict[str, Any]:
+        """This signal as the in-page wait (scripts.SIGNAL) takes it."""
+        if self.shown is not None:
+            return {"shown": self.shown.target(control=False)}
+        if self.hidden is not None:
+            return {"hidden": self.hidden.target(control=False)}
+        if self.text is not None:
+            return {"text": self.text}
+        return {"cleared": True}
+
+    def describe(self) -> str:
+        if self.shown is not None:
+            return f"{self.shown.describe()} shown"
+        if self.hidden is not None:
+            return f"{self.hidden.describe()} hidden"
+        if self.text is not None:
+            return f"text {self.text!r} shown"
+        return "the form's inputs drawn afresh"
+
+
+def _signal_shorthand(value: Any) -> Any:
+    """``done: cleared`` for ``{cleared: true}``; a mapping is validated as a Signal here, so
+    its errors say what is wrong with it rather than that it is not ``navigation``."""
+    if value == "cleared":
+        value = {"cleared": True}
+    if isinstance(value, dict):
+        try:
+            return Signal.model_validate(value)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            raise ValueError((f"{where}: " if where else "") + first["msg"]) from None
+    return value
+
+
+Done = Literal["navigation"] | Signal
+
+
 class Screen(Spec):
     path: str | None = None
     menu: list[str] = []
+    click: list[Locator] = []  # clicked in order once there (a Start button, a menu item)
     input: InputMode = "trusted"
     _file: str = PrivateAttr(default="(screen map not loaded from a file)")
 
@@ -236,6 +343,12 @@ class LoginScreen(Screen):
     password: Locator
     submit: Locator
     error: Locator  # where a refusal is shown
+    done: Done = "navigation"  # what shows the sign-in went through
+    # an element only the sign-in screen shows: where the sign-in screen has no URL of its
+    # own (a single-page app), seeing it anywhere means the session was lost
+    shown_by: Locator | None = None
+
+    _signal = field_validator("done", mode="before")(_signal_shorthand)
 
 
 class QueryScreen(Screen):
@@ -247,6 +360,9 @@ class QueryScreen(Screen):
     # input method opens it directly instead of filling the form
     results_path: str | None = None
     rows: Locator  # one per result; the cells below are looked up inside a row
+    done: Done = "navigation"  # what shows the results are in
+
+    _signal = field_validator("done", mode="before")(_signal_shorthand)
 
 
 class SearchScreen(QueryScreen):
@@ -282,7 +398,12 @@ class EntryScreen(Screen):
     dialog: Dialog | None = None
     errors: Locator  # validation messages shown by the back office
     reference: Locator | None = None  # where the new reference appears (last step)
+    # the reference's text in full; with a group, the reference is what the group matched
+    # (``"Saved (LL-\\d{6})"`` for a toast reading "Saved LL-000123")
     reference_pattern: Regex = r"\S+"
+    done: Done = "navigation"  # what shows the submit was taken
+
+    _signal = field_validator("done", mode="before")(_signal_shorthand)
 
 
 class RecordScreen(Screen):
@@ -298,9 +419,12 @@ class RecordScreen(Screen):
 
 
 class RouteSpec(Spec):
-    search: str
+    search: str | None = None  # found by external reference before keying (never twice)
     entry: list[str]
-    record: str
+    record: str | None = None  # read back after saving; without it, read before submit
+    # rekey's own ledger of keyed cases (rekey.store): consulted before keying, written
+    # after a confirmed submit; required where there is no search
+    ledger: bool = False
 
     @field_validator("entry")
     @classmethod
@@ -309,12 +433,24 @@ class RouteSpec(Spec):
             raise ValueError("a route needs at least one entry screen")
         return entry
 
+    @model_validator(mode="after")
+    def _never_twice(self) -> RouteSpec:
+        if self.search is None and not self.ledger:
+            raise ValueError(
+                "a route without a search must keep rekey's ledger (ledger: true), "
+                "or nothing stops a case being keyed twice"
+            )
+        return self
+
 
 class BackOfficeSpec(Spec):
     home: str = "/"  # the shell page menu navigation starts from
     menu_frame: str | None = None  # name of the frame holding the menu
     content_frame: str | None = None  # name of the frame menu links open screens in
-    login: str
+    # where the back office shows that it failed (a server-error banner): any wait that
+    # sees it shown ends in ApplicationError (retried), not in waiting out the timeout
+    outage: Locator | None = None
+    login: str | None = None  # no sign-in screen: the back office needs none
     routes: dict[str, RouteSpec]
     lookups: dict[str, str] = {}  # reference data name → its lookup screen map
 
@@ -347,15 +483,16 @@ class Route:
     """The screens one document type goes through."""
 
     doc_type: str
-    search: SearchScreen
+    search: SearchScreen | None
     entry: tuple[EntryScreen, ...]
-    record: RecordScreen
+    record: RecordScreen | None
+    ledger: bool = False
 
 
 @dataclass(frozen=True)
 class ScreenMaps:
     shell: BackOfficeSpec
-    login: LoginScreen
+    login: LoginScreen | None
     routes: dict[str, Route]
     lookups: dict[str, LookupScreen]
 
@@ -413,16 +550,17 @@ def load_screens(directory: Path) -> ScreenMaps:
             )
         routes[doc_type] = Route(
             doc_type=doc_type,
-            search=screen(spec.search, SearchScreen, f"{at}.search"),
+            search=screen(spec.search, SearchScreen, f"{at}.search") if spec.search else None,
             entry=steps,
-            record=screen(spec.record, RecordScreen, f"{at}.record"),
+            record=screen(spec.record, RecordScreen, f"{at}.record") if spec.record else None,
+            ledger=spec.ledger,
         )
     lookups = {
         name: screen(file, LookupScreen, f"lookups.{name}") for name, file in shell.lookups.items()
     }
     return ScreenMaps(
         shell=shell,
-        login=screen(shell.login, LoginScreen, "login"),
+        login=screen(shell.login, LoginScreen, "login") if shell.login else None,
         routes=routes,
         lookups=lookups,
     )

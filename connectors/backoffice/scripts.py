@@ -414,3 +414,87 @@ OUTCOME = (
   };
 }"""
 )
+
+# Submits that load no page: what the screen map's ``done`` signal waits on. MARK stamps
+# what is on the screen before the submit (so a toast or text left over from before does
+# not count); SIGNAL, polled by wait_for_function, answers "done" once the signal shows,
+# "errors" once validation messages show, the name of a stop (``signin``, ``outage``) once
+# one of those shows, else false.
+_SIGNAL_PRELUDE = r"""
+const stamp = "__rekeyBefore";
+const shownAll = (t) => findAll(document, t).filter((el) => visible(el));
+const withText = (t) => shownAll(t).some((el) => norm(el.innerText || textOf(el)) !== "");
+function stopOf(stops) {
+  for (const [name, t] of Object.entries(stops || {})) if (withText(t)) return name;
+  return null;
+}
+const textual = (el) => el.localName !== "input" || !["checkbox", "radio"].includes(el.type);
+"""
+
+MARK = (
+    "(signal) => {"
+    + _PRELUDE
+    + _SIGNAL_PRELUDE
+    + r"""
+  if (signal.shown) for (const el of findAll(document, signal.shown)) el[stamp] = true;
+  if (signal.text) {
+    for (const el of document.querySelectorAll("*")) {
+      if (norm(el.textContent).includes(signal.text)) el[stamp] = true;
+    }
+  }
+  if (signal.cleared) for (const el of all(document, CONTROL)) el[stamp] = true;
+  return true;
+}"""
+)
+
+SIGNAL = (
+    "({signal, errors, stops}) => {"
+    + _PRELUDE
+    + _SIGNAL_PRELUDE
+    + r"""
+  let done = false;
+  if (signal.shown) done = shownAll(signal.shown).some((el) => !el[stamp]);
+  else if (signal.hidden) done = shownAll(signal.hidden).length === 0;
+  else if (signal.text) {
+    done = [...document.querySelectorAll("body *")].some((el) => !el[stamp] && visible(el)
+      && norm(el.textContent).includes(signal.text));
+  } else if (signal.cleared) {
+    const shown = all(document, CONTROL).filter((el) => visible(el));
+    done = shown.length > 0 && (shown.every((el) => !el[stamp])
+      || shown.filter(textual).every((el) => el.value === ""));
+  }
+  if (done) return "done";
+  if (errors && withText(errors)) return "errors";
+  return stopOf(stops) || false;
+}"""
+)
+
+# {t, stops} → the element t names, or the name of a stop shown instead (for
+# wait_for_function: it waits for either)
+FIND_OR_STOP = (
+    "({t, stops}) => {"
+    + _PRELUDE
+    + _SIGNAL_PRELUDE
+    + "\n  return find(document, t) || stopOf(stops);\n}"
+)
+
+# {targets, stops} → true once every target is on the screen, or the name of a stop shown
+ALL_SHOWN_OR_STOP = (
+    "({targets, stops}) => {"
+    + _PRELUDE
+    + _SIGNAL_PRELUDE
+    + "\n  return missingOf(targets).length === 0 || stopOf(stops);\n}"
+)
+
+# (stops) → the name of the stop shown, or null; with the text it shows
+STOP_SHOWN = (
+    "(stops) => {"
+    + _PRELUDE
+    + _SIGNAL_PRELUDE
+    + r"""
+  const name = stopOf(stops);
+  if (!name) return null;
+  const el = shownAll(stops[name]).find((x) => norm(x.innerText || textOf(x)) !== "");
+  return {name, text: norm(el ? el.innerText || textOf(el) : "")};
+}"""
+)

@@ -17,8 +17,12 @@ Safe to leave running:
   is signed back into.
 - Idempotent: the case's external reference is searched for before anything is created, so
   a retry after a save that committed and then failed finds the record instead of keying it
-  again.
-- Every save is read back and compared field by field, line items included.
+  again. A route without a search keeps rekey's ledger instead (:mod:`.ledger`: what it
+  guarantees, and what it does not); a route may have both (the ledger is asked first).
+- Every save is read back and compared field by field, line items included: from the
+  route's record screen after saving, or, where there is none, from the inputs just before
+  the submit (a difference then stops the submit: ScreenMismatch).
+- Submits that load no page (single-page apps) wait for the screen map's ``done`` signal.
 - A failed case leaves a Playwright trace, ``evidence/trace-<timestamp>.zip``.
 
 Playwright errors are translated here, at the boundary: timeouts and connection failures
@@ -42,6 +46,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from playwright.sync_api import Error as PlaywrightError
 from pydantic import SecretStr
 
+from connectors.backoffice.ledger import Ledger
 from connectors.backoffice.pages import (
     EntryPage,
     LoginPage,
@@ -218,6 +223,21 @@ class BackOfficeSession:
         self._login_context: BrowserContext | None = None
         self.context: BrowserContext | None = None
         self.page: Page | None = None
+        self._ledger: Ledger | None = None
+
+    @property
+    def ledger(self) -> Ledger:
+        """rekey's ledger of keyed cases (opened on first use: only routes with
+        ``ledger: true`` need the store)."""
+        if self._ledger is None:
+            self._ledger = Ledger(self.settings)
+        return self._ledger
+
+    def _navigator(self, page: Page) -> Navigator:
+        login = self.screens.login
+        login_path = None if login is None else (login.path or "/login")
+        signin = None if login is None else login.shown_by
+        return Navigator(page, self.screens.shell, login_path, signin)
 
     def __repr__(self) -> str:  # never the password
         return f"BackOfficeSession({self.settings.backoffice_url!r})"
@@ -230,7 +250,7 @@ class BackOfficeSession:
     def __enter__(self) -> BackOfficeSession:
         try:
             self._open()
-            if not self._restored:
+            if not self._restored and self.screens.login is not None:
                 self.login()
         except BaseException:
             self.close()
@@ -265,8 +285,7 @@ class BackOfficeSession:
             if self.tracing:
                 self.context.tracing.start(screenshots=False, snapshots=True)
             self.page = self.context.new_page()
-        login_path = self.screens.login.path or "/login"
-        self.nav = Navigator(self.page, self.screens.shell, login_path)
+        self.nav = self._navigator(self.page)
 
     def close(self) -> None:
         if self._browser is not None:
@@ -284,18 +303,20 @@ class BackOfficeSession:
         """Sign in in a separate, untraced context; hand its cookies to the keying context.
 
         A sign-in that fails transiently (HTTP 5xx, timeout) is tried again a few times."""
+        if self.screens.login is None:
+            raise SessionLost("the back office lost the session and has no sign-in screen")
         retrying(self._login_once, attempts=LOGIN_ATTEMPTS)
 
     def _login_once(self) -> None:
         assert self._browser is not None and self.context is not None
-        login_path = self.screens.login.path or "/login"
+        assert self.screens.login is not None
         with translated("sign in"):
             if self._login_context is None:
                 self._login_context = self._new_context()
             self._login_context.clear_cookies()
             page = self._login_context.pages[0] if self._login_context.pages else None
             page = page or self._login_context.new_page()
-            nav = Navigator(page, self.screens.shell, login_path)
+            nav = self._navigator(page)
             LoginPage(nav, self.screens.login).login(self.settings.backoffice_user, self._password)
             state = self._login_context.storage_state()
             write_private(state_path(self.settings), json.dumps(state))
@@ -303,6 +324,10 @@ class BackOfficeSession:
             self.context.add_cookies(state["cookies"])  # type: ignore[arg-type]
 
     def find(self, route: Route, external_ref: str) -> str | None:
+        """The back-office reference of the record keyed for *external_ref*, by the route's
+        search screen; None if there is none (or the route has no search)."""
+        if route.search is None:
+            return None
         with translated(f"search {route.doc_type}"):
             return SearchPage(self.nav, route.search, self.mode).find(
                 external_ref, f"search {route.doc_type}"
@@ -313,12 +338,14 @@ class BackOfficeSession:
         with translated(f"save {route.doc_type}"):
             for number, step in enumerate(route.entry, 1):
                 what = f"save {route.doc_type} (step {number} of {len(route.entry)})"
-                reference = EntryPage(self.nav, step, self.mode).enter(values, what)
+                page = EntryPage(self.nav, step, self.mode)
+                reference = page.enter(values, what, read_back=route.record is None)
         assert reference is not None  # the last step has a reference (checked at load)
         log.info("saved %s %s", route.doc_type, reference)
         return reference
 
     def read(self, route: Route, reference: str) -> dict[str, Any]:
+        assert route.record is not None
         with translated(f"read {route.doc_type}"):
             return RecordPage(self.nav, route.record, self.mode).read(
                 reference, f"read {route.doc_type}"
@@ -371,18 +398,38 @@ class BackOfficeSession:
 
     def _key_once(self, case: Case, route: Route, folder: Path) -> Receipt:
         values = case_values(case)
+        ext_ref = case.external_reference
         shots = []
-        reference = self.find(route, case.external_reference)
-        if reference is None:
-            reference = self.create(route, values)
-            shots.append(self.screenshot(folder, f"saved-{reference}"))
-        else:
+        verified = False
+        keyed = self.ledger.find(ext_ref) if route.ledger else None
+        reference = keyed.reference if keyed is not None else self.find(route, ext_ref)
+        if keyed is not None:
+            verified = keyed.verified
+            log.info("case %s already keyed as %s (rekey's ledger)", case.id, reference)
+        elif reference is not None:
             log.info("case %s already keyed as %s", case.id, reference)
-        record = self.read(route, reference)
-        shots.append(self.screenshot(folder, f"record-{reference}"))
-        verify(reference, values, record, route)
-        log.info("case %s keyed and verified as %s", case.id, reference)
-        return Receipt(reference=reference, screenshots=shots, verified=True)
+        else:
+            reference = self.create(route, values)
+            # without a record screen the inputs were read back before the submit
+            verified = route.record is None
+            if route.ledger:  # at once: the submit is confirmed
+                self.ledger.record(
+                    ext_ref, reference, doc_type=route.doc_type, case_id=case.id, verified=verified
+                )
+                keyed = self.ledger.find(ext_ref)
+            shots.append(self.screenshot(folder, f"saved-{reference}"))
+        if route.record is not None:
+            record = self.read(route, reference)
+            shots.append(self.screenshot(folder, f"record-{reference}"))
+            verify(reference, values, record, route)
+            verified = True
+        if route.ledger and keyed is None:  # found by the search: the ledger learns it
+            self.ledger.record(
+                ext_ref, reference, doc_type=route.doc_type, case_id=case.id, verified=verified
+            )
+        state = "keyed and verified" if verified else "keyed (not read back)"
+        log.info("case %s %s as %s", case.id, state, reference)
+        return Receipt(reference=reference, screenshots=shots, verified=verified)
 
     def _trace_begin(self) -> None:
         if self.tracing and self.context is not None:
@@ -405,6 +452,7 @@ def verify(reference: str, values: dict[str, Any], record: dict[str, Any], route
     """Compare the record read back with the keyed values; ReadBackMismatch if they differ."""
     diffs: dict[str, tuple[str, str]] = {}
     spec = route.record
+    assert spec is not None
     for name, field in spec.fields.items():
         if name not in values:
             continue
