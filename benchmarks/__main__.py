@@ -93,6 +93,7 @@ def run(args: argparse.Namespace, settings: Settings, work: Path) -> int:
         realworld,
         review_load,
         rival,
+        spa_keying,
         speed,
     )
     from benchmarks.accuracy import holdout_context, new_seed

@@ -34,6 +34,8 @@ REQUIRED = (
     "speed.keying_fast_vs_trusted",
     "speed.keying_fast_vs_trusted_entry",
     "speed.keying_fast_vs_trusted_input",
+    "speed.spa_trusted_vs_script",
+    "speed.spa_fast_vs_script",
     "speed.orchestration_overhead",
     "speed.batch_overhead",
     "speed.scan_pages_per_minute",
@@ -83,6 +85,8 @@ SPEED_ROWS = (
     "keying_fast_vs_trusted",
     "keying_fast_vs_trusted_entry",
     "keying_fast_vs_trusted_input",
+    "spa_trusted_vs_script",
+    "spa_fast_vs_script",
     "orchestration_overhead",
     "batch_overhead",
 )
