@@ -853,12 +853,34 @@ class EntryPage(ScreenPage):
     def _submit_button(self, scope: Frame, what: str) -> ElementHandle:
         return self.element(scope, "submit", self.spec.submit, what, control=False)
 
-    def _put(self, scope: Frame, name: str, text: str, mode: InputMode, what: str) -> None:
-        """Key one field's screen text with Playwright into the control the map names."""
+    @staticmethod
+    def _controls(scope: Frame, targets: list[dict]) -> list[ElementHandle | None]:
+        """The controls *targets* name, found in one round trip (None where not found)."""
+        found = scope.evaluate_handle(scripts.FIND_ALL, targets).get_properties()
+        return [found[str(i)].as_element() for i in range(len(targets))]
+
+    def _put(
+        self,
+        scope: Frame,
+        name: str,
+        text: str,
+        mode: InputMode,
+        what: str,
+        control: ElementHandle | None = None,
+    ) -> None:
+        """Key one field's screen text with Playwright into the control the map names
+        (*control*: found already; found again if the page has drawn it afresh since)."""
         field = self.spec.fields[name]
-        control = self.element(scope, f"fields.{name}.locator", field.locator, what)
+        act = ACTIONS[field.format.action]
         try:
-            ACTIONS[field.format.action](control, text, mode)
+            if control is not None:
+                try:
+                    act(control, text, mode)
+                    return
+                except PlaywrightError as exc:
+                    if "not attached" not in str(exc):
+                        raise
+            act(self.element(scope, f"fields.{name}.locator", field.locator, what), text, mode)
         except ValueError as exc:
             raise BusinessRuleError(f"{name}: {exc}") from exc
 
@@ -867,8 +889,9 @@ class EntryPage(ScreenPage):
         targets = {f"fields.{n}.locator": self._field_target(n) for n in texts}
         targets["submit"] = spec.submit.target(control=False)
         self.settle(scope, targets, what)  # everything there before anything is keyed
-        for name, text in texts.items():
-            self._put(scope, name, text, spec.fields[name].input or self.mode, what)
+        found = self._controls(scope, [targets[f"fields.{n}.locator"] for n in texts])
+        for (name, text), control in zip(texts.items(), found, strict=True):
+            self._put(scope, name, text, spec.fields[name].input or self.mode, what, control)
         if spec.lines is not None and rows:
             self._trusted_lines(scope, spec.lines, rows, what)
         button = self._submit_button(scope, what)

@@ -262,6 +262,9 @@ function missingOf(targets) {
 # (target) → the element it names, or null; with wait_for_function it waits for it
 FIND = "(t) => {" + _PRELUDE + "\n  return find(document, t);\n}"
 
+# [target] → the element each names (null where none), in one round trip
+FIND_ALL = "(ts) => {" + _PRELUDE + "\n  return ts.map((t) => find(document, t));\n}"
+
 # ({key: target}) → the keys whose targets are not on the screen
 MISSING = "(targets) => {" + _PRELUDE + "\n  return missingOf(targets);\n}"
 
