@@ -303,3 +303,28 @@ def test_validation_messages_end_the_wait_as_a_refusal(ledgerline, tmp_path):
         office.key_case(case, tmp_path / "evidence")
     assert "cannot be in the future" in str(caught.value)
     assert ledgerline.records(case.external_reference) == []
+
+
+def test_sessions_that_expire_between_and_during_cases_key_each_case_once(tmp_path):
+    """The back office drops the session after 30 s (its clock, moved by the test): the
+    robot sees the sign-in screen, signs in again, and keys every case exactly once."""
+    now = [0.0]
+    chaos = Chaos(session_ttl_s=30, shuffle=True)
+    user, password, db_path = "clerk", secrets.token_urlsafe(16), tmp_path / "spa.db"
+    cases = [account_case(f"expiry-{i}", full_name=f"Expiry Person {i}") for i in range(3)]
+    with running_spa(
+        db_path, {user: password}, chaos=chaos, shuffle=True, clock=lambda: now[0]
+    ) as url:
+        app = Ledgerline(url, user, password, db_path, chaos)
+        settings = app.settings_for(tmp_path, keying_mode="trusted")
+        receipts = {}
+        with BackOfficeSession(settings) as office:
+            for case in cases:
+                now[0] += 31  # the session signed in for the case before has expired
+                receipts[case.id] = retrying(
+                    lambda case=case: office.key_case(case, tmp_path / case.id), attempts=6
+                )
+        for case in cases:
+            records = app.records(case.external_reference)
+            assert [r["reference"] for r in records] == [receipts[case.id].reference]
+            assert {k: records[0][k] for k in stored(case)} == stored(case)
