@@ -26,7 +26,8 @@ element handle. The rules, for map writers:
   control in the next cell); nearby text (an element whose own text is the caption, then the
   nearest visible input, select or textarea to its right with vertical overlap, or below it
   with horizontal overlap, or a checkbox or radio left of it on the same line, by
-  ``getBoundingClientRect``; nearest first).
+  ``getBoundingClientRect``; nearest first, a control below counting the caption's height
+  further than one beside it).
 - ``{caption}`` for a value: the table cell right of the caption first, then the label
   rules, then nearby text (the nearest visible element with text of its own, or control,
   right of or below the caption).
@@ -157,7 +158,8 @@ function distance(c, r, tick) {
   const sameLine = r.top < c.bottom && r.bottom > c.top;
   if (sameLine && r.left >= c.right - 1) return Math.max(0, r.left - c.right);
   if (r.left < c.right && r.right > c.left && r.top >= c.bottom - 1) {
-    return Math.max(0, r.top - c.bottom);
+    // a line lower: beside the caption comes first, then under it
+    return Math.max(0, r.top - c.bottom) + (c.bottom - c.top);
   }
   if (tick && sameLine && r.right <= c.left + 1) return Math.max(0, c.left - r.right);
   return null;
