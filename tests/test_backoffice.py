@@ -218,7 +218,7 @@ def test_screen_map_errors_name_the_project_relative_file(tmp_path):
 
 def test_shipped_screen_maps_load():
     maps = load_screens(SCREENS)
-    assert set(maps.routes) == {"claim", "account_opening", "account_opening_batch"}
+    assert set(maps.routes) == {"claim", "claim_cn", "account_opening", "account_opening_batch"}
     for route in maps.routes.values():
         last = route.entry[-1]
         assert last.dialog is not None and last.dialog.accept.startswith("Save ")

@@ -4,6 +4,21 @@ Each format turns a case value (canonical: ISO dates, plain decimals) into scree
 ``to_screen`` and turns screen text back into the canonical form with ``from_screen``, so a
 read-back compares like with like. ``action`` names the input action (see ``pages.ACTIONS``).
 A new format is one small class added to :data:`ValueFormat`.
+
+Two of them exist for screens that want a case value in another shape than the document:
+
+``{kind: select, options: {individual: Individual/sole proprietor, ...}}``
+    a ``<select>`` whose option texts are not the case's values: ``options`` maps each case
+    value to the text of its option (a case value that is already an option's text is taken
+    as it is; any other is a BusinessRuleError before anything is keyed). The canonical
+    form, and what the read-back compares, is the option's text. Without ``options`` the
+    case value is the option's text.
+``{kind: mask, mask: "###-##-####"}``
+    an identifier the screen wants with fixed separators (a W-9's SSN ``123456789`` keyed as
+    ``123-45-6789``): each ``#`` takes the next letter or digit of the value, every other
+    character of the mask is written as it is. The value may come with or without the
+    separators; one with a different number of letters and digits is refused. Canonical
+    form: the masked text.
 """
 
 from __future__ import annotations
@@ -38,10 +53,55 @@ class TextFormat(_Format):
 
 
 class SelectFormat(_Format):
-    """A ``<select>`` chosen by the option's visible text."""
+    """A ``<select>`` chosen by the option's visible text; ``options`` maps case values to
+    option texts where they differ (``F`` → ``Female``)."""
 
     kind: Literal["select"] = "select"
     action: ClassVar[str] = "select"
+    options: dict[str, str] = {}
+
+    @field_validator("options")
+    @classmethod
+    def _texts(cls, options: dict[str, str]) -> dict[str, str]:
+        if any(not squash(k) or not squash(v) for k, v in options.items()):
+            raise ValueError("option values and texts must not be empty")
+        return {squash(k): squash(v) for k, v in options.items()}
+
+    def canonical(self, value: str | None) -> str:
+        value = squash(value)
+        if not value or not self.options or value in self.options.values():
+            return value
+        if value in self.options:
+            return self.options[value]
+        known = ", ".join(self.options)
+        raise ValueError(f"{value!r} is not one of the mapped values ({known})")
+
+
+class MaskFormat(_Format):
+    """An identifier keyed with fixed separators: ``#`` is one letter or digit, anything
+    else in *mask* is written as it is (``###-##-####`` for a US social security number)."""
+
+    kind: Literal["mask"] = "mask"
+    mask: str
+
+    @field_validator("mask")
+    @classmethod
+    def _has_slots(cls, mask: str) -> str:
+        if "#" not in mask:
+            raise ValueError("a mask needs at least one # (one letter or digit)")
+        return mask
+
+    def canonical(self, value: str | None) -> str:
+        chars = [c for c in squash(value) if c.isalnum()]
+        if not chars:
+            return ""
+        if len(chars) != self.mask.count("#"):
+            raise ValueError(f"{value!r} does not fit {self.mask!r}")
+        it = iter(chars)
+        return "".join(next(it) if m == "#" else m for m in self.mask)
+
+    def from_screen(self, text: str) -> str:
+        return self.canonical(text)
 
 
 class DateFormat(_Format):
@@ -170,6 +230,7 @@ class CheckboxFormat(_Format):
 ValueFormat = Annotated[
     TextFormat
     | SelectFormat
+    | MaskFormat
     | DateFormat
     | AmountFormat
     | IdentifierFormat

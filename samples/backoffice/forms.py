@@ -32,6 +32,8 @@ NATIONALITIES = (
     "United States",
 )
 ID_TYPES = ("Passport", "Personalausweis", "National ID card", "Driving licence")
+# a claim's claimant may also show a Chinese resident identity card (居民身份证)
+CLAIM_ID_TYPES = (*ID_TYPES, "Resident ID")
 INCOME_BANDS = ("< 25,000", "25,000 - 50,000", "50,000 - 100,000", "100,000 - 250,000", "> 250,000")
 SOURCES_OF_FUNDS = ("Salary", "Savings", "Inheritance", "Business income", "Pension", "Investments")
 YES_NO = ("No", "Yes")
@@ -62,6 +64,8 @@ CLAIM_FIELDS: tuple[FormField, ...] = (
     FormField("currency", "Currency", "f_0035", "select", options=CURRENCIES),
     FormField("description", "Description", "f_0036", "textarea", required=False),
     FormField("external_ref", "External ref", "f_0037", required=False),
+    FormField("id_type", "ID type", "f_0038", "select", False, options=CLAIM_ID_TYPES),
+    FormField("id_number", "ID number", "f_0039", required=False),
 )
 
 PAYOUT_FIELDS: tuple[FormField, ...] = (
@@ -98,7 +102,8 @@ CUSTOMER_FIELDS: tuple[FormField, ...] = (
 )
 
 _AMOUNT = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
-_ACCOUNT = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{8,30}$")
+# an IBAN, or a bank card number (a UnionPay card for claims paid out in CNY)
+_ACCOUNT = re.compile(r"^([A-Z]{2}\d{2}[A-Z0-9]{8,30}|\d{16,19})$")
 
 
 def parse_date(text: str) -> str:
@@ -179,7 +184,7 @@ def validate(
         elif field.kind == "account":
             clean[field.key] = value = value.replace(" ", "").upper()
             if not _ACCOUNT.fullmatch(value):
-                errors.append(f"{caption} is not an account number (IBAN)")
+                errors.append(f"{caption} is not an account number (IBAN or card number)")
     return clean, errors
 
 

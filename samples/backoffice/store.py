@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS claims (
     description TEXT NOT NULL DEFAULT '',
     external_ref TEXT NOT NULL DEFAULT '',
     payout_account TEXT NOT NULL DEFAULT '',
+    id_type TEXT NOT NULL DEFAULT '',
+    id_number TEXT NOT NULL DEFAULT '',
     created_by TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
@@ -77,6 +79,11 @@ class BackOfficeStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as con:
             con.executescript(SCHEMA)
+            # a database made before claims had the claimant's ID: add the columns
+            have = {r["name"] for r in con.execute("PRAGMA table_info(claims)")}
+            for column in ("id_type", "id_number"):
+                if column not in have:
+                    con.execute(f"ALTER TABLE claims ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
             self.columns = {
                 table: [r["name"] for r in con.execute(f"PRAGMA table_info({table})")][1:]
                 for table in PREFIX
