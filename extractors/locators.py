@@ -134,6 +134,11 @@ def find_label(
     return found[0] if found else None
 
 
+# how far below a line (in its heights) the next line of the same value may start: forms
+# set address lines 2.4 word heights apart; a new caption ends the value (``stop_left``)
+LINE_GAP = 2.5
+
+
 def _line_below(
     page: Page, above: Box, x_from: float, x_to: float, stop_left: bool = True
 ) -> list[Word]:
@@ -143,7 +148,8 @@ def _line_below(
     ``x_from`` (a new caption, so the value above has ended).
     """
     height = above.y1 - above.y0
-    below = [w for w in page.words if above.y1 - 0.2 * height < w.box.y0 <= above.y1 + 1.5 * height]
+    reach = above.y1 + LINE_GAP * height
+    below = [w for w in page.words if above.y1 - 0.2 * height < w.box.y0 <= reach]
     if not below:
         return []
     top = min(w.box.y0 for w in below)

@@ -804,3 +804,18 @@ def test_an_email_or_identifier_unlike_its_kind_and_a_repaired_number_are_never_
     value, confidence, how = by_check_digits(spec, "1101051949123I002X", 0.95, "label")
     assert value == "11010519491231002X" and confidence <= 0.6 and "check digits make it" in how
     assert by_check_digits(spec, "11010519491231002X", 0.95, "label")[1] == 0.95
+
+
+def test_a_second_address_line_set_wide_below_the_first_is_read() -> None:
+    spec = FieldSpec(locators=[LabelLocator(text="Address:", skip=1)])
+    form = Template(name="t", doc_type="t", keywords=["t"], fields={"line2": spec})
+    layout = page(
+        word("Address:", 0.101, 0.264, 0.182, 0.28),
+        word("2686 Aaron Views", 0.32, 0.266, 0.485, 0.276),
+        word("87119 West Maryport", 0.32, 0.292, 0.519, 0.302),  # 2.4 line heights down
+        word("Phone:", 0.102, 0.317, 0.165, 0.332),
+        word("256.996.0966", 0.32, 0.318, 0.517, 0.328),
+    )
+    assert extract_fields(layout, form)["line2"].value == "87119 West Maryport"
+    alone = page(*[w for w in layout.pages[0].words if "Maryport" not in w.text])
+    assert extract_fields(alone, form)["line2"].value is None  # Phone's line is not line 2
