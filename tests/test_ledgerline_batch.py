@@ -7,11 +7,7 @@ samples/templates/account_opening_batch.yaml. Real Chromium against Ledgerline o
 from __future__ import annotations
 
 import csv
-import json
-import secrets
-import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,11 +18,10 @@ from flows.process import process_folder
 from rekey.models import external_reference
 from rekey.pipeline import row_sha256
 from rekey.settings import Settings
-from samples.spa.server import running_spa
+from tests.ledgerline import SCREENS, Ledgerline, running_ledgerline
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
-SCREENS = Path(__file__).resolve().parent.parent / "samples" / "screens_ledgerline"
 COLUMNS = [
     "full_name",
     "date_of_birth",
@@ -85,42 +80,10 @@ ROWS = [
 ]  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Ledgerline:
-    url: str
-    user: str
-    password: str
-    db_path: Path
-
-    def settings_for(self, folder: Path, **overrides: object) -> Settings:
-        values: dict[str, object] = {
-            "data_dir": folder / "var",
-            "screens_dir": SCREENS,
-            "backoffice_url": self.url,
-            "backoffice_user": self.user,
-            "backoffice_password": self.password,
-        }
-        return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
-
-    def records(self) -> list[dict[str, str]]:
-        """Every record Ledgerline holds, from its SQLite database."""
-        con = sqlite3.connect(self.db_path)
-        try:
-            con.row_factory = sqlite3.Row
-            rows = con.execute(
-                "SELECT reference, external_ref, payload FROM records ORDER BY id"
-            ).fetchall()
-        finally:
-            con.close()
-        return [{"reference": r["reference"], **json.loads(r["payload"])["values"]} for r in rows]
-
-
 @pytest.fixture
 def ledgerline(tmp_path: Path) -> Iterator[Ledgerline]:
-    user, password = "clerk", secrets.token_urlsafe(16)
-    db_path = tmp_path / "spa.db"
-    with running_spa(db_path, {user: password}, shuffle=True) as url:
-        yield Ledgerline(url, user, password, db_path)
+    with running_ledgerline(tmp_path) as running:
+        yield running
 
 
 def write_csv(path: Path, rows: list[list[str]]) -> Path:

@@ -6,13 +6,8 @@ against Ledgerline on a free 127.0.0.1 port."""
 from __future__ import annotations
 
 import hashlib
-import json
-import secrets
 import shutil
-import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,62 +16,16 @@ from connectors.backoffice import BackOfficeRefused, BackOfficeSession, load_scr
 from connectors.backoffice.pages import ScreenMismatch
 from rekey.errors import ApplicationError, ConfigError
 from rekey.models import Case, Document, Field
-from rekey.settings import Settings
 from rekey.store import Store
 from samples.backoffice.chaos import Chaos
-from samples.spa.server import running_spa
+from tests.ledgerline import SCREENS, Ledgerline, running_ledgerline
 
-SCREENS = Path(__file__).resolve().parent.parent / "samples" / "screens_ledgerline"
 MODES = ["trusted", "fast", "type"]
-
-
-@dataclass(frozen=True)
-class Ledgerline:
-    url: str
-    user: str
-    password: str
-    db_path: Path
-    chaos: Chaos
-
-    def settings_for(self, folder: Path, **overrides: object) -> Settings:
-        values: dict[str, object] = {
-            "data_dir": folder / "var",
-            "screens_dir": SCREENS,
-            "backoffice_url": self.url,
-            "backoffice_user": self.user,
-            "backoffice_password": self.password,
-        }
-        return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
-
-    def records(self, ext_ref: str) -> list[dict]:
-        """Ledgerline's records with this external reference, from its SQLite database."""
-        con = sqlite3.connect(self.db_path)
-        try:
-            con.row_factory = sqlite3.Row
-            rows = con.execute(
-                "SELECT reference, payload FROM records WHERE external_ref = ? ORDER BY id",
-                (ext_ref,),
-            ).fetchall()
-        finally:
-            con.close()
-        return [{"reference": r["reference"], **json.loads(r["payload"])["values"]} for r in rows]
-
-
-@contextmanager
-def start_ledgerline(
-    folder: Path, *, chaos: Chaos | None = None, shuffle: bool = True
-) -> Iterator[Ledgerline]:
-    folder.mkdir(parents=True, exist_ok=True)
-    user, password = "clerk", secrets.token_urlsafe(16)
-    chaos = chaos or Chaos()
-    db_path = folder / "spa.db"
-    with running_spa(db_path, {user: password}, chaos=chaos, shuffle=shuffle) as url:
-        yield Ledgerline(url, user, password, db_path, chaos)
 
 
 @pytest.fixture(scope="module")
 def ledgerline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledgerline]:
-    with start_ledgerline(tmp_path_factory.mktemp("ledgerline")) as running:
+    with running_ledgerline(tmp_path_factory.mktemp("ledgerline")) as running:
         yield running
 
 
@@ -188,7 +137,7 @@ def test_account_opening_keyed_in_every_input_mode_with_shuffle(ledgerline, tmp_
 def test_retry_after_commit_then_500_does_not_key_twice(tmp_path):
     chaos = Chaos(commit_then_500=1.0)
     case = account_case("commit-then-500")
-    with start_ledgerline(tmp_path / "ll", chaos=chaos) as app:
+    with running_ledgerline(tmp_path / "ll", chaos=chaos) as app:
         settings = app.settings_for(tmp_path)
         with BackOfficeSession(settings) as office:
             with pytest.raises(ApplicationError, match="HTTP 500"):
@@ -265,7 +214,7 @@ def test_submit_signal_that_never_shows_names_screen_and_step(ledgerline, tmp_pa
 def test_chaos_keys_every_case_exactly_once(tmp_path):
     chaos = Chaos(seed=11, error_rate=0.15, commit_then_500=0.3, shuffle=True)
     cases = [account_case(f"chaos-{i}", full_name=f"Chaos Person {i}") for i in range(4)]
-    with start_ledgerline(tmp_path / "ll", chaos=chaos) as app:
+    with running_ledgerline(tmp_path / "ll", chaos=chaos) as app:
         settings = app.settings_for(tmp_path, keying_mode="fast")
         receipts = {}
         with BackOfficeSession(settings) as office:
@@ -310,12 +259,8 @@ def test_sessions_that_expire_between_and_during_cases_key_each_case_once(tmp_pa
     robot sees the sign-in screen, signs in again, and keys every case exactly once."""
     now = [0.0]
     chaos = Chaos(session_ttl_s=30, shuffle=True)
-    user, password, db_path = "clerk", secrets.token_urlsafe(16), tmp_path / "spa.db"
     cases = [account_case(f"expiry-{i}", full_name=f"Expiry Person {i}") for i in range(3)]
-    with running_spa(
-        db_path, {user: password}, chaos=chaos, shuffle=True, clock=lambda: now[0]
-    ) as url:
-        app = Ledgerline(url, user, password, db_path, chaos)
+    with running_ledgerline(tmp_path / "ll", chaos=chaos, clock=lambda: now[0]) as app:
         settings = app.settings_for(tmp_path, keying_mode="trusted")
         receipts = {}
         with BackOfficeSession(settings) as office:

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
-import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,57 +25,19 @@ from rekey.settings import Settings
 from samples.corpus.cn_claim_form import cn_claim_values
 from samples.corpus.irs import cms1500_values, w9_values
 from samples.corpus.passport import passport_values
-from samples.spa.server import running_spa
 from tests.conftest_backoffice import RunningBackOffice
+from tests.ledgerline import SCREENS, Ledgerline, running_ledgerline
 
 ROOT = Path(__file__).resolve().parent.parent
-LEDGERLINE_MAPS = ROOT / "samples" / "screens_ledgerline"
 CLAIMBASE_MAPS = ROOT / "samples" / "screens"
 TODAY = date(2024, 6, 1)  # the corpus's "today": fixed, so the values are too
-
-
-@dataclass(frozen=True)
-class Ledgerline:
-    url: str
-    user: str
-    password: str
-    db_path: Path
-
-    def settings_for(self, folder: Path, **overrides: object) -> Settings:
-        values: dict[str, object] = {
-            "data_dir": folder / "var",
-            "screens_dir": LEDGERLINE_MAPS,
-            "backoffice_url": self.url,
-            "backoffice_user": self.user,
-            "backoffice_password": self.password,
-        }
-        return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
-
-    def records(self, ext_ref: str) -> list[dict[str, Any]]:
-        """Ledgerline's records with this external reference, from its SQLite database."""
-        con = sqlite3.connect(self.db_path)
-        try:
-            con.row_factory = sqlite3.Row
-            rows = con.execute(
-                "SELECT reference, screen, payload FROM records WHERE external_ref = ? ORDER BY id",
-                (ext_ref,),
-            ).fetchall()
-        finally:
-            con.close()
-        return [
-            {"reference": r["reference"], "screen": r["screen"], **json.loads(r["payload"])}
-            for r in rows
-        ]
 
 
 @pytest.fixture(scope="module")
 def ledgerline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledgerline]:
     """One Ledgerline for the module, fields shuffled on every render."""
-    folder = tmp_path_factory.mktemp("ledgerline")
-    user, password = "clerk", secrets.token_urlsafe(16)
-    db_path = folder / "spa.db"
-    with running_spa(db_path, {user: password}, shuffle=True) as url:
-        yield Ledgerline(url, user, password, db_path)
+    with running_ledgerline(tmp_path_factory.mktemp("ledgerline")) as running:
+        yield running
 
 
 def make_case(doc_type: str, tag: str, truth: dict[str, Any]) -> Case:
@@ -113,7 +72,7 @@ def key_twice(settings: Settings, case: Case, folder: Path) -> tuple[str, str]:
 
 
 def test_every_document_type_has_a_route_that_never_keys_twice():
-    ledgerline = load_screens(LEDGERLINE_MAPS)
+    ledgerline = load_screens(SCREENS)
     for doc_type in ("w9", "cms1500", "passport"):
         route = ledgerline.route(doc_type)
         assert route.search is not None and route.ledger
@@ -164,7 +123,7 @@ def test_w9_keyed_into_tax_details_once(ledgerline, tmp_path):
         case = make_case("w9", f"w9-{seed}", truth)
         settings = ledgerline.settings_for(tmp_path / str(seed))
         first, again = key_twice(settings, case, tmp_path / str(seed))
-        records = ledgerline.records(case.external_reference)
+        records = ledgerline.saved(case.external_reference)
         assert [r["reference"] for r in records] == [first] and again == first
         ssn, ein = truth["ssn"], truth["ein"]
         assert records[0]["screen"] == "tax"
@@ -182,7 +141,7 @@ def test_w9_keyed_into_tax_details_once(ledgerline, tmp_path):
     with BackOfficeSession(ledgerline.settings_for(tmp_path / "fresh")) as office:
         receipt = office.key_case(case, tmp_path / "fresh-evidence")
     assert receipt.reference == first
-    assert len(ledgerline.records(case.external_reference)) == 1
+    assert len(ledgerline.saved(case.external_reference)) == 1
 
 
 def test_cms1500_keyed_into_medical_claim_with_its_service_lines(ledgerline, tmp_path):
@@ -193,7 +152,7 @@ def test_cms1500_keyed_into_medical_claim_with_its_service_lines(ledgerline, tmp
     case = make_case("cms1500", "cms1500-4", truth)
     settings = ledgerline.settings_for(tmp_path, keying_mode="trusted")
     first, again = key_twice(settings, case, tmp_path)
-    records = ledgerline.records(case.external_reference)
+    records = ledgerline.saved(case.external_reference)
     assert [r["reference"] for r in records] == [first] and again == first
     assert records[0]["screen"] == "medical"
     assert records[0]["values"] == {
@@ -212,7 +171,7 @@ def test_passport_keyed_into_identity_document(ledgerline, tmp_path):
     truth = passport_values(3, TODAY)  # German, accented names, issuing state "D"
     case = make_case("passport", "passport-3", truth)
     first, again = key_twice(ledgerline.settings_for(tmp_path), case, tmp_path)
-    records = ledgerline.records(case.external_reference)
+    records = ledgerline.saved(case.external_reference)
     assert [r["reference"] for r in records] == [first] and again == first
     assert records[0]["screen"] == "identity"
     assert records[0]["values"] == {
