@@ -168,42 +168,66 @@ def claim_mode(settings: Settings) -> str:
     return mode
 
 
+def race(
+    settings: Settings,
+    keyer: Callable[..., Any],
+    mode: str,
+    values: list[dict[str, str]],
+    repeat: int,
+    case_of: Callable[[dict[str, str]], Case],
+) -> Any:
+    """rekey's robot and a hand-written script keyer (*keyer*: its class, in *mode*), each
+    on a thread and in a Chromium of its own launched alike, keying *values* interleaved
+    case by case: the per-case times (:func:`per_case`)."""
+    from connectors.backoffice import BackOfficeSession
+    from connectors.backoffice.session import CHROMIUM_ARGS
+
+    password = settings.backoffice_password.get_secret_value()  # type: ignore[union-attr]
+    evidence = settings.data_path / "evidence"
+    script = lambda: keyer(  # noqa: E731
+        settings.backoffice_url,
+        USER,
+        password,
+        settings.chromium_path,
+        settings.browser_timeout_ms,
+        mode=mode,
+        args=CHROMIUM_ARGS,
+    )
+    with (
+        on_own_thread(lambda: BackOfficeSession(settings)) as (office, in_office),
+        on_own_thread(script) as (script_keyer, in_script),
+    ):
+        return per_case(
+            lambda v: in_office(office.key_case, case_of(v), evidence),
+            lambda v: in_script(
+                script_keyer.key, v | {"external_reference": case_of(v).external_reference}
+            ),
+            values,
+            repeat,
+        )
+
+
+def reported(ctx: Context, name: str, times: Any, detail: dict[str, Any]) -> timing.Measured:
+    """The figure from a :func:`race`'s times, its details (*detail* added) kept for the
+    report."""
+    detail = _summary(times, ctx.repeat) | detail
+    ctx.extra.setdefault("speed_details", {})[name] = detail
+    if detail["ratio"] is None:
+        raise Missing("the script took no measurable time")
+    return timing.measured_ratio(detail)
+
+
 def versus_script(ctx: Context, name: str, keying_mode: str | None) -> timing.Measured:
     """rekey (``keying_mode``; None: the screen maps' own) against the hand-written script
     in the same input mode, each in a browser of its own launched alike, keying the same
     claims interleaved case by case."""
-    from connectors.backoffice import BackOfficeSession
-    from connectors.backoffice.session import CHROMIUM_ARGS
-
     require_chromium(ctx.settings)
     values = claim_values(ctx, ctx.cases)
     with backoffice(ctx, name) as settings:
         settings = with_overrides(settings, keying_mode=keying_mode)
         mode = claim_mode(settings)
-        password = settings.backoffice_password.get_secret_value()  # type: ignore[union-attr]
-        evidence = settings.data_path / "evidence"
-        script = lambda: ScriptKeyer(  # noqa: E731
-            settings.backoffice_url,
-            USER,
-            password,
-            settings.chromium_path,
-            settings.browser_timeout_ms,
-            mode=mode,  # type: ignore[arg-type]
-            args=CHROMIUM_ARGS,
-        )
-        with (
-            on_own_thread(lambda: BackOfficeSession(settings)) as (office, in_office),
-            on_own_thread(script) as (keyer, in_script),
-        ):
-            times = per_case(
-                lambda v: in_office(office.key_case, new_case(v), evidence),
-                lambda v: in_script(
-                    keyer.key, v | {"external_reference": new_case(v).external_reference}
-                ),
-                values,
-                ctx.repeat,
-            )
-    detail = _summary(times, ctx.repeat) | {
+        times = race(settings, ScriptKeyer, mode, values, ctx.repeat, new_case)
+    detail = {
         "mode": mode,
         "keying_mode": keying_mode,  # None: each screen map's own input mode
         "navigation": NAVIGATION[mode],
@@ -211,10 +235,7 @@ def versus_script(ctx: Context, name: str, keying_mode: str | None) -> timing.Me
         "rekey_extra_work": "read-back comparison, 2 screenshots, response checks"
         + (", Playwright trace" if settings.keying_trace else ""),
     }
-    ctx.extra.setdefault("speed_details", {})[name] = detail
-    if detail["ratio"] is None:
-        raise Missing("the script took no measurable time")
-    return timing.measured_ratio(detail)
+    return reported(ctx, name, times, detail)
 
 
 @figure("speed.keying_vs_script")

@@ -43,7 +43,7 @@ from pydantic import SecretStr
 
 from benchmarks import timing
 from benchmarks.figures import Context, Missing, figure, with_overrides
-from benchmarks.keying import _summary, on_own_thread, per_case, require_chromium
+from benchmarks.keying import race, reported, require_chromium
 from rekey.models import Case, Document, Field
 from rekey.settings import PROJECT_ROOT, Settings
 from samples.backoffice.forms import ID_TYPES, INCOME_BANDS, NATIONALITIES, SOURCES_OF_FUNDS
@@ -396,37 +396,12 @@ def new_case(values: dict[str, str]) -> Case:
 def versus_script(ctx: Context, name: str, mode: Mode) -> timing.Measured:
     """rekey in *mode* against the hand-written script in the same mode, each in a browser
     of its own launched alike, keying the same account openings interleaved case by case."""
-    from connectors.backoffice import BackOfficeSession
-    from connectors.backoffice.session import CHROMIUM_ARGS
-
     require_chromium(ctx.settings)
     values = account_values(ctx, ctx.cases)
     with ledgerline(ctx, name) as settings:
         settings = with_overrides(settings, keying_mode=mode)
-        password = settings.backoffice_password.get_secret_value()  # type: ignore[union-attr]
-        evidence = settings.data_path / "evidence"
-        script = lambda: SpaScriptKeyer(  # noqa: E731
-            settings.backoffice_url,
-            USER,
-            password,
-            settings.chromium_path,
-            settings.browser_timeout_ms,
-            mode=mode,
-            args=CHROMIUM_ARGS,
-        )
-        with (
-            on_own_thread(lambda: BackOfficeSession(settings)) as (office, in_office),
-            on_own_thread(script) as (keyer, in_script),
-        ):
-            times = per_case(
-                lambda v: in_office(office.key_case, new_case(v), evidence),
-                lambda v: in_script(
-                    keyer.key, v | {"external_reference": new_case(v).external_reference}
-                ),
-                values,
-                ctx.repeat,
-            )
-    detail = _summary(times, ctx.repeat) | {
+        times = race(settings, SpaScriptKeyer, mode, values, ctx.repeat, new_case)
+    detail = {
         "mode": mode,
         "keying_mode": mode,
         "backoffice": "Ledgerline (samples/spa), its own process, fields shuffled per render",
@@ -436,10 +411,7 @@ def versus_script(ctx: Context, name: str, mode: Mode) -> timing.Measured:
         "rekey_extra_work": "its ledger (asked, written), 1 screenshot, response checks"
         + (", Playwright trace chunk" if settings.keying_trace else ""),
     }
-    ctx.extra.setdefault("speed_details", {})[name] = detail
-    if detail["ratio"] is None:
-        raise Missing("the script took no measurable time")
-    return timing.measured_ratio(detail)
+    return reported(ctx, name, times, detail)
 
 
 @figure("speed.spa_trusted_vs_script")
