@@ -90,7 +90,12 @@ def cell(page: Page, caption: str, control: str = "input") -> Locator:
     ).first
 
 
-class ScriptKeyer:
+class ScriptBrowser:
+    """A hand-written keyer's own Chromium and page: launched on entry (:meth:`launch`),
+    closed on exit. ``navigation``: the input modes the keyer knows."""
+
+    navigation: dict[str, str] = NAVIGATION
+
     def __init__(
         self,
         base_url: str,
@@ -101,24 +106,22 @@ class ScriptKeyer:
         mode: Mode = "trusted",
         args: Sequence[str] = ("--no-sandbox",),
     ):
-        if mode not in NAVIGATION:
-            raise ValueError(f"mode must be one of {', '.join(NAVIGATION)}, not {mode!r}")
+        if mode not in self.navigation:
+            known = ", ".join(self.navigation)
+            raise ValueError(f"mode must be one of {known}, not {mode!r}")
         self.base_url, self.user, self.password, self.chromium = base_url, user, password, chromium
         self.timeout_ms, self.mode, self.args = timeout_ms, mode, list(args)
 
-    def __enter__(self) -> ScriptKeyer:
+    def launch(self, path: str) -> Page:
+        """Launch the browser and load *path* of the back office in a new page."""
         self._pw = sync_playwright().start()
         self._browser = self._pw.chromium.launch(
             executable_path=str(self.chromium), headless=True, args=self.args
         )
         self.page = self._browser.new_page(base_url=self.base_url.rstrip("/") + "/")
         self.page.set_default_timeout(self.timeout_ms)
-        self.page.goto("/login")
-        cell(self.page, "User").fill(self.user)
-        cell(self.page, "Password").fill(self.password)
-        with self.page.expect_navigation():
-            self.page.get_by_role("button", name="Sign in").click()
-        return self
+        self.page.goto(path)
+        return self.page
 
     def __exit__(
         self,
@@ -128,6 +131,16 @@ class ScriptKeyer:
     ) -> None:
         self._browser.close()
         self._pw.stop()
+
+
+class ScriptKeyer(ScriptBrowser):
+    def __enter__(self) -> ScriptKeyer:
+        self.launch("/login")
+        cell(self.page, "User").fill(self.user)
+        cell(self.page, "Password").fill(self.password)
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Sign in").click()
+        return self
 
     def key(self, values: dict[str, str]) -> str:
         """Key one claim (canonical values: ISO dates, plain decimals, ``expenses`` as a JSON

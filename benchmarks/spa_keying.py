@@ -31,19 +31,19 @@ import re
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal
 
-from playwright.sync_api import ElementHandle, Locator, sync_playwright
+from playwright.sync_api import ElementHandle, Locator
 from pydantic import SecretStr
 
 from benchmarks import timing
 from benchmarks.figures import Context, Missing, figure, with_overrides
 from benchmarks.keying import race, reported, require_chromium
+from benchmarks.keying_script import ScriptBrowser
 from rekey.models import Case, Document, Field
 from rekey.settings import PROJECT_ROOT, Settings
 from samples.backoffice.forms import ID_TYPES, INCOME_BANDS, NATIONALITIES, SOURCES_OF_FUNDS
@@ -135,48 +135,20 @@ FAST_JS = (
 )
 
 
-class SpaScriptKeyer:
+class SpaScriptKeyer(ScriptBrowser):
     """The baseline: what a developer would write for Ledgerline without rekey. It signs in
     once and keys account openings (canonical values: ISO dates, option texts, ``pep`` as
     True/False, ``external_reference``), looking each one up first."""
 
-    def __init__(
-        self,
-        base_url: str,
-        user: str,
-        password: str,
-        chromium: Path,
-        timeout_ms: int = 15_000,
-        mode: Mode = "trusted",
-        args: Sequence[str] = ("--no-sandbox",),
-    ):
-        if mode not in NAVIGATION:
-            raise ValueError(f"mode must be one of {', '.join(NAVIGATION)}, not {mode!r}")
-        self.base_url, self.user, self.password, self.chromium = base_url, user, password, chromium
-        self.timeout_ms, self.mode, self.args = timeout_ms, mode, list(args)
+    navigation = NAVIGATION
 
     def __enter__(self) -> SpaScriptKeyer:
-        self._pw = sync_playwright().start()
-        self._browser = self._pw.chromium.launch(
-            executable_path=str(self.chromium), headless=True, args=self.args
-        )
-        self.page = self._browser.new_page(base_url=self.base_url.rstrip("/") + "/")
-        self.page.set_default_timeout(self.timeout_ms)
-        self.page.goto("/")
+        self.launch("/")
         self.captioned("User name").fill(self.user)
         self.captioned("Password").fill(self.password)
         self.page.get_by_role("button", name="Sign in").click()
         self.page.get_by_role("button", name="Start").wait_for()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._browser.close()
-        self._pw.stop()
 
     def captioned(self, caption: str) -> Locator:
         """The control in the box whose span caption reads *caption*."""
