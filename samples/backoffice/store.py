@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,6 +73,16 @@ PREFIX = {"claims": "CLM", "customers": "CUS"}
 LINE_COLUMNS = ("date", "description", "amount")
 
 
+@contextmanager
+def transaction(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection to the SQLite database at *path* holding one transaction, committed
+    when the block ends without an error, rows by column name."""
+    with closing(sqlite3.connect(path, timeout=10)) as con:
+        con.row_factory = sqlite3.Row
+        with con:
+            yield con
+
+
 class BackOfficeStore:
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -89,12 +99,8 @@ class BackOfficeStore:
                 for table in PREFIX
             }
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=10)) as con:
-            con.row_factory = sqlite3.Row
-            with con:  # one transaction, committed on success
-                yield con
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.path)
 
     def add(
         self, table: str, record: dict[str, str], user: str, lines: list[dict[str, str]] = ()

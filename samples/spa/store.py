@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
+
+from samples.backoffice.store import transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -37,12 +38,8 @@ class SpaStore:
         with self._connect() as con:
             con.executescript(SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=10)) as con:
-            con.row_factory = sqlite3.Row
-            with con:  # one transaction, committed on success
-                yield con
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.path)
 
     def add(
         self, screen: str, values: dict[str, str], user: str, lines: list[dict[str, str]] = ()
