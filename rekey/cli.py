@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from getpass import getuser
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import typer
@@ -18,6 +20,9 @@ from rekey.report.command import report
 from rekey.review.cli import register as register_review
 from rekey.runtime import configure_prefect, with_password
 from rekey.settings import Settings
+
+if TYPE_CHECKING:
+    from connectors.backoffice import Ledger
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_show_locals=False
@@ -332,6 +337,68 @@ def template_draft(
     console.print(
         f"[green]drafted[/] {target}: {fields} fields from {blank.name}. Next: rename the "
         "fields, set their types (date, money, identifier…) and required, check the keywords."
+    )
+
+
+ledger_app = typer.Typer(
+    no_args_is_help=True,
+    help="rekey's ledger of keyed cases: submits the back office never confirmed.",
+)
+app.add_typer(ledger_app, name="ledger")
+
+
+def ledger_of(settings: Settings) -> Ledger:
+    from connectors.backoffice import Ledger
+    from rekey.pipeline import store_for
+
+    return Ledger(settings, store_for(settings))
+
+
+@ledger_app.command("list")
+def ledger_list() -> None:
+    """Submits started and never confirmed or refused, oldest first: look each up in the
+    back office, then `confirm` or `forget` it."""
+    ledger = ledger_of(Settings())
+    pending = ledger.store.pendings(ledger.backoffice)
+    table = Table(title=f"unconfirmed submits into {ledger.backoffice}")
+    for column in ("external reference", "type", "case", "screen", "submitted"):
+        table.add_column(column, overflow="fold")
+    for p in pending:
+        when = p.submitted_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        table.add_row(p.external_reference, p.doc_type or "-", p.case_id or "-", p.screen, when)
+    console.print(table if pending else "no unconfirmed submits")
+
+
+@ledger_app.command("confirm")
+def ledger_confirm(
+    external_reference: str = typer.Argument(..., help="The case's external reference."),
+    reference: str = typer.Argument(..., help="The record's reference in the back office."),
+) -> None:
+    """The record of an unconfirmed submit is in the back office: record it, so the case
+    is never keyed again (audited)."""
+    ledger = ledger_of(Settings())
+    found = ledger.store.settle_pending(
+        ledger.backoffice, external_reference, reference, actor=f"cli:{getuser()}"
+    )
+    console.print(
+        f"[green]recorded[/] {escape(external_reference)} as {escape(reference)}; approve "
+        f"case {found.case_id or '-'} again to finish it"
+    )
+
+
+@ledger_app.command("forget")
+def ledger_forget(
+    external_reference: str = typer.Argument(..., help="The case's external reference."),
+) -> None:
+    """An unconfirmed submit did not take effect (no record in the back office): the case
+    may be keyed again (audited)."""
+    ledger = ledger_of(Settings())
+    found = ledger.store.settle_pending(
+        ledger.backoffice, external_reference, None, actor=f"cli:{getuser()}"
+    )
+    console.print(
+        f"[green]forgotten[/] the submit of {escape(external_reference)}; approve case "
+        f"{found.case_id or '-'} again to key it"
     )
 
 

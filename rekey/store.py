@@ -79,6 +79,17 @@ keyed_cases = sa.Table(
     sa.Column("verified", sa.Boolean(), nullable=False),
     sa.Column("keyed_at", sa.DateTime(timezone=True), nullable=False),
 )
+# submits the ledger saw start but not end: the record may or may not exist
+pending_submits = sa.Table(
+    "pending_submits",
+    metadata,
+    sa.Column("backoffice", sa.String(200), primary_key=True),
+    sa.Column("external_reference", sa.String(64), primary_key=True),
+    sa.Column("doc_type", sa.String(40)),
+    sa.Column("case_id", sa.String(32)),
+    sa.Column("screen", sa.String(200), nullable=False),
+    sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -215,6 +226,17 @@ class Keyed(NamedTuple):
     case_id: str | None
     verified: bool
     keyed_at: datetime
+
+
+class Pending(NamedTuple):
+    """A submit the ledger saw start and never saw confirmed or refused."""
+
+    backoffice: str
+    external_reference: str
+    doc_type: str | None
+    case_id: str | None
+    screen: str
+    submitted_at: datetime
 
 
 class Store:
@@ -382,9 +404,85 @@ class Store:
                 tx.execute(keyed_cases.insert().values(**row))
         except IntegrityError:
             pass
+        self.clear_pending(backoffice, external_reference)
         found = self.keyed(backoffice, external_reference)
         assert found is not None
         return found
+
+    def record_pending(
+        self,
+        backoffice: str,
+        external_reference: str,
+        *,
+        screen: str,
+        doc_type: str | None = None,
+        case_id: str | None = None,
+    ) -> None:
+        """Write, just before a submit, that it is about to happen; a line already there
+        for the same case is replaced."""
+        key = {"backoffice": backoffice, "external_reference": external_reference}
+        row = fitting(
+            pending_submits,
+            key
+            | {"doc_type": doc_type, "case_id": case_id, "screen": screen[-200:]}
+            | {"submitted_at": utcnow()},
+        )
+        with self._tx() as tx:
+            tx.execute(pending_submits.delete().where(*self._pending_key(key)))
+            tx.execute(pending_submits.insert().values(**row))
+
+    def pending(self, backoffice: str, external_reference: str) -> Pending | None:
+        """The submit for *external_reference* that was started and never settled."""
+        key = {"backoffice": backoffice, "external_reference": external_reference}
+        with self._tx() as tx:
+            row = tx.execute(sa.select(pending_submits).where(*self._pending_key(key))).first()
+        if row is None:
+            return None
+        return Pending(**(row._asdict() | {"submitted_at": as_utc(row.submitted_at)}))
+
+    def pendings(self, backoffice: str | None = None) -> list[Pending]:
+        """Every unsettled submit (of *backoffice*, or of all), oldest first."""
+        query = sa.select(pending_submits).order_by(pending_submits.c.submitted_at)
+        if backoffice is not None:
+            query = query.where(pending_submits.c.backoffice == backoffice)
+        with self._tx() as tx:
+            rows = tx.execute(query).all()
+        return [Pending(**(r._asdict() | {"submitted_at": as_utc(r.submitted_at)})) for r in rows]
+
+    def clear_pending(self, backoffice: str, external_reference: str) -> bool:
+        """Settle the submit for *external_reference*; whether there was one."""
+        key = {"backoffice": backoffice, "external_reference": external_reference}
+        with self._tx() as tx:
+            return tx.execute(pending_submits.delete().where(*self._pending_key(key))).rowcount > 0
+
+    def settle_pending(
+        self, backoffice: str, external_reference: str, reference: str | None, actor: str
+    ) -> Pending:
+        """A person settles an unconfirmed submit: the record is in the back office as
+        *reference* (the ledger records it), or it is not (None: the case may be keyed).
+        Audited; StoreError if there is no such pending submit."""
+        found = self.pending(backoffice, external_reference)
+        if found is None:
+            raise StoreError(
+                f"no unconfirmed submit of {external_reference} into {backoffice}: "
+                "`rekey ledger list` shows them"
+            )
+        key = {"backoffice": backoffice, "external_reference": external_reference}
+        detail = key | {"reference": reference, "screen": found.screen}
+        with self._tx() as tx:
+            if reference is not None:
+                row = key | {"doc_type": found.doc_type, "reference": reference}
+                row |= {"case_id": found.case_id, "verified": False, "keyed_at": utcnow()}
+                tx.execute(keyed_cases.insert().values(**fitting(keyed_cases, row)))
+            tx.execute(pending_submits.delete().where(*self._pending_key(key)))
+            action = "ledger:confirmed" if reference is not None else "ledger:forgotten"
+            event = AuditEvent(case_id=found.case_id, actor=actor, action=action, detail=detail)
+            self._append(tx, event)
+        return found
+
+    @staticmethod
+    def _pending_key(key: dict[str, str]) -> list[Any]:
+        return [pending_submits.c[name] == value for name, value in key.items()]
 
     # -- users -------------------------------------------------------------------------
     def add_user(self, username: str, password_hash: str, role: str) -> User:

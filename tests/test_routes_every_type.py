@@ -1,10 +1,11 @@
 """A back-office route for every document type rekey reads, keyed end to end with real
 Chromium: ``w9``, ``cms1500`` and ``passport`` into Ledgerline (samples/spa; maps in
-samples/screens_ledgerline), ``claim_cn`` into ClaimBase 2000 (samples/backoffice; maps in
-samples/screens). Each case is built from the corpus generator's values (fixed seeds), keyed
-once, checked in the back office's own database (exactly one record, every mapped value
-right), then keyed again: nothing new is created. Also the two value formats the maps need
-(``select`` with ``options``, ``mask``), without a browser."""
+samples/screens_ledgerline), ``claim_cn`` and the English claim's claimant ID into ClaimBase
+2000 (samples/backoffice; maps in samples/screens). Each case is built from the corpus
+generator's values (fixed seeds), keyed once, checked in the back office's own database
+(exactly one record, every mapped value right), then keyed again: nothing new is created.
+Also the two value formats the maps need (``select`` with ``options``, ``mask``), without a
+browser."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from rekey.settings import Settings
 from samples.corpus.cn_claim_form import cn_claim_values
 from samples.corpus.irs import cms1500_values, w9_values
 from samples.corpus.passport import passport_values
+from samples.corpus.values import claim_values
 from tests.conftest_backoffice import RunningBackOffice
 from tests.ledgerline import SCREENS, Ledgerline, running_ledgerline
 
@@ -214,6 +216,23 @@ def test_claim_cn_keyed_into_claimbase_in_cny_with_the_resident_id(
         "id_number": truth["id_number"],
     }
     assert backoffice.lines(first) == []  # a CN claim form has no expense lines
+
+
+@pytest.mark.parametrize(
+    ("on_form", "in_claimbase"),
+    [("Passport", "Passport"), ("National identity card", "National ID card")],
+)
+def test_claim_keyed_into_claimbase_with_the_claimants_id(
+    backoffice: RunningBackOffice, tmp_path, on_form, in_claimbase
+):
+    truth = claim_values(5, TODAY, policy_number="POL-482913").truth | {"id_type": on_form}
+    case = make_case("claim", f"claim-{on_form}", truth)
+    settings = backoffice.settings_for(tmp_path, screens_dir=CLAIMBASE_MAPS)
+    first, again = key_twice(settings, case, tmp_path)
+    rows = backoffice.claims(external_ref=case.external_reference)
+    assert [r["reference"] for r in rows] == [first] and again == first
+    assert (rows[0]["id_type"], rows[0]["id_number"]) == (in_claimbase, truth["id_number"])
+    assert len(backoffice.lines(first)) == len(truth["expenses"])
 
 
 CN_COLUMNS = (

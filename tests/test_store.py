@@ -49,8 +49,8 @@ def test_migrations_are_applied_on_open(store: Store) -> None:
     with store.engine.connect() as connection:
         tables = set(sa.inspect(connection).get_table_names())
         version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    assert {"cases", "audit_events", "users", "alembic_version"} <= tables
-    assert version == "0003"
+    assert {"cases", "audit_events", "users", "keyed_cases", "pending_submits"} <= tables
+    assert version == "0004"
 
 
 def test_case_round_trip_and_lookup_by_content(store: Store) -> None:

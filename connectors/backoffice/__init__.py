@@ -7,6 +7,7 @@ refused the case, or the read-back differs: review).
 """
 
 from connectors.backoffice.lanes import SessionLanes, keeping_sessions, key_case, lanes_for
+from connectors.backoffice.ledger import Ledger, SubmitUnconfirmed
 from connectors.backoffice.pages import (
     ACTIONS,
     BackOfficeRefused,
@@ -33,6 +34,7 @@ __all__ = [
     "BackOfficeRefused",
     "BackOfficeSession",
     "EntryPage",
+    "Ledger",
     "LoginPage",
     "Navigator",
     "ReadBackMismatch",
@@ -43,6 +45,7 @@ __all__ = [
     "SessionLanes",
     "SessionLost",
     "SignInRefused",
+    "SubmitUnconfirmed",
     "backoffice_password",
     "case_values",
     "keeping_sessions",

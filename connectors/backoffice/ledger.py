@@ -16,22 +16,42 @@ What it guarantees: a case whose submit was confirmed is never keyed again by a 
 uses the same store, whatever happens afterwards (a crash, a retry, a re-run, another
 worker), as long as the ledger line was written.
 
-What it does not guarantee:
+A submit whose outcome was never seen (the back office answered HTTP 500 after the click,
+the ``done`` signal never showed, the worker died) leaves a *pending* line, written just
+before the click (:meth:`Ledger.submitting`, table ``pending_submits``, migration ``0004``).
+The next attempt at the case finds it and asks the route's ``search`` whether the record
+exists: found, the ledger records it; not found, the submit did not take effect and the
+case is keyed. A route with no search cannot tell, so the case goes to review with
+:class:`SubmitUnconfirmed`, naming the external reference to look for. The reviewer looks
+in the back office and settles it with ``rekey ledger confirm EXTERNAL_REF REFERENCE`` (it
+is there) or ``rekey ledger forget EXTERNAL_REF`` (it is not), then approves the case again.
+Validation messages after a submit mean nothing was saved: the pending line is removed.
 
-- a crash (or the store failing) *between the submit and the ledger write* leaves a record
-  in the back office and no ledger line: the next attempt keys the case again;
-- a submit whose outcome was never confirmed (the back office answered HTTP 500 after
-  committing, or the ``done`` signal never showed) writes no line either: a retry keys it
-  again. Where the back office can be searched, give the route a ``search`` as well: it is
-  asked after the ledger, and finds such records (and the ledger then records them);
-- records keyed by hand, by another robot, or by a rekey with another store are unknown to
-  it.
+What it does not guarantee: records keyed by hand, by another robot, or by a rekey with
+another store are unknown to it.
 """
 
 from __future__ import annotations
 
+from rekey.errors import BusinessRuleError
 from rekey.settings import Settings
-from rekey.store import Keyed, Store
+from rekey.store import Keyed, Pending, Store
+
+
+class SubmitUnconfirmed(BusinessRuleError):
+    """A submit of this case was started and never confirmed, and the route has no search to
+    tell whether it took effect: a person must look before it is keyed again."""
+
+    def __init__(self, pending: Pending):
+        self.pending = pending
+        when = pending.submitted_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        ref = pending.external_reference
+        super().__init__(
+            f"a submit of external reference {ref} on {pending.screen} ({when}) was never "
+            f"confirmed by {pending.backoffice}, and its route has no search: look for {ref} "
+            f"there; if the record exists run `rekey ledger confirm {ref} REFERENCE`, if not "
+            f"`rekey ledger forget {ref}`; then approve the case again"
+        )
 
 
 class Ledger:
@@ -43,6 +63,21 @@ class Ledger:
 
     def find(self, external_reference: str) -> Keyed | None:
         return self.store.keyed(self.backoffice, external_reference)
+
+    def pending(self, external_reference: str) -> Pending | None:
+        return self.store.pending(self.backoffice, external_reference)
+
+    def submitting(
+        self, external_reference: str, *, screen: str, doc_type: str | None, case_id: str | None
+    ) -> None:
+        """Just before the submit that creates the record: it may take effect unseen."""
+        self.store.record_pending(
+            self.backoffice, external_reference, screen=screen, doc_type=doc_type, case_id=case_id
+        )
+
+    def not_saved(self, external_reference: str) -> None:
+        """The submit was refused (validation messages) or proved not to have taken effect."""
+        self.store.clear_pending(self.backoffice, external_reference)
 
     def record(
         self,

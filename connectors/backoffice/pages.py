@@ -701,6 +701,7 @@ class EntryPage(ScreenPage):
 
     spec: EntryScreen
     _before_submit: Callable[[], Any] | None = None
+    _submitting: Callable[[], Any] | None = None
 
     def enter(
         self,
@@ -708,19 +709,22 @@ class EntryPage(ScreenPage):
         what: str,
         *,
         read_back: bool = False,
+        submitting: Callable[[], Any] | None = None,
     ) -> str | None:
         """Fill this step from canonical *values* and submit it. On the last step, return
         the new reference; BackOfficeRefused if the back office shows validation messages.
 
         With *read_back* (a route with no record screen) the inputs are read back just
         before the submit and compared with *values*: ScreenMismatch, not submitted, if
-        they differ."""
+        they differ. *submitting* is called after that, just before the click (the
+        ledger's pending line)."""
         spec = self.spec
         opens = spec.path or spec.menu or spec.click
         scope = self.nav.open(spec, what) if opens else self.nav.scope
         texts = self._screen_texts(values)
         rows = self._line_texts(values)
         self._before_submit = (lambda: self.check_keyed(scope, values, what)) if read_back else None
+        self._submitting = submitting
         with self.nav.expecting_dialog(spec.dialog.accept if spec.dialog else None):
             if self.mode == "fast":
                 self._fast(scope, texts, rows, what)
@@ -832,11 +836,18 @@ class EntryPage(ScreenPage):
             for name in typed:
                 self._put(scope, name, texts[name], "type", what)
             button = self._submit_button(scope, what)
-            if self._before_submit is not None:
-                self._before_submit()
+            self._ready_to_submit()
             self._submit(scope, lambda: button.click(no_wait_after=True), what)
         else:
+            self._ready_to_submit()
             self._submit(scope, lambda: fill(fields, lines, submit), what)
+
+    def _ready_to_submit(self) -> None:
+        """Just before the click: the read-back (if any), then the pending line (if any)."""
+        if self._before_submit is not None:
+            self._before_submit()
+        if self._submitting is not None:
+            self._submitting()
 
     def _fast_lines(self, rows: list[dict]) -> dict | None:
         lines = self.spec.lines
@@ -895,8 +906,7 @@ class EntryPage(ScreenPage):
         if spec.lines is not None and rows:
             self._trusted_lines(scope, spec.lines, rows, what)
         button = self._submit_button(scope, what)
-        if self._before_submit is not None:
-            self._before_submit()
+        self._ready_to_submit()
         self._submit(scope, lambda: button.click(no_wait_after=True), what)
 
     def _trusted_lines(

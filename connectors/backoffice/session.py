@@ -46,8 +46,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from playwright.sync_api import Error as PlaywrightError
 from pydantic import SecretStr
 
-from connectors.backoffice.ledger import Ledger
+from connectors.backoffice.ledger import Ledger, SubmitUnconfirmed
 from connectors.backoffice.pages import (
+    BackOfficeRefused,
     EntryPage,
     LoginPage,
     LookupPage,
@@ -333,13 +334,35 @@ class BackOfficeSession:
                 external_ref, f"search {route.doc_type}"
             )
 
-    def create(self, route: Route, values: dict[str, Any]) -> str:
+    def create(self, route: Route, values: dict[str, Any], case: Case | None = None) -> str:
+        """Key a new record through the route's entry steps; its reference. On a ledger
+        route the last step's submit is written as pending just before its click, and
+        cleared if the back office refuses it."""
         reference = None
+        ext_ref = case.external_reference if case is not None else ""
+        pending = route.ledger and case is not None
+
+        def submitting() -> None:
+            self.ledger.submitting(
+                ext_ref, screen=route.entry[-1].file, doc_type=route.doc_type, case_id=case.id
+            )
+
         with translated(f"save {route.doc_type}"):
             for number, step in enumerate(route.entry, 1):
                 what = f"save {route.doc_type} (step {number} of {len(route.entry)})"
+                last = pending and number == len(route.entry)
                 page = EntryPage(self.nav, step, self.mode)
-                reference = page.enter(values, what, read_back=route.record is None)
+                try:
+                    reference = page.enter(
+                        values,
+                        what,
+                        read_back=route.record is None,
+                        submitting=submitting if last else None,
+                    )
+                except BackOfficeRefused:
+                    if last:
+                        self.ledger.not_saved(ext_ref)
+                    raise
         assert reference is not None  # the last step has a reference (checked at load)
         log.info("saved %s %s", route.doc_type, reference)
         return reference
@@ -402,14 +425,20 @@ class BackOfficeSession:
         shots = []
         verified = False
         keyed = self.ledger.find(ext_ref) if route.ledger else None
+        pending = self.ledger.pending(ext_ref) if route.ledger and keyed is None else None
         reference = keyed.reference if keyed is not None else self.find(route, ext_ref)
+        if pending is not None and reference is None:
+            if route.search is None:
+                raise SubmitUnconfirmed(pending)
+            log.info("case %s: its unconfirmed submit is not in the search; keying", case.id)
+            self.ledger.not_saved(ext_ref)
         if keyed is not None:
             verified = keyed.verified
             log.info("case %s already keyed as %s (rekey's ledger)", case.id, reference)
         elif reference is not None:
             log.info("case %s already keyed as %s", case.id, reference)
         else:
-            reference = self.create(route, values)
+            reference = self.create(route, values, case)
             # without a record screen the inputs were read back before the submit
             verified = route.record is None
             if route.ledger:  # at once: the submit is confirmed

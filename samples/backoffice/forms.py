@@ -32,8 +32,8 @@ NATIONALITIES = (
     "United States",
 )
 ID_TYPES = ("Passport", "Personalausweis", "National ID card", "Driving licence")
-# a claim's claimant may also show a Chinese resident identity card (居民身份证)
-CLAIM_ID_TYPES = (*ID_TYPES, "Resident ID")
+# a claim's claimant may also show a residence permit or a Chinese resident identity card
+CLAIM_ID_TYPES = (*ID_TYPES, "Residence permit", "Resident ID")
 INCOME_BANDS = ("< 25,000", "25,000 - 50,000", "50,000 - 100,000", "100,000 - 250,000", "> 250,000")
 SOURCES_OF_FUNDS = ("Salary", "Savings", "Inheritance", "Business income", "Pension", "Investments")
 YES_NO = ("No", "Yes")
