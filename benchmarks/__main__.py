@@ -26,6 +26,7 @@ BENCH_DATA = PROJECT_ROOT / "var" / "bench"
 CORPUS_ROOT = PROJECT_ROOT / "var" / "corpus"
 REALWORLD = PROJECT_ROOT.parent / "shared" / "realworld"
 log = logging.getLogger("benchmarks")
+HOLDOUT_FIGURES = ("holdout", "holdout_stp", "calibration")  # figures using the held-out corpus
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -124,7 +125,7 @@ def run(args: argparse.Namespace, settings: Settings, work: Path) -> int:
         realworld_pages=args.realworld_pages,
         seed=args.seed,
     )
-    if any(f.path == "holdout" for f in figures):
+    if any(f.path in HOLDOUT_FIGURES for f in figures):
         ctx.holdout = holdout_context(ctx, args.n, holdout_seed)
     result: dict = {
         "machine": machine(),

@@ -9,6 +9,11 @@
   kind/rendition), ``wrong_keyed`` (fields in the back office that differ from the truth)
   and ``speed.keying_in_batch`` (seconds per case keyed inside the batch, against the
   keying benchmark's seconds per case).
+- The documents whose type ClaimBase's screen maps do not route but Ledgerline's do (W-9,
+  CMS-1500, passport) are scored from a second run of ``process_folder``, after the timed
+  ones and timed in no ratio, into a Ledgerline of their own (:func:`second_deployment`), as
+  a second deployment of rekey would key them; their STP rows and keyed values are merged
+  with ClaimBase's, each row naming the back office it was keyed into.
 
 Prefect runs under ``prefect_test_harness`` (a throwaway local API; an API already running on
 loopback, e.g. the test suite's harness, is used instead), warmed up by one empty batch
@@ -24,13 +29,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from benchmarks import endtoend, timing
+from benchmarks import endtoend, spa_keying, timing
 from benchmarks.figures import Context, CorpusDoc, Missing, figure
 from benchmarks.keying import backoffice, require_chromium
 from connectors.backoffice.lanes import keeping_sessions
@@ -252,7 +258,8 @@ class LaneClock:
 @dataclass
 class BatchRun:
     """The whole corpus through the flow and through the direct stages, and what the flow's
-    run left behind."""
+    run left behind (scored on the documents ClaimBase keys: :func:`end_to_end` adds the
+    Ledgerline run's)."""
 
     times: dict[str, list[float]]
     states: dict[str, list[str]]
@@ -262,35 +269,126 @@ class BatchRun:
     stp: dict[str, endtoend.RowStp]
     keyed: endtoend.KeyedScore
     api: str
+    deployments: dict[str, dict[str, Any]]  # back office → documents scored, flow seconds
 
 
-def scored_run(
-    ctx: Context, settings: Settings, clock: StageClock, lanes: LaneClock, wall: float
-) -> dict:
-    """The flow run's end states, scored: STP per row and the values keyed."""
-    store = pipeline.store_for(settings)
-    cases, events = store.list(), store.events()
-    routed = set(pipeline.keyable_types(settings.screens_dir))
-    rows, through = endtoend.stp_by_row(ctx.documents, cases, events, routed)
-    types = {
+def deployments(settings: Settings) -> dict[str, frozenset[str]]:
+    """The document types each demo back office routes: ClaimBase (the settings' screen
+    maps, where the timed batch keys) first, then Ledgerline."""
+    return {
+        endtoend.CLAIMBASE: pipeline.keyable_types(settings.screens_dir),
+        endtoend.LEDGERLINE: pipeline.keyable_types(spa_keying.SCREENS),
+    }
+
+
+def shares(ctx: Context) -> dict[str, list[CorpusDoc]]:
+    """The corpus by the back office each document is keyed into."""
+    return endtoend.split_by_route(ctx.documents, deployments(ctx.settings))
+
+
+def template_types(settings: Settings) -> dict[str, dict[str, str]]:
+    return {
         t.doc_type: {n: f.type for n, f in t.fields.items()}
         for t in load_templates(settings.templates_dir).values()
     }
-    db = ctx.work / settings.data_path.parent.name / "backoffice.db"
-    keyed = endtoend.score_keyed(endtoend.keyed_cases(ctx.documents, cases, through), db, types)
+
+
+def flow_scored(
+    docs: list[CorpusDoc], settings: Settings, backoffice: str, read: endtoend.ReadRecord
+) -> tuple[dict[str, endtoend.RowStp], endtoend.KeyedScore]:
+    """A flow run's end states for ``docs``, scored: STP per row, and the values keyed into
+    ``backoffice`` as ``read`` finds them in its own database."""
+    store = pipeline.store_for(settings)
+    cases, events = store.list(), store.events()
+    routed = pipeline.keyable_types(settings.screens_dir)
+    rows, through = endtoend.stp_by_row(docs, cases, events, routed, backoffice)
+    keyed = endtoend.score_keyed(
+        endtoend.keyed_cases(docs, cases, through),
+        read,
+        template_types(settings),
+        endtoend.screen_formats(settings.screens_dir),
+        backoffice,
+    )
+    return rows, keyed
+
+
+def scored_run(
+    docs: list[CorpusDoc], settings: Settings, clock: StageClock, lanes: LaneClock, wall: float
+) -> dict[str, Any]:
+    """The flow run into ClaimBase, its end states for ``docs`` scored: STP per row and the
+    values keyed, read from ClaimBase's own database."""
+    read = partial(endtoend.record_values, settings.data_path.parent / "backoffice.db")
+    rows, keyed = flow_scored(docs, settings, endtoend.CLAIMBASE, read)
     return {
         "stage_seconds": {k: round(v, 1) for k, v in clock.seconds.items()},
         "key_seconds": list(lanes.keying),
         "key_with_wait": list(lanes.with_wait),
         "stp": rows,
         "keyed": keyed,
+        "deployments": {endtoend.CLAIMBASE: {"documents_scored": len(docs), "flow_seconds": wall}},
     }
+
+
+def second_deployment(ctx: Context, docs: list[CorpusDoc]) -> dict[str, Any]:
+    """``docs`` (types only Ledgerline routes) through ``process_folder`` into a Ledgerline of
+    their own (its own process on a free loopback port, a fresh database and data folder,
+    rekey pointed at ``samples/screens_ledgerline``), scored from Ledgerline's ``records``
+    table. For scoring only: its wall time is reported, never part of a ratio."""
+    folder = copy_batch(docs, ctx.work / "ledgerline-inbox")
+    with spa_keying.ledgerline(ctx, "ledgerline-flow") as settings:
+        settings = settings.model_copy(update={"folder_workers": ctx.workers})
+        seconds, _ = timing.timed(lambda: flow_states(folder, settings))
+        read = partial(endtoend.ledgerline_values, settings.data_path.parent / "spa.db")
+        rows, keyed = flow_scored(docs, settings, endtoend.LEDGERLINE, read)
+    run = {"documents_scored": len(docs), "flow_seconds": seconds}
+    return {"stp": rows, "keyed": keyed, "deployments": {endtoend.LEDGERLINE: run}}
+
+
+def merged_runs(first: dict[str, Any], second: dict[str, Any] | None) -> dict[str, Any]:
+    """The ClaimBase run with the Ledgerline run's scores merged in: the STP rows of both, the
+    keyed values added up (and kept per back office), each run's documents and wall time."""
+    runs = [first, second] if second else [first]
+    by_backoffice = {name: run["keyed"] for run in runs for name in run["deployments"]}
+    return first | {
+        "stp": endtoend.merge_rows(*(run["stp"] for run in runs)),
+        "keyed": endtoend.combined(by_backoffice),
+        "keyed_by_backoffice": by_backoffice,
+        "deployments": {
+            name: d | {"flow_seconds": round(d["flow_seconds"], 1)}
+            for run in runs
+            for name, d in run["deployments"].items()
+        },
+    }
+
+
+def both_deployments(
+    ctx: Context, first: Callable[[list[CorpusDoc]], dict[str, Any]]
+) -> dict[str, Any]:
+    """``first(its documents)``: the run into ClaimBase; then the documents only Ledgerline
+    routes through :func:`second_deployment`; the two merged (:func:`merged_runs`)."""
+    docs = shares(ctx)
+    run = first(docs[endtoend.CLAIMBASE])
+    second = docs[endtoend.LEDGERLINE]
+    return merged_runs(run, second_deployment(ctx, second) if second else None)
+
+
+def ledgerline_run(ctx: Context) -> dict[str, Any] | None:
+    """The development corpus's documents only Ledgerline routes, through
+    :func:`second_deployment` once (first asked for inside :func:`batch_run`'s Prefect API,
+    after its timed runs); None when there are none."""
+
+    def compute() -> dict[str, Any] | None:
+        docs = shares(ctx)[endtoend.LEDGERLINE]
+        return second_deployment(ctx, docs) if docs else None
+
+    return ctx.once("ledgerline_run", compute)
 
 
 def batch_run(ctx: Context) -> BatchRun:
     def compute() -> BatchRun:
         require_chromium(ctx.settings)
         folder = copy_batch(ctx.documents, ctx.work / "batch-inbox")
+        docs = shares(ctx)[endtoend.CLAIMBASE]
         kept: dict[str, Any] = {}
         with prefect_api() as api:
             warm_up(ctx)
@@ -299,11 +397,22 @@ def batch_run(ctx: Context) -> BatchRun:
                 folder,
                 "batch",
                 1,
-                lambda s, clock, lanes, wall: kept.update(scored_run(ctx, s, clock, lanes, wall)),
+                lambda s, clock, lanes, wall: kept.update(scored_run(docs, s, clock, lanes, wall)),
             )
+            # scoring only, untimed: a failure is kept (ctx.once) for the figures that use it
+            with suppress(Exception):
+                ledgerline_run(ctx)
         return BatchRun(times, states, api=api, **kept)
 
     return ctx.once("batch_run", compute)
+
+
+def end_to_end(ctx: Context) -> dict[str, Any]:
+    """The flow runs of the development corpus scored: ClaimBase's batch with the Ledgerline
+    run merged in (:func:`merged_runs`)."""
+    run = batch_run(ctx)
+    first = {"stp": run.stp, "keyed": run.keyed, "deployments": run.deployments}
+    return merged_runs(first, ledgerline_run(ctx))
 
 
 @figure("speed.batch_overhead")
@@ -329,31 +438,57 @@ def batch_overhead(ctx: Context) -> timing.Measured:
 @figure("stp")
 def stp(ctx: Context) -> dict[str, Any]:
     """Documents keyed and done with no person touching them, per kind/rendition, from the
-    flow run over the whole corpus into the demo back office."""
-    run = batch_run(ctx)
-    ctx.extra["stp_detail"] = {row: totals.figures() for row, totals in run.stp.items()}
-    return {row: totals.figures()["stp"] for row, totals in run.stp.items()} | {
-        "all": endtoend.stp_all(run.stp)
+    flow run over the whole corpus into ClaimBase, and the types only Ledgerline routes from
+    a second flow run into Ledgerline (each row's detail names its back office)."""
+    rows = end_to_end(ctx)["stp"]
+    ctx.extra["stp_detail"] = {row: totals.figures() for row, totals in rows.items()}
+    return {row: totals.figures()["stp"] for row, totals in rows.items()} | {
+        "all": endtoend.stp_all(rows)
     }
 
 
 def holdout_flow(ctx: Context) -> dict[str, Any]:
-    """The held-out corpus through ``process_folder`` once, into its own back office,
-    scored as the development corpus's flow run is (no baseline: only end states count)."""
+    """The held-out corpus through ``process_folder`` once, into its own ClaimBase (and the
+    types only Ledgerline routes into a Ledgerline of their own), scored as the development
+    corpus's flow run is (no baseline: only end states count)."""
 
     def compute() -> dict[str, Any]:
         held = ctx.holdout
         if held is None:
             raise Missing("no held-out corpus")
         require_chromium(held.settings)
-        folder = copy_batch(held.documents, held.work / "batch-inbox")
-        with prefect_api(), backoffice(held, "holdout-flow") as settings:
-            settings = settings.model_copy(update={"folder_workers": held.workers})
-            with StageClock() as clock, LaneClock() as lanes:
-                seconds, _ = timing.timed(lambda: flow_states(folder, settings))
-            return scored_run(held, settings, clock, lanes, seconds)
+
+        def claimbase(docs: list[CorpusDoc]) -> dict[str, Any]:
+            folder = copy_batch(held.documents, held.work / "batch-inbox")
+            with backoffice(held, "holdout-flow") as settings:
+                settings = settings.model_copy(update={"folder_workers": held.workers})
+                with StageClock() as clock, LaneClock() as lanes:
+                    seconds, _ = timing.timed(lambda: flow_states(folder, settings))
+                return scored_run(docs, settings, clock, lanes, seconds)
+
+        with prefect_api():
+            return both_deployments(held, claimbase)
 
     return ctx.once("holdout_flow", compute)
+
+
+def keyed_detail(
+    keyed: endtoend.KeyedScore,
+    by_backoffice: dict[str, endtoend.KeyedScore],
+    runs: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """The keyed values' figures, in all and per back office, with the documents scored from
+    it and its flow run's wall time (ClaimBase's: the timed batch of the whole corpus, as in
+    ``speed.batch_overhead``; Ledgerline's: the second run, of its documents only, untimed in
+    any ratio)."""
+    return keyed.figures() | {
+        "by_backoffice": {
+            name: runs.get(name, {}) | score.figures() for name, score in by_backoffice.items()
+        },
+        "examples": keyed.examples,
+        "source": "each back office's own database, read after its flow run: ClaimBase's "
+        "claims and customers tables, Ledgerline's records table",
+    }
 
 
 @figure("holdout_stp")
@@ -363,6 +498,9 @@ def holdout_stp(ctx: Context) -> dict[str, Any]:
     run = holdout_flow(ctx)
     keyed = run["keyed"]
     ctx.extra["holdout_stp_detail"] = {row: t.figures() for row, t in run["stp"].items()}
+    ctx.extra["holdout_wrong_keyed_detail"] = keyed_detail(
+        keyed, run["keyed_by_backoffice"], run["deployments"]
+    )
     return {
         "rows": {row: t.figures()["stp"] for row, t in run["stp"].items()},
         "all": endtoend.stp_all(run["stp"]),
@@ -376,16 +514,13 @@ def holdout_stp(ctx: Context) -> dict[str, Any]:
 @figure("wrong_keyed")
 def wrong_keyed(ctx: Context) -> int:
     """Fields that reached the back office with a value other than the truth, with no
-    reviewer involved (the straight-through records of the flow run)."""
-    keyed = batch_run(ctx).keyed
-    ctx.extra["wrong_keyed_detail"] = {
-        "records": keyed.records,
-        "fields_compared": keyed.fields,
-        "wrong": keyed.wrong,
-        "records_not_found": keyed.missing_records,
-        "examples": keyed.examples,
-        "source": "the demo back office's own database, read after the flow run",
-    }
+    reviewer involved (the straight-through records of the flow runs, ClaimBase's and
+    Ledgerline's)."""
+    run = end_to_end(ctx)
+    keyed = run["keyed"]
+    ctx.extra["wrong_keyed_detail"] = keyed_detail(
+        keyed, run["keyed_by_backoffice"], run["deployments"]
+    )
     if keyed.records == 0:
         raise Missing("no document went straight through to the back office")
     return keyed.wrong

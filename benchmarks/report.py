@@ -333,8 +333,8 @@ def both(d: dict[str, Any], h: dict[str, Any], key: str, show: Any = pct) -> str
     return f"{show(d.get(key))} / {show(h.get(key)) if h else '—'}"
 
 
-STP_COLUMNS = ["kind/rendition", "documents", "straight-through", "keyed and done", "end states"]
-STP_COLUMNS += ["why 0"]
+STP_COLUMNS = ["kind/rendition", "back office", "documents", "straight-through"]
+STP_COLUMNS += ["keyed and done", "end states", "why 0"]
 STP_CELLS = (("documents", num), ("stp", pct), ("straight_through", num))
 BIN_CELLS = (("readings", num), ("predicted", pct), ("observed", pct), ("wrong", num))
 
@@ -346,9 +346,10 @@ def stp_lines(result: dict[str, Any]) -> list[str]:
         return []
     lines = section(
         "Straight-through, end to end",
-        "Each corpus through `process_folder` into the demo back office: documents keyed and "
-        "`done` with no person touching them (the definition `rekey report` uses). Each cell: "
-        "development seed / held-out seed.",
+        "Each corpus through `process_folder` into the demo back office that routes its type "
+        "(ClaimBase; the types only Ledgerline routes in a second run, into Ledgerline): "
+        "documents keyed and `done` with no person touching them (the definition `rekey "
+        "report` uses). Each cell: development seed / held-out seed.",
         STP_COLUMNS,
     )
 
@@ -359,7 +360,8 @@ def stp_lines(result: dict[str, Any]) -> list[str]:
         d, h = detail.get(row) or {}, held.get(row) or {}
         cells = [both(d, h, key, show) for key, show in STP_CELLS]
         why = d.get("why") or h.get("why") or ""
-        lines.append(table_row(row, *cells, f"{states(d)} / {states(h)}", why))
+        where = d.get("backoffice") or h.get("backoffice") or "—"
+        lines.append(table_row(row, where, *cells, f"{states(d)} / {states(h)}", why))
     return lines
 
 

@@ -126,9 +126,17 @@ def test_straight_through_and_wrong_keyed_come_from_the_flow_run(
         assert d["straight_through"] <= d["states"].get("done", 0), row
         if "why" in d:  # no back-office route: never straight through
             assert d["stp"] == 0 and "no back-office route" in d["why"]
+        # every type keyed where a demo back office routes it: W-9, CMS-1500 and passports
+        # into Ledgerline (a second run), the others into ClaimBase
+        only_ledgerline = row.split("/")[0] in ("w9", "cms1500", "passport")
+        assert d["backoffice"] == ("Ledgerline" if only_ledgerline else "ClaimBase"), row
+        assert not (only_ledgerline and "why" in d), row
     keyed = result["wrong_keyed_detail"]
     assert keyed["records"] >= through > 0  # seed 49's digital claim goes straight through
     assert keyed["records_not_found"] == 0
+    per_backoffice = keyed["by_backoffice"].values()
+    for key in ("records", "fields_compared", "wrong", "records_not_found"):
+        assert sum(b[key] for b in per_backoffice) == keyed[key], key
     assert 0 <= result["wrong_keyed"] == keyed["wrong"] <= keyed["fields_compared"]
     assert keyed["fields_compared"] >= 5 * keyed["records"]
 

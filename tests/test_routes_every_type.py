@@ -19,8 +19,10 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from connectors.backoffice import BackOfficeSession, load_screens
+from connectors.backoffice import BackOfficeSession, case_values, load_screens
 from connectors.backoffice.formats import ValueFormat
+from connectors.backoffice.pages import line_items
+from rekey.errors import BusinessRuleError
 from rekey.models import Case, Document, Field
 from rekey.settings import Settings
 from samples.corpus.cn_claim_form import cn_claim_values
@@ -43,13 +45,13 @@ def ledgerline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledgerline]
 
 
 def make_case(doc_type: str, tag: str, truth: dict[str, Any]) -> Case:
-    """A case of *doc_type* from a generator's truth: strings as they are, a list of line
-    items as JSON (as extraction leaves it), anything else (ticks) left out."""
+    """A case of *doc_type* from a generator's truth: strings as they are, a list (of line
+    items or of codes) as JSON (as extraction leaves it), anything else (ticks) left out."""
     values = {}
     for name, value in truth.items():
         if name.startswith("_"):
             continue
-        if isinstance(value, list) and all(isinstance(i, dict) for i in value):
+        if isinstance(value, list):  # line items, or plain values (diagnosis codes)
             values[name] = json.dumps(value)
         elif isinstance(value, str):
             values[name] = value
@@ -71,6 +73,22 @@ def key_twice(settings: Settings, case: Case, folder: Path) -> tuple[str, str]:
 
 
 # --- maps and formats, no browser ----------------------------------------------------------
+
+
+def test_case_values_keep_codes_and_bracketed_text_and_lines_refuse_anything_else():
+    case = make_case(
+        "cms1500",
+        "values",
+        {"diagnoses": ["J06.9", "R05"], "remarks": "[sic] see page 2", "services": "[1, 2]"},
+    )
+    values = case_values(case)
+    assert values["diagnoses"] == ["J06.9", "R05"]
+    assert values["remarks"] == "[sic] see page 2"
+    assert line_items({"expenses": [{"date": "2024-01-02"}]}, "expenses") == [
+        {"date": "2024-01-02"}
+    ]
+    with pytest.raises(BusinessRuleError, match="services: not a list of line items"):
+        line_items(values, "services")
 
 
 def test_every_document_type_has_a_route_that_never_keys_twice():
@@ -150,7 +168,7 @@ def test_cms1500_keyed_into_medical_claim_with_its_service_lines(ledgerline, tmp
     """Trusted input (Playwright fill and click): four service lines, three of them added
     with "Add line"."""
     truth = cms1500_values(4, TODAY)[1]
-    assert len(truth["services"]) == 4
+    assert len(truth["services"]) == 4 and truth["diagnoses"]  # codes: a list, not lines
     case = make_case("cms1500", "cms1500-4", truth)
     settings = ledgerline.settings_for(tmp_path, keying_mode="trusted")
     first, again = key_twice(settings, case, tmp_path)

@@ -153,6 +153,15 @@ ERROR_PAGE = re.compile(
 )
 
 
+def line_items(values: dict[str, Any], field: str) -> list[dict[str, Any]]:
+    """The case's line items for a screen's ``lines``; BusinessRuleError if the field holds
+    anything else."""
+    items = values.get(field) or []
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise BusinessRuleError(f"{field}: not a list of line items (objects): {items!r:.80}")
+    return items
+
+
 class Navigator:
     """Moves one browser page between screens and checks where each move ended."""
 
@@ -800,7 +809,7 @@ class EntryPage(ScreenPage):
         if lines is None:
             return []
         rows = []
-        for number, item in enumerate(values.get(lines.field) or [], 1):
+        for number, item in enumerate(line_items(values, lines.field), 1):
             row = {}
             for key, column in lines.columns.items():
                 try:

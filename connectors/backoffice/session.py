@@ -56,6 +56,7 @@ from connectors.backoffice.pages import (
     RecordPage,
     SearchPage,
     SessionLost,
+    line_items,
 )
 from connectors.backoffice.retry import retrying
 from connectors.backoffice.screenmap import Route, ScreenMaps, load_screens
@@ -110,20 +111,27 @@ def translated(what: str) -> Iterator[None]:
 def case_values(case: Case) -> dict[str, Any]:
     """What is keyed: the case's field values plus its external reference.
 
-    A list field (``expenses``) arrives as a JSON string of a list of objects and is keyed
-    as line items; anything else that is not a list of objects is a BusinessRuleError.
+    A list field arrives as a JSON string: line items (``expenses``, a list of objects) or
+    plain values (a CMS-1500's diagnosis codes), each kept as text. Text that only starts
+    with a bracket stays text; a screen's ``lines`` refuse anything but line items
+    (:func:`line_items`).
     """
     values: dict[str, Any] = {**case.values(), "external_reference": case.external_reference}
     for name, value in list(values.items()):
         if isinstance(value, str) and value.lstrip().startswith("["):
             try:
                 items = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise BusinessRuleError(f"{name}: not a list of line items: {exc}") from exc
-            if not all(isinstance(i, dict) for i in items):
-                raise BusinessRuleError(f"{name}: line items must be objects")
-            values[name] = [{k: None if v is None else str(v) for k, v in i.items()} for i in items]
+            except json.JSONDecodeError:
+                continue
+            if isinstance(items, list):
+                values[name] = [as_text(i) for i in items]
     return values
+
+
+def as_text(item: Any) -> Any:
+    if isinstance(item, dict):
+        return {k: None if v is None else str(v) for k, v in item.items()}
+    return "" if item is None else str(item)
 
 
 def backoffice_password(settings: Settings) -> SecretStr:
@@ -493,7 +501,7 @@ def verify(reference: str, values: dict[str, Any], record: dict[str, Any], route
             diffs[name] = (expected, record.get(name, ""))
     if spec.lines is not None and spec.lines.field in values:
         lines, columns = spec.lines.field, spec.lines.columns
-        expected_items = values[lines] or []
+        expected_items = line_items(values, lines)
         shown_items = record.get(lines) or []
         if len(expected_items) != len(shown_items):
             diffs[f"{lines} (count)"] = (str(len(expected_items)), str(len(shown_items)))
