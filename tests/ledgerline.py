@@ -12,6 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Page, Request, Route
 
 from rekey.settings import PROJECT_ROOT, Settings
 from samples.backoffice.chaos import Chaos
@@ -60,6 +63,45 @@ class Ledgerline:
     def records(self, ext_ref: str | None = None) -> list[dict[str, Any]]:
         """The saved records' values, each with its reference."""
         return [{"reference": r["reference"], **r["values"]} for r in self.saved(ext_ref)]
+
+
+class AppClock:
+    """Ledgerline's clock (``running_ledgerline(..., clock=clock)``), moved by the test: at
+    once (:meth:`advance`), or when a page it watches next sends a given API request
+    (:meth:`advance_on`; the request is held until the clock has moved, so the app handles
+    it at the new time). Sessions expire by it (``Chaos(session_ttl_s=...)``)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._armed: tuple[str, str, float] | None = None
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def advance_on(self, method: str, path: str, seconds: float) -> None:
+        """Move the clock *seconds* on as the next ``method path`` request leaves a watched
+        page (once)."""
+        self._armed = (method, path, seconds)
+
+    @property
+    def armed(self) -> bool:
+        """A move is waiting for its request."""
+        return self._armed is not None
+
+    def watch(self, page: Page) -> None:
+        """Hold *page*'s API requests until any move they trigger is done."""
+
+        def on_request(route: Route, request: Request) -> None:
+            armed = self._armed
+            if armed is not None and (request.method, urlsplit(request.url).path) == armed[:2]:
+                self._armed = None
+                self.advance(armed[2])
+            route.continue_()
+
+        page.route("**/api/**", on_request)
 
 
 @contextmanager
