@@ -13,12 +13,19 @@ nobody holds is an orphan of a crash and may be taken over; one that a live watc
 never touched. Settling links the file under a free name in its last folder and then unlinks
 it from ``processing/``: a crash between the two leaves a file with two links, which
 recovery recognises as already settled.
+
+Only regular files are claimed. Whatever else appears in the inbox is refused: moved into
+``quarantine/`` as it is (never opened, never followed) with a reason file, once it has
+stopped changing: a symbolic link, a folder (not accepted yet), a FIFO or other special
+file, a hidden file, a name that is not valid UTF-8. Every name kept in ``processing/``,
+``done/`` or ``quarantine/`` fits the file system with its ``~N`` and ``.reason.txt``.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -27,7 +34,14 @@ from pathlib import Path
 
 import psutil
 
-from connectors.inbox import list_documents, safe_name
+from connectors.inbox import (
+    REASON_SUFFIX,
+    SUFFIX_MAX,
+    is_utf8,
+    list_documents,
+    safe_name,
+    shown_name,
+)
 from rekey.models import utcnow
 
 
@@ -69,14 +83,52 @@ class Sighting:
     since: float
 
 
-def look(folder: Path, ignore: Iterable[str] = ()) -> dict[Path, tuple[int, int]]:
-    """Size and modification time of each document in ``folder`` now."""
+def look(folder: Path, skip: Iterable[str] = ()) -> dict[Path, tuple[int, int]]:
+    """Size and modification time of each entry of ``folder`` now (links, FIFOs and folders
+    too, never followed), but for the names in ``skip``. Names are read as bytes: one that is
+    not UTF-8 is kept as Python keeps it (surrogate escapes), never an error."""
+    skipped = {os.fsencode(name) for name in skip}
     found = {}
-    for path in list_documents(folder, ignore):
-        with suppress(FileNotFoundError):  # claimed by another watcher meanwhile
-            stat = path.stat()
-            found[path] = (stat.st_size, stat.st_mtime_ns)
+    with os.scandir(os.fsencode(folder)) as entries:
+        for entry in entries:
+            if entry.name in skipped:
+                continue
+            with suppress(FileNotFoundError):  # claimed by another watcher meanwhile
+                status = entry.stat(follow_symlinks=False)
+                found[folder / os.fsdecode(entry.name)] = (status.st_size, status.st_mtime_ns)
     return found
+
+
+def refusal(path: Path) -> str | None:
+    """Why the entry at ``path`` is refused unread (``None``: a file to claim)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None  # gone meanwhile: claiming it finds nothing
+    if stat.S_ISLNK(mode):
+        target = shown_name(os.readlink(path))
+        return (
+            f"a symbolic link (to {target}): rekey never follows links, so nothing was "
+            "read; copy the document itself into the inbox"
+        )
+    if stat.S_ISDIR(mode):
+        return (
+            "a folder: folders are not accepted yet (they will be read as the pack of one "
+            "application); drop its documents one by one"
+        )
+    if not stat.S_ISREG(mode):
+        return "not a file but a FIFO, socket or device: nothing was read from it"
+    if not is_utf8(path.name):
+        return (
+            f"its name is not valid UTF-8 (shown with escapes: {shown_name(path.name)}); "
+            "rename it and drop it again"
+        )
+    if path.name.startswith("."):
+        return (
+            "a hidden file (its name starts with a dot): rekey does not read hidden files; "
+            "if it is a document, rename it without the dot and drop it again"
+        )
+    return None
 
 
 def observe(
@@ -131,13 +183,14 @@ class Claim:
 def lock(path: Path) -> int | None:
     """An open descriptor holding the exclusive flock of the file at ``path``; ``None`` when
     another process holds it or the file is gone (or is no longer the file locked)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except (FileNotFoundError, IsADirectoryError, PermissionError):
+    try:  # never through a link, never waiting on a FIFO
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:  # gone, a link, a folder, not ours to read
         return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if os.stat(path).st_ino == os.fstat(fd).st_ino:
+        status = os.fstat(fd)
+        if stat.S_ISREG(status.st_mode) and os.lstat(path).st_ino == status.st_ino:
             return fd
     except (BlockingIOError, FileNotFoundError):
         pass
@@ -145,13 +198,28 @@ def lock(path: Path) -> int | None:
     return None
 
 
+def numbered(name: str, number: int) -> str:
+    """``name``, or ``stem~N.suffix`` for ``number`` N > 0 (``name`` fits already)."""
+    if number == 0:
+        return name
+    path = Path(name)
+    suffix = path.suffix if len(path.suffix.encode()) <= SUFFIX_MAX else ""
+    stem = name[: len(name) - len(suffix)] if suffix else name
+    return f"{stem}~{number}{suffix}"
+
+
+def taken(target: Path) -> bool:
+    return os.path.lexists(target) or os.path.lexists(f"{target}{REASON_SUFFIX}")
+
+
 def free_name(folder: Path, name: str) -> Path:
-    """``folder/name``, or ``folder/stem~N.suffix`` when that is taken."""
-    target = folder / safe_name(name)
-    for number in count(1):
-        if not target.exists() and not target.with_name(target.name + ".reason.txt").exists():
+    """``folder/name`` made safe and short enough, or ``folder/stem~N.suffix`` when that is
+    taken."""
+    name = safe_name(name)
+    for number in count():
+        target = folder / numbered(name, number)
+        if not taken(target):
             return target
-        target = folder / f"{Path(name).stem}~{number}{Path(name).suffix}"
     raise AssertionError("unreachable")
 
 
@@ -190,11 +258,10 @@ def orphans(folders: Folders, ignore: Iterable[str] = ()) -> Iterator[Claim]:
 def settle(held: Claim, folder: Path, reason: str | None = None) -> Path:
     """Move the claimed file into ``folder`` under a free name (never replacing a file),
     with ``NAME.reason.txt`` beside it when a reason is given; release the claim."""
-    name = held.path.name
+    name = safe_name(held.path.name)
     for number in count():
-        stem, suffix = Path(name).stem, Path(name).suffix
-        target = folder / (name if number == 0 else f"{stem}~{number}{suffix}")
-        reason_file = target.with_name(target.name + ".reason.txt")
+        target = folder / numbered(name, number)
+        reason_file = target.with_name(target.name + REASON_SUFFIX)
         if reason is not None and not _write_new(reason_file, reason_text(name, reason)):
             continue
         try:
@@ -209,8 +276,27 @@ def settle(held: Claim, folder: Path, reason: str | None = None) -> Path:
     return target
 
 
+def refuse(path: Path, folder: Path, reason: str) -> Path | None:
+    """Move the inbox entry at ``path`` (whatever it is: it is not opened) into ``folder``
+    under a free safe name, ``NAME.reason.txt`` beside it naming the entry as it was
+    called; ``None`` when another watcher moved it first."""
+    name = safe_name(path.name)
+    for number in count():
+        target = folder / numbered(name, number)
+        reason_file = target.with_name(target.name + REASON_SUFFIX)
+        if os.path.lexists(target) or not _write_new(reason_file, reason_text(path.name, reason)):
+            continue
+        try:
+            os.rename(path, target)
+        except FileNotFoundError:
+            reason_file.unlink()
+            return None
+        return target
+    raise AssertionError("unreachable")
+
+
 def reason_text(name: str, reason: str) -> str:
-    return f"{reason}\n\nfile: {name}\nat: {utcnow().isoformat()}\n"
+    return f"{reason}\n\nfile: {shown_name(name)}\nat: {utcnow().isoformat()}\n"
 
 
 def _write_new(path: Path, text: str) -> bool:

@@ -41,6 +41,15 @@ def words_to_page(number: int, width: float, height: float, words: list[dict]) -
     )
 
 
+def check_size(number: int, width: float, height: float) -> None:
+    """A page with no area (a zero or inverted MediaBox) holds nothing rekey can place."""
+    if not (width >= 1 and height >= 1):
+        raise BadDocument(
+            f"the PDF's page {number} has no size ({width:g}×{height:g} points: its MediaBox "
+            "is empty); it cannot be read: scan or export it again"
+        )
+
+
 def text_pages(path: Path) -> tuple[dict[int, Page], int, list[int]]:
     """The pages with a text layer, the page count, and the numbers of the pages without."""
     try:
@@ -50,6 +59,7 @@ def text_pages(path: Path) -> tuple[dict[int, Page], int, list[int]]:
                 raise BadDocument(f"the PDF has {count} pages, more than rekey reads ({MAX_PAGES})")
             pages, missing = {}, []
             for page in pdf.pages:
+                check_size(page.page_number, float(page.width), float(page.height))
                 words = page.extract_words(keep_blank_chars=False, use_text_flow=False)
                 if len(words) >= MIN_WORDS_FOR_TEXT_LAYER:
                     pages[page.page_number] = words_to_page(

@@ -23,6 +23,7 @@ from rekey.errors import BadDocument
 
 TARGET_DPI = 300
 MAX_PIXELS = 80_000_000  # ~ A0 at 300 dpi; anything larger is refused unread
+MIN_SIDE = 32  # pixels: a page smaller than this holds no document (and breaks resampling)
 MAX_PAGES = 100
 DEFAULT_IMAGE_DPI = 300
 PDFIUM = threading.RLock()
@@ -41,6 +42,11 @@ def _check_pixels(width: float, height: float, what: str) -> None:
         raise BadDocument(
             f"{what} is {int(width)}×{int(height)} pixels, more than rekey reads "
             f"({MAX_PIXELS // 1_000_000} megapixels); it may be a decompression bomb"
+        )
+    if min(width, height) < MIN_SIDE:
+        raise BadDocument(
+            f"{what} is {int(width)}×{int(height)} pixels, too small to hold a document "
+            f"(rekey reads pages of at least {MIN_SIDE}×{MIN_SIDE}); scan it again"
         )
 
 

@@ -27,13 +27,14 @@ from connectors.backoffice.lanes import keeping_sessions
 from connectors.inbox import list_documents
 from flows.limits import ensure_session_limit, session_slot
 from rekey import pipeline
-from rekey.errors import ApplicationError
+from rekey.errors import ApplicationError, ConfigError, ReadingCrashed, StoreError
 from rekey.models import CaseState
 from rekey.pipeline import Outcome, store_for
 from rekey.runtime import runtime_settings
 from rekey.settings import Settings
 
 Listener = Callable[[Outcome], None]
+RETRIED = (ApplicationError, StoreError, ConfigError)  # not the document's doing
 _listeners: list[Listener] = []
 
 
@@ -87,13 +88,18 @@ def keying(settings: Settings):
 
 
 def read_case(case, settings: Settings):
-    """Understand the case unless that was done before; a crash parks it as failed, and
-    ``False`` says so (it is not keyed)."""
+    """Understand the case unless that was done before; ``False`` when it is not to be
+    keyed. When the back office, the case store or a setting failed, the case is parked as
+    failed (and retried); anything else is the document's doing (or a bug it sets off): the
+    case is quarantined with the exception, since reading it again would raise it again."""
     try:
         if pipeline.needs_understanding(case):
             case = understand_task(case, settings)
-    except Exception as exc:  # nothing is lost: the case is parked as failed with why
+    except RETRIED as exc:  # nothing is lost: the case is parked as failed with why
         return pipeline.mark_failed(case, settings, f"{type(exc).__name__}: {exc}"), False
+    except Exception as exc:
+        crashed = ReadingCrashed("understanding", case.document.original_name, exc)
+        return pipeline.send_to_quarantine(case, str(crashed), settings), False
     return case, True
 
 

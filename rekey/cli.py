@@ -1,8 +1,17 @@
-"""The ``rekey`` command line (typer + rich)."""
+"""The ``rekey`` command line (typer + rich).
+
+Exit codes: 0 done; 1 some documents failed (the back office down, say: `rekey run` again
+takes them up) or the audit trail is broken; 2 a configuration error, named by file and
+key, found before any work (or another error rekey raises on purpose).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from getpass import getuser
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,21 +22,72 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
-from rekey.errors import RekeyError
+from rekey.errors import RekeyError, StoreError
 from rekey.models import CaseState
 from rekey.report.command import report
 from rekey.review.cli import register as register_review
-from rekey.runtime import configure_prefect, with_password
-from rekey.settings import Settings
+from rekey.runtime import configure_prefect, private_data, with_password
+from rekey.settings import Settings, unknown_names
 
 if TYPE_CHECKING:
     from connectors.backoffice import Ledger
 
-app = typer.Typer(
-    no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_show_locals=False
-)
 console = Console()
+errors = Console(stderr=True)
+CONFIG_EXIT, FAILED_EXIT = 2, 1
+
+
+class RekeyGroup(TyperGroup):
+    """Every command's RekeyError printed as one line (no traceback), exit 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except RekeyError as exc:
+            errors.print(f"[red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(CONFIG_EXIT) from exc
+
+
+app = typer.Typer(
+    cls=RekeyGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    help=__doc__,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def version_text() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"rekey {version('rekey')}"
+    except PackageNotFoundError:
+        return "rekey (not installed: run from the source folder)"
+
+
+def show_version(value: bool) -> None:
+    if value:
+        console.print(version_text())
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    version: bool = typer.Option(
+        False, "--version", callback=show_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """rekey: documents read, checked and keyed into the back office."""
+    data_dir = os.environ.get("REKEY_DATA_DIR")
+    if data_dir and not Path(data_dir).is_absolute():  # resolved once, for every process
+        os.environ["REKEY_DATA_DIR"] = str(Path(data_dir).resolve())
+    for name, close in unknown_names():
+        hint = f": did you mean {close}?" if close else " and is ignored"
+        errors.print(f"[yellow]warning:[/] {name} is not a rekey setting{hint}")
+
 
 STATE_STYLE = {
     "done": "green",
@@ -56,13 +116,50 @@ def outcome_table(outcomes: Iterable) -> Table:
     return table
 
 
+def check_configuration(settings: Settings) -> None:
+    """Load and validate the templates, rule sets and screen maps before any work:
+    ConfigError naming the file and the key."""
+    from connectors.backoffice.screenmap import load_screens
+    from extractors.templates import load_templates
+    from validators.rulesets import load_rulesets
+
+    load_templates(settings.templates_dir)
+    load_rulesets(settings.rules_dir)
+    load_screens(settings.screens_dir)
+
+
+class ReasonNotTraceback(logging.Filter):
+    """A task that failed on purpose (a RekeyError: the back office down, say) logged as
+    one line; its reason is in the outcome. Other exceptions keep their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], RekeyError):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+@contextmanager
+def reasons_not_tracebacks() -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in ("prefect.task_runs", "prefect.flow_runs")]
+    one = ReasonNotTraceback()
+    for logger in loggers:
+        logger.addFilter(one)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(one)
+
+
 def run_folder(folder: Path, settings: Settings) -> list:
+    """Every document of ``folder`` (or the one file ``folder`` names) processed."""
     configure_prefect(settings)
     from connectors.inbox import list_documents
-    from flows.process import process_folder, subscribe
+    from flows.process import process_document, process_folder, subscribe
     from rekey.prefect_env import quiet_flows
 
-    total = len(list_documents(folder, settings.ignore_patterns))
+    one = folder.is_file()
+    total = 1 if one else len(list_documents(folder, settings.ignore_patterns))
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -78,18 +175,58 @@ def run_folder(folder: Path, settings: Settings) -> list:
 
         unsubscribe = subscribe(advance)
         try:
-            with quiet_flows():
-                outcomes = process_folder(folder, settings)
+            with quiet_flows(), reasons_not_tracebacks():
+                run = process_document if one else process_folder
+                outcomes = run(folder, settings)
         finally:
             unsubscribe()
     console.print(outcome_table(outcomes))
     return outcomes
 
 
+def checkpoint(settings: Settings) -> None:
+    """A checkpoint of the audit trail after a run (rekey.audit)."""
+    from rekey.audit import anchor_of
+    from rekey.pipeline import store_for
+
+    anchor_of(settings).checkpoint(store_for(settings))
+
+
+def this_run(outcomes: list) -> str:
+    """What this run did, not what the store holds: keyed now, done before, the rest."""
+    from rekey.pipeline import DONE_ALREADY
+
+    before = sum(o.note.startswith(DONE_ALREADY) for o in outcomes)
+    now = [o for o in outcomes if not o.note.startswith(DONE_ALREADY)]
+    keyed = sum(o.state == CaseState.done for o in now)
+    parts = [f"{keyed} keyed now"]
+    parts += [f"{before} done before (not processed again)"] if before else []
+    for state in ("review", "rejected", "quarantined", "failed"):
+        count = sum(o.state == state for o in now)
+        parts += [f"{count} {state}"] if count else []
+    return f"{len(outcomes)} documents: " + ", ".join(parts)
+
+
 @app.command()
-def run(folder: Path = typer.Argument(..., exists=True, file_okay=False)) -> None:
-    """Process every document in FOLDER once, then print a summary."""
-    run_folder(folder, with_password(Settings()))
+def run(
+    folder: Path = typer.Argument(..., exists=True, help="A folder of documents, or one document."),
+) -> None:
+    """Process every document in FOLDER (or the one file given) once, then print a summary.
+    Stops before any work when a template, rule set or screen map is wrong (exit 2);
+    exits 1 when documents failed."""
+    settings = Settings()
+    check_configuration(settings)
+    console.print(f"data folder: {settings.data_path}")
+    outcomes = run_folder(folder, with_password(settings))
+    console.print(this_run(outcomes))
+    checkpoint(settings)
+    failed = [o for o in outcomes if o.state == CaseState.failed]
+    if failed:
+        errors.print(
+            f"[red]{len(failed)} documents failed[/] (see the note of each): fix the cause, "
+            "then `rekey run` again takes them up"
+        )
+        raise typer.Exit(FAILED_EXIT)
 
 
 REKEY_LOGGERS = ("rekey", "flows", "connectors", "extractors", "validators")
@@ -106,6 +243,7 @@ def watch(inbox: Path = typer.Argument(..., exists=True, file_okay=False)) -> No
 
     settings = with_password(Settings())
     configure_prefect(settings)
+    from connectors.inbox import shown_name
     from flows.watch import watch_folder
     from rekey.prefect_env import quiet_flows
 
@@ -124,26 +262,44 @@ def watch(inbox: Path = typer.Argument(..., exists=True, file_okay=False)) -> No
     signal.signal(signal.SIGINT, finish_then_stop)
 
     def report(name: str, went: Path | None, outcomes: list) -> None:
+        # names are the dropper's: printed as plain text (no markup, no emoji codes), with
+        # bytes that are not UTF-8 and control characters escaped
         where = went.name if went is not None else "processing (to retry)"
         states = ", ".join(f"{o.state} {o.reference or o.case_id or ''}".strip() for o in outcomes)
-        console.print(f"{name} → {where}: {states or 'not processed'}")
+        line = f"{shown_name(name)} → {where}: {states or 'not processed'}"
+        console.print(line, markup=False, emoji=False, highlight=False)
 
     def started() -> None:
-        console.print(f"watching {inbox.resolve()} (stop with Ctrl-C)")
+        shown = shown_name(str(inbox.resolve()))
+        console.print(f"watching {shown} (stop with Ctrl-C)", markup=False, emoji=False)
 
     with quiet_flows():
         watch_folder(inbox, settings, report, stop, started)
 
 
+def existing_store(settings: Settings) -> Settings:
+    """The settings, when their SQLite store exists; StoreError naming the folder otherwise
+    (a command that only reads must not make an empty store somewhere)."""
+    private_data(settings)
+    if settings.database_url is None and not (settings.data_path / "rekey.db").is_file():
+        raise StoreError(
+            f"no case store in {settings.data_path} (no rekey.db there): set REKEY_DATA_DIR "
+            "to the data folder rekey run used, or run `rekey run` first"
+        )
+    return settings
+
+
 @app.command()
 def cases(state: list[CaseState] = typer.Option(None, help="Only cases in these states.")) -> None:
     """List cases with their state and receipt."""
+    settings = existing_store(Settings())
     from rekey.pipeline import store_for
 
-    table = Table(title="cases")
+    where = "REKEY_DATABASE_URL" if settings.database_url else settings.data_path / "rekey.db"
+    table = Table(title=f"cases in {where}")
     for column in ("case", "file", "state", "type", "reference", "updated", "reason"):
         table.add_column(column, overflow="fold")
-    for case in store_for(Settings()).list(state or None):
+    for case in store_for(settings).list(state or None):
         table.add_row(
             case.id,
             escape(case.document.original_name),
@@ -164,6 +320,9 @@ def explain(
     file: Path = typer.Argument(..., exists=True, dir_okay=False),
     template: str | None = typer.Option(None, help="Use this template instead of classifying."),
     out: Path | None = typer.Option(None, help="Folder for the page pictures."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print each field as a JSON line instead of a table."
+    ),
 ) -> None:
     """Show each field's value, confidence and how it was found; draw the boxes on the pages."""
     from extractors.engine import extract_source
@@ -178,8 +337,13 @@ def explain(
     source = read_document(file)
     result = extract_source(source, templates.values(), templates.get(template))
     if result.template is None:
-        console.print("[yellow]No template matches this document.[/] Try --template NAME.")
+        errors.print("[yellow]No template matches this document.[/] Try --template NAME.")
         raise typer.Exit(1)
+    if as_json:
+        for field in result.fields.values():
+            line = {"template": result.template.name, "doc_type": result.template.doc_type}
+            typer.echo(json.dumps(line | field.model_dump(mode="json"), ensure_ascii=False))
+        return
     table = Table(
         title=f"{file.name}: {result.template.name} (doc type {result.template.doc_type})"
     )
@@ -195,6 +359,8 @@ def explain(
             field.how,
         )
     console.print(table)
+    if out is None:
+        private_data(settings)
     folder = out or settings.data_path / "explain" / file.stem
     for path in explain_pages(source, result.fields, folder):
         console.print(f"page picture: {path}")
@@ -227,11 +393,13 @@ def backoffice(
 ) -> None:
     """Serve the demo back office on 127.0.0.1 until interrupted (chaos knobs optional;
     each defaults to its REKEY_CHAOS_* setting)."""
+    from rekey.webserver import bound_socket
     from samples.backoffice.app import serve
     from samples.backoffice.chaos import Chaos
 
     settings = with_password(Settings())
-    port = port or urlsplit(settings.backoffice_url).port or 8765
+    port = port if port is not None else urlsplit(settings.backoffice_url).port or 8765
+    sock = bound_socket("127.0.0.1", port, "--port or REKEY_BACKOFFICE_URL")
 
     def pick(given, default):
         return default if given is None else given
@@ -254,7 +422,7 @@ def backoffice(
     if chaos.active:
         console.print(f"[yellow]chaos:[/] {chaos}")
     serve(
-        port=port,
+        fd=sock.fileno(),
         db_path=backoffice_db(settings),
         users={settings.backoffice_user: settings.backoffice_password.get_secret_value()},
         idle_timeout_s=pick(idle_timeout, settings.backoffice_idle_timeout_s),
@@ -294,6 +462,7 @@ def demo(
     from rekey.review.cli import demo_message
     from samples.backoffice.server import running_backoffice
 
+    check_configuration(Settings())
     settings = with_password(Settings())
     users = {settings.backoffice_user: settings.backoffice_password.get_secret_value()}
     with running_backoffice(backoffice_db(settings), users) as url:
@@ -307,8 +476,7 @@ def demo(
         f"                (user {settings.backoffice_user}, password in "
         f"{settings.data_path / 'backoffice' / 'password'})\n" + demo_message(settings)
     )
-    keyed = sum(o.state == CaseState.done for o in outcomes)
-    console.print(f"{keyed} of {len(outcomes)} documents keyed.")
+    console.print(this_run(outcomes))
 
 
 register_review(app)
@@ -351,7 +519,7 @@ def ledger_of(settings: Settings) -> Ledger:
     from connectors.backoffice import Ledger
     from rekey.pipeline import store_for
 
-    return Ledger(settings, store_for(settings))
+    return Ledger(settings, store_for(existing_store(settings)))
 
 
 @ledger_app.command("list")
@@ -408,16 +576,40 @@ app.add_typer(audit_app, name="audit")
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check that no audit event was edited, deleted or inserted; exit 1 naming the first
-    broken event."""
-    from rekey.audit import verify_store
-    from rekey.pipeline import store_for
+    """Check that no audit event was edited, deleted, inserted or cut off, that the trail
+    holds its checkpoints, and that every case is as its last event recorded; exit 1
+    naming what is broken. When intact, a new checkpoint is written."""
+    from rekey.audit import Anchor, read_checkpoints, read_key, verify_store
+    from rekey.store import Store
 
-    count, broken = verify_store(store_for(Settings()))
-    if broken is not None:
-        console.print(f"[red]audit trail broken[/] at {broken}")
-        raise typer.Exit(1)
-    console.print(f"[green]audit trail intact[/]: {count} events")
+    settings = existing_store(Settings())
+    key = read_key(settings)
+    path = settings.audit_checkpoints_path
+    checkpoints = read_checkpoints(path)
+    store = Store(settings.db_url, key=key)
+    verdict = verify_store(store, key, checkpoints)
+    problems = [f"at {verdict.broken}"] if verdict.broken else []
+    problems += [verdict.checkpoint] if verdict.checkpoint else []
+    problems += verdict.cases
+    if key is not None and not checkpoints and verdict.events:
+        problems.append(f"no checkpoints in {path} though the audit key exists (deleted?)")
+    for problem in problems:
+        console.print(f"[red]audit trail broken[/]: {escape(problem)}")
+    if problems:
+        raise typer.Exit(FAILED_EXIT)
+    console.print(
+        f"[green]audit trail intact[/]: {verdict.events} events, "
+        f"{verdict.checkpoints} checkpoints held"
+    )
+    if key is None:
+        console.print(
+            f"[yellow]not anchored:[/] no audit key ({settings.audit_key_path} or "
+            "REKEY_AUDIT_KEY); the next rekey command that writes makes one"
+        )
+        return
+    anchor = Anchor(key, path, settings.audit_checkpoint_every)
+    mark = anchor.checkpoint(store)
+    console.print(f"checkpoint written to {path}: event {mark.id}, {mark.count} events")
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -30,6 +31,7 @@ from extractors.sniff import media_type
 from extractors.source import Source
 from extractors.tabular import read_rows
 from extractors.templates import Template, load_templates
+from rekey.audit import anchor_of, anchored_store
 from rekey.errors import (
     BadDocument,
     BusinessRuleError,
@@ -46,15 +48,12 @@ from validators.registry import RuleContext
 from validators.rulesets import OPENERS, RuleSet, RuleUse, load_rulesets
 
 DONE_ALREADY = "already processed"
-
-
-@cache
-def open_store(url: str) -> Store:
-    return Store(url)
+log = logging.getLogger(__name__)
 
 
 def store_for(settings: Settings) -> Store:
-    return open_store(settings.db_url)
+    """The settings' case store, its audit trail anchored (rekey.audit)."""
+    return anchored_store(settings.db_url, anchor_of(settings))
 
 
 @dataclass(frozen=True)
@@ -222,9 +221,21 @@ def stage(name: str, case: Case) -> Iterator[None]:
 
 
 def send_to_quarantine(case: Case, reason: str, settings: Settings) -> Case:
+    """End the case quarantined with ``reason``, its copy and reason file filed in the data
+    folder's quarantine (a copy that cannot be filed is logged: the case still ends)."""
     source = Path(case.document.stored_path or "")
     if source.is_file():
-        quarantine(source, reason, settings.quarantine_dir, case.document.original_name, case.id)
+        try:
+            quarantine(
+                source, reason, settings.quarantine_dir, case.document.original_name, case.id
+            )
+        except OSError as exc:
+            log.error(
+                "case %s: its copy could not be quarantined in %s: %s",
+                case.id,
+                settings.quarantine_dir,
+                exc,
+            )
     case.reason = reason
     return store_for(settings).transition(case, CaseState.quarantined, reason=reason)
 

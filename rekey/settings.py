@@ -2,10 +2,17 @@
 
 Nothing machine-specific or secret lives in code: paths default to the project's own
 folders and the system Chromium; credentials come only from the environment.
+
+The data folder defaults to ``var`` in the project folder, wherever rekey is started from;
+a relative ``REKEY_DATA_DIR`` is taken from the folder rekey was started in, resolved once.
+A ``REKEY_*`` name that is no setting is reported with the closest setting
+(:func:`unknown_names`).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -19,7 +26,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REKEY_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Path("var")
+    data_dir: Path = PROJECT_ROOT / "var"
     database_url: str | None = None  # any SQLAlchemy URL; default: SQLite under data_dir
 
     templates_dir: Path = PROJECT_ROOT / "samples" / "templates"
@@ -68,6 +75,14 @@ class Settings(BaseSettings):
     watch_done_dir: str = "done"
     watch_quarantine_dir: str = "quarantine"
 
+    # the audit trail's anchor (rekey.audit): the HMAC key, from here or a key file in the
+    # data folder (keys/audit.key, made once, readable by its owner only); the checkpoints
+    # file is appended to every audit_checkpoint_every events and by `rekey audit verify`
+    audit_key: SecretStr | None = None
+    audit_key_file: Path | None = None
+    audit_checkpoints: Path | None = None
+    audit_checkpoint_every: int = Field(default=100, ge=1)
+
     keying_retries: int = 3
     keying_retry_delay_s: float = 1.0
 
@@ -92,7 +107,7 @@ class Settings(BaseSettings):
     review_session_idle_s: float = 1800.0  # a session ends after this long without a request
     review_session_max_s: float = 12 * 3600.0  # and this long after sign-in, whatever happens
     review_key_at_once: bool = False  # key an approved case at once, not by `key_approved`
-    review_secret: SecretStr | None = None  # signs session cookies; default: generated once
+    review_secret: SecretStr | None = None  # signs the sign-in form's CSRF cookie; generated once
     review_page_size: int = 50
 
     # chaos knobs of the demo back office (`rekey backoffice`; samples/backoffice/chaos.py)
@@ -132,3 +147,44 @@ class Settings(BaseSettings):
     @property
     def prefect_home(self) -> Path:
         return self.data_path / "prefect"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return (self.audit_key_file or self.data_path / "keys" / "audit.key").resolve()
+
+    @property
+    def audit_checkpoints_path(self) -> Path:
+        return (self.audit_checkpoints or self.data_path / "audit" / "checkpoints.jsonl").resolve()
+
+
+# REKEY_* names read by something other than the settings
+OTHER_NAMES = frozenset(
+    {
+        "REKEY_HOME",  # prefect.yaml's placeholders (flows.deployments)
+        "REKEY_NEW_USER_PASSWORD",  # `rekey users add`
+        "REKEY_FORMS_DIR",  # the corpus generator's blank forms (samples.corpus.irs)
+        "REKEY_SPA_USER",  # the single-page demo back office (samples.spa)
+        "REKEY_SPA_PASSWORD",
+        "REKEY_TEST_POSTGRES_URL",  # the tests' PostgreSQL (tests.conftest_postgres)
+        "REKEY_TEST_POSTGRES_BIN",
+        "REKEY_TEST_POSTGRES_DIR",
+    }
+)
+
+
+def unknown_names(environ: Mapping[str, str] | None = None) -> list[tuple[str, str | None]]:
+    """Each ``REKEY_*`` variable that is no setting, with the closest setting's name (or
+    ``None`` when nothing is close): ``REKEY_TEMPLATE_DIR`` → ``REKEY_TEMPLATES_DIR``."""
+    from rapidfuzz import process
+
+    environ = os.environ if environ is None else environ
+    known = [f"REKEY_{name.upper()}" for name in Settings.model_fields]
+    found = []
+    for name in sorted(environ):
+        if not name.upper().startswith("REKEY_") or name.upper() in OTHER_NAMES:
+            continue
+        if name.upper() in known:
+            continue
+        match = process.extractOne(name.upper(), known, score_cutoff=80)
+        found.append((name, match[0] if match else None))
+    return found

@@ -4,16 +4,24 @@ The schema is owned by the alembic migrations in ``rekey/migrations``; they are 
 whenever a :class:`Store` opens. Each case is kept whole as JSON (the pydantic model) with
 the columns needed to look it up beside it. Every change writes an audit event that carries
 the hash of the event before it, so an edited or deleted event is detectable.
+
+With an audit key (:mod:`rekey.audit` reads it from outside the database) each event's hash
+is an HMAC-SHA256 under that key, so nobody without it can recompute the chain after an
+edit; events written before the key existed keep their plain SHA-256. Every event of a
+case change carries ``case_digest``, the digest of the case as stored, so an edit to the
+``cases`` table no longer matches the case's last event.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -54,6 +62,27 @@ users = sa.Table(
     sa.Column("password_hash", sa.Text(), nullable=False),
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false()),
+)
+# review station sessions: the cookie holds a random id, the store its sha256
+review_sessions = sa.Table(
+    "review_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(80), nullable=False, index=True),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+# failed sign-ins per user ("user:NAME") and per client address ("address:IP")
+sign_in_failures = sa.Table(
+    "sign_in_failures",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("failures", sa.Integer(), nullable=False),
+    sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("blocked_until", sa.DateTime(timezone=True)),
 )
 audit_events = sa.Table(
     "audit_events",
@@ -98,14 +127,29 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def event_hash(prev_hash: str, event: AuditEvent) -> str:
+def event_hash(prev_hash: str, event: AuditEvent, key: bytes | None = None) -> str:
+    """The event's link in the chain: SHA-256 of it and its predecessor's hash, or with
+    ``key`` an HMAC-SHA256 (only the key's holder can compute it)."""
     at = as_utc(event.at)
     body = json.dumps(
         [prev_hash, event.case_id, at.isoformat(), event.actor, event.action, event.detail],
         sort_keys=True,
         default=str,
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
+    ).encode()
+    if key is not None:
+        return hmac.new(key, body, hashlib.sha256).hexdigest()
+    return hashlib.sha256(body).hexdigest()
+
+
+DIGESTED = ("id", "sha256", "state", "doc_type", "original_name", "reference", "data")
+
+
+def case_digest(row: Any) -> str:
+    """SHA-256 of a case as the ``cases`` table holds it (a row written, or read back)."""
+    get = row.get if isinstance(row, dict) else row._mapping.get
+    body = {name: get(name) for name in DIGESTED}
+    body |= {name: as_utc(get(name)).isoformat() for name in ("created_at", "updated_at")}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
 CHAIN_LOCK = 7_362_539  # the PostgreSQL advisory lock that serialises appends to the trail
@@ -214,6 +258,19 @@ class User(NamedTuple):
     username: str
     password_hash: str
     role: str
+    disabled: bool = False
+
+
+class StoredSession(NamedTuple):
+    """A review station session with its user's role and state as they are now."""
+
+    username: str
+    role: str
+    disabled: bool
+    csrf: str
+    created_at: datetime
+    seen_at: datetime
+    revoked_at: datetime | None
 
 
 class Keyed(NamedTuple):
@@ -239,16 +296,40 @@ class Pending(NamedTuple):
     submitted_at: datetime
 
 
+def private_sqlite(url: str) -> None:
+    """The SQLite file of ``url`` and its journals readable by their owner only."""
+    path = Path(url.removeprefix("sqlite:///"))
+    for one in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if one.stat().st_uid == os.getuid():
+                one.chmod(0o600)
+        except FileNotFoundError:
+            pass
+
+
 class Store:
-    def __init__(self, url: str):
+    """The case store. ``key``: the audit key events are chained with (HMAC); ``checkpoint``:
+    called with the store and the id of the last event after each transaction that
+    appended to the trail (:mod:`rekey.audit` writes its checkpoints from there)."""
+
+    def __init__(
+        self,
+        url: str,
+        key: bytes | None = None,
+        checkpoint: Callable[[Store, int], None] | None = None,
+    ):
+        self.key, self.checkpoint = key, checkpoint
         if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(url.removeprefix("sqlite:///")).parent
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             # a worker's pooled connection may outlive a database restart: test it on checkout
             self.engine = sa.create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
             if self.engine.dialect.name == "sqlite":
                 serialise_sqlite_writers(self.engine)
             migrate(self.engine)
+            if url.startswith("sqlite:///"):
+                private_sqlite(url)
         except sa.exc.ArgumentError as exc:
             raise ConfigError(f"not a usable database URL ({exc})", key="database_url") from exc
         except SQLAlchemyError as exc:
@@ -256,27 +337,30 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[sa.Connection]:
+        appended = None
         try:
             with self.engine.begin() as connection:
-                yield connection
+                try:
+                    yield connection
+                finally:
+                    appended = connection.info.pop("appended", None)
         except IntegrityError:
             raise
         except SQLAlchemyError as exc:
             raise StoreError(f"case store failed: {exc}") from exc
+        if appended is not None and self.checkpoint is not None:
+            self.checkpoint(self, appended)
 
     # -- cases -------------------------------------------------------------------------
     def add(self, case: Case, actor: str = "rekey", **detail: Any) -> Case:
         try:
             with self._tx() as tx:
-                tx.execute(cases.insert().values(**_case_row(case)))
+                row = _case_row(case)
+                tx.execute(cases.insert().values(**row))
+                detail = {"file": case.document.original_name, **detail}
+                detail["case_digest"] = case_digest(row)
                 self._append(
-                    tx,
-                    AuditEvent(
-                        case_id=case.id,
-                        actor=actor,
-                        action="received",
-                        detail={"file": case.document.original_name, **detail},
-                    ),
+                    tx, AuditEvent(case_id=case.id, actor=actor, action="received", detail=detail)
                 )
         except IntegrityError as exc:
             raise DuplicateDocument(case.document.sha256) from exc
@@ -285,8 +369,10 @@ class Store:
     def save(self, case: Case, action: str, actor: str = "rekey", **detail: Any) -> Case:
         case.updated_at = utcnow()
         with self._tx() as tx:
-            tx.execute(cases.update().where(cases.c.id == case.id).values(**_case_row(case)))
+            row = _case_row(case)
+            tx.execute(cases.update().where(cases.c.id == case.id).values(**row))
             detail.setdefault("state", case.state.value)
+            detail["case_digest"] = case_digest(row)
             self._append(tx, AuditEvent(case_id=case.id, actor=actor, action=action, detail=detail))
         return case
 
@@ -485,6 +571,8 @@ class Store:
         return [pending_submits.c[name] == value for name, value in key.items()]
 
     # -- users -------------------------------------------------------------------------
+    _USER = (users.c.username, users.c.password_hash, users.c.role, users.c.disabled)
+
     def add_user(self, username: str, password_hash: str, role: str) -> User:
         """A new user; StoreError when the name is taken."""
         try:
@@ -495,6 +583,7 @@ class Store:
                         password_hash=password_hash,
                         role=role,
                         created_at=utcnow(),
+                        disabled=False,
                     )
                 )
                 self._append(
@@ -506,17 +595,168 @@ class Store:
 
     def user(self, username: str) -> User | None:
         with self._tx() as tx:
-            row = tx.execute(
-                sa.select(users.c.username, users.c.password_hash, users.c.role).where(
-                    users.c.username == username
-                )
-            ).first()
+            row = tx.execute(sa.select(*self._USER).where(users.c.username == username)).first()
         return User(*row) if row else None
 
     def users(self) -> list[User]:
-        query = sa.select(users.c.username, users.c.password_hash, users.c.role)
         with self._tx() as tx:
-            return [User(*row) for row in tx.execute(query.order_by(users.c.username))]
+            return [
+                User(*row) for row in tx.execute(sa.select(*self._USER).order_by(users.c.username))
+            ]
+
+    def change_user(
+        self,
+        username: str,
+        actor: str,
+        *,
+        disabled: bool | None = None,
+        password_hash: str | None = None,
+    ) -> User:
+        """Disable or enable a user, or set a new password hash; either ends every session
+        of the user at once. Audited; StoreError when there is no such user."""
+        values: dict[str, Any] = {}
+        if disabled is not None:
+            values["disabled"] = disabled
+        if password_hash is not None:
+            values["password_hash"] = password_hash
+        action = (
+            "user:password"
+            if password_hash is not None
+            else ("user:disabled" if disabled else "user:enabled")
+        )
+        with self._tx() as tx:
+            done = tx.execute(users.update().where(users.c.username == username).values(**values))
+            if done.rowcount == 0:
+                raise StoreError(f"no user named {username!r}")
+            ended = self._revoke(tx, review_sessions.c.username == username)
+            detail = {"user": username, "sessions_ended": ended}
+            self._append(tx, AuditEvent(actor=actor, action=action, detail=detail))
+        found = self.user(username)
+        assert found is not None
+        return found
+
+    # -- review station sessions ----------------------------------------------------------
+    def open_session(
+        self, username: str, id_hash: str, csrf: str, forget_before: datetime | None = None
+    ) -> None:
+        """Record a new session; ``forget_before``: delete those opened before it (over)."""
+        now = utcnow()
+        row = {"id_hash": id_hash, "username": username, "csrf": csrf}
+        with self._tx() as tx:
+            if forget_before is not None:
+                old = review_sessions.c.created_at < as_utc(forget_before)
+                tx.execute(review_sessions.delete().where(old))
+            tx.execute(review_sessions.insert().values(**row, created_at=now, seen_at=now))
+
+    def session(self, id_hash: str) -> StoredSession | None:
+        """The session with this id hash, joined with its user (None: no such session or
+        no such user any more)."""
+        s = review_sessions.c
+        query = (
+            sa.select(users.c.username, users.c.role, users.c.disabled, s.csrf)
+            .add_columns(s.created_at, s.seen_at, s.revoked_at)
+            .join(users, users.c.username == s.username)
+            .where(s.id_hash == id_hash)
+        )
+        with self._tx() as tx:
+            row = tx.execute(query).first()
+        if row is None:
+            return None
+        revoked = as_utc(row.revoked_at) if row.revoked_at is not None else None
+        return StoredSession(
+            *row[:4], as_utc(row.created_at), as_utc(row.seen_at), revoked_at=revoked
+        )
+
+    def touch_session(self, id_hash: str, at: datetime) -> None:
+        with self._tx() as tx:
+            tx.execute(
+                review_sessions.update()
+                .where(review_sessions.c.id_hash == id_hash)
+                .values(seen_at=as_utc(at))
+            )
+
+    def revoke_session(self, id_hash: str) -> bool:
+        with self._tx() as tx:
+            return self._revoke(tx, review_sessions.c.id_hash == id_hash) > 0
+
+    @staticmethod
+    def _revoke(tx: sa.Connection, where: Any) -> int:
+        live = review_sessions.c.revoked_at.is_(None)
+        return tx.execute(
+            review_sessions.update().where(where, live).values(revoked_at=utcnow())
+        ).rowcount
+
+    # -- failed sign-ins ------------------------------------------------------------------
+    def sign_in_blocked_until(self, keys: Iterable[str], now: datetime) -> datetime | None:
+        """The latest time any of ``keys`` is refused until, if that is after ``now``."""
+        f = sign_in_failures.c
+        query = sa.select(sa.func.max(f.blocked_until)).where(f.key.in_(list(keys)))
+        with self._tx() as tx:
+            until = tx.execute(query).scalar()
+        return as_utc(until) if until is not None and as_utc(until) > as_utc(now) else None
+
+    def record_sign_in_failure(
+        self,
+        keys: Iterable[str],
+        now: datetime,
+        block_s: Callable[[int], float],
+        forget_after: timedelta,
+    ) -> datetime | None:
+        """Count one more failure against each key (a count older than ``forget_after``
+        starts again) and block each for ``block_s(failures)`` seconds; returns the latest
+        time any of them is now refused until (None: not refused)."""
+        try:
+            return self._count_failure(list(keys), as_utc(now), block_s, forget_after)
+        except IntegrityError:  # two workers counted a new key's first failure at once
+            return self._count_failure(list(keys), as_utc(now), block_s, forget_after)
+
+    def _count_failure(
+        self,
+        keys: list[str],
+        now: datetime,
+        block_s: Callable[[int], float],
+        forget_after: timedelta,
+    ) -> datetime | None:
+        latest: datetime | None = None
+        with self._tx() as tx:
+            stale = sign_in_failures.c.last_at < now - forget_after
+            tx.execute(sign_in_failures.delete().where(stale))  # the table keeps recent ones
+            for key in keys:
+                key = key[:200]
+                row = tx.execute(
+                    sa.select(sign_in_failures)
+                    .where(sign_in_failures.c.key == key)
+                    .with_for_update()
+                ).first()
+                failures = 1
+                if row is not None and now - as_utc(row.last_at) <= forget_after:
+                    failures = row.failures + 1
+                seconds = block_s(failures)
+                until = now + timedelta(seconds=seconds) if seconds > 0 else None
+                values = {"failures": failures, "last_at": now, "blocked_until": until}
+                if row is None:
+                    tx.execute(sign_in_failures.insert().values(key=key, **values))
+                else:
+                    tx.execute(
+                        sign_in_failures.update()
+                        .where(sign_in_failures.c.key == key)
+                        .values(**values)
+                    )
+                if until is not None and (latest is None or until > latest):
+                    latest = until
+        return latest
+
+    def clear_sign_in_failures(self, key: str) -> None:
+        with self._tx() as tx:
+            tx.execute(sign_in_failures.delete().where(sign_in_failures.c.key == key[:200]))
+
+    def record_event(
+        self, action: str, actor: str = "rekey", case_id: str | None = None, **detail: Any
+    ) -> None:
+        """Write an audit event that changes nothing stored (a sign-in, a reveal)."""
+        event = AuditEvent(case_id=case_id, actor=actor[:80], action=action, detail=detail)
+        with self._tx() as tx:
+            self._append(tx, event)
 
     # -- audit trail -------------------------------------------------------------------
     def _append(self, tx: sa.Connection, event: AuditEvent) -> None:
@@ -526,15 +766,10 @@ class Store:
             sa.select(audit_events.c.hash).order_by(audit_events.c.id.desc()).limit(1)
         ).scalar()
         prev = last or GENESIS
-        tx.execute(
-            audit_events.insert().values(
-                **fitting(
-                    audit_events,
-                    event.model_dump()
-                    | {"at": as_utc(event.at), "prev_hash": prev, "hash": event_hash(prev, event)},
-                )
-            )
-        )
+        link = {"prev_hash": prev, "hash": event_hash(prev, event, self.key)}
+        row = fitting(audit_events, event.model_dump() | {"at": as_utc(event.at)} | link)
+        inserted = tx.execute(audit_events.insert().values(**row)).inserted_primary_key
+        tx.info["appended"] = inserted[0]
 
     def events(self, case_id: str | None = None, since: datetime | None = None) -> list[AuditEvent]:
         """The trail in the order it was written, times in UTC; ``since``: from that time on."""

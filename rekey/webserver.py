@@ -3,6 +3,7 @@ block runs (tests, benchmarks, and the demo's back office)."""
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 from collections.abc import Iterator
@@ -10,19 +11,36 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from rekey.errors import ApplicationError
+from rekey.errors import ApplicationError, ConfigError
 
 START_TIMEOUT_S = 15
+
+
+def bound_socket(host: str, port: int, setting: str = "--port") -> socket.socket:
+    """A TCP socket bound to ``host:port`` (0: any free port); ConfigError naming the port,
+    and the option or setting to change, when it is out of range or taken."""
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"port {port} is out of range (1-65535): choose another", key=setting)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        why = "is in use by another program" if exc.errno == errno.EADDRINUSE else exc.strerror
+        raise ConfigError(
+            f"port {port} on {host} {why}: stop that program or choose another port",
+            key=setting,
+        ) from exc
+    return sock
 
 
 @contextmanager
 def serving(app, what: str, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve *app* while the block runs (on a free port unless *port*); yields its base URL.
     ApplicationError names *what* when it does not start."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock = bound_socket(host, port)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     started = threading.Event()
     original = server.startup

@@ -169,6 +169,7 @@ def test_refused_submit_leaves_nothing_pending(ledgerline: Ledgerline, tmp_path)
 
 def test_settling_an_unknown_submit_names_the_next_step(tmp_path, monkeypatch):
     monkeypatch.setenv("REKEY_DATA_DIR", str(tmp_path / "var"))
+    Store(f"sqlite:///{tmp_path / 'var' / 'rekey.db'}")  # a store, without that submit
     result = CliRunner().invoke(cli, ["ledger", "forget", "NOPE"])
     assert result.exit_code != 0
     assert "no unconfirmed submit of NOPE" in str(result.exception) + result.output

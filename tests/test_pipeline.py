@@ -60,13 +60,18 @@ def test_new_reader_code_reads_again() -> None:
     assert cache_key("b" * 64, templates) != today
 
 
-def test_a_document_whose_reading_raises_is_quarantined_with_the_stage(tmp_path: Path) -> None:
-    """A 1x1 PNG makes OpenCV raise while the page is prepared: the case ends quarantined,
-    never failed (failed is retried for ever), and the reason names the stage and error."""
+def test_a_document_whose_reading_raises_is_quarantined_with_the_stage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 1x1 PNG makes OpenCV raise while the page is prepared (with the size check that
+    refuses it first turned off): the case ends quarantined, never failed (failed is
+    retried for ever), and the reason names the stage and error."""
     from PIL import Image
 
+    from extractors import raster
     from rekey.models import CaseState
 
+    monkeypatch.setattr(raster, "MIN_SIDE", 1)
     settings = settings_in(tmp_path)
     dot = tmp_path / "dot.png"
     Image.new("L", (1, 1), 255).save(dot)

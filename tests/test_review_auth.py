@@ -4,25 +4,33 @@ CSRF token, passwords are argon2-hashed, and sessions expire."""
 
 from __future__ import annotations
 
+import time
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from itsdangerous import URLSafeTimedSerializer
 
-from rekey.models import CaseState
+from rekey.models import CaseState, utcnow
 from rekey.pipeline import store_for
 from rekey.review.app import create_app
-from rekey.review.auth import Role, SessionCodec, password_matches, session_secret, signed_in
+from rekey.review.auth import password_matches, session_secret
 from rekey.review.server import running_review
 from rekey.settings import Settings
+from rekey.store import review_sessions
 from tests.review_support import add_user, csrf_of, review_case
 from tests.review_support import signed_in as client_for
 
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
-ADMIN_ONLY = {("GET", "/admin/users"), ("POST", "/admin/users")}
+ADMIN_ONLY = {
+    ("GET", "/admin/users"),
+    ("POST", "/admin/users"),
+    ("POST", "/admin/users/{username}/disabled"),
+}
 SUPERVISOR = {("GET", "/audit")}
 
 
@@ -55,6 +63,7 @@ def concrete(path: str, case_id: str) -> str:
         .replace("{name}", quote("currency"))
         .replace("{number}", "1")
         .replace("{index}", "0")
+        .replace("{username}", "reviewer")
     )
 
 
@@ -87,6 +96,9 @@ def test_roles_gate_the_supervisor_and_admin_pages(station):
         assert reviewer.get(f"/cases/{case.id}").status_code == 200
         assert reviewer.get("/admin/users").status_code == 403
         assert reviewer.get("/audit").status_code == 403
+        token = csrf_of(reviewer.get("/").text)
+        off = reviewer.post("/admin/users/admin/disabled", data={"csrf": token, "disabled": "1"})
+        assert off.status_code == 403
         token = csrf_of(reviewer.get("/").text)
         added = reviewer.post(
             "/admin/users",
@@ -151,24 +163,32 @@ def test_sign_in_refuses_a_wrong_password_and_stores_only_a_hash(station):
     assert not password_matches(None, passwords["reviewer"])
 
 
+def age_sessions(settings: Settings, user: str, **seconds: float) -> None:
+    """Move the stored sessions of ``user`` back in time (``seen_at=..., created_at=...``)."""
+    store = store_for(settings)
+    table = review_sessions
+    with store.engine.begin() as tx:
+        for column, back in seconds.items():
+            when = utcnow() - timedelta(seconds=back)
+            tx.execute(table.update().where(table.c.username == user).values({column: when}))
+
+
 def test_sessions_expire_when_idle_and_after_their_lifetime(station):
-    settings, _, url, _ = station
-    now = [1_000_000.0]
-    codec = SessionCodec("s" * 32, idle_s=60, max_s=600, clock=lambda: now[0])
-    cookie = codec.dump(signed_in("reviewer", Role.reviewer, at=now[0]))
-    now[0] += 59
-    assert codec.load(cookie).user == "reviewer"
-    now[0] += 2
-    assert codec.load(cookie) is None  # idle too long
-    now[0] = 1_000_000.0 + 601
-    fresh = codec.dump(signed_in("reviewer", Role.reviewer, at=1_000_000.0))
-    assert codec.load(fresh) is None  # used all along, but signed in too long ago
-    # a cookie the station itself signed an hour ago no longer opens a page
-    secret = session_secret(settings)
-    old = SessionCodec(secret, 1800, 43200, clock=lambda: 1_000_000.0)
-    stale = old.dump(signed_in("admin", Role.admin, at=1_000_000.0))
+    settings, _, url, passwords = station
+    idle_s = settings.review_session_idle_s
+    with closing(client_for(url, "supervisor", passwords["supervisor"])) as idle:
+        assert idle.get("/").status_code == 200
+        age_sessions(settings, "supervisor", seen_at=idle_s - 60)
+        assert idle.get("/").status_code == 200  # used within the idle time: still open
+        age_sessions(settings, "supervisor", seen_at=idle_s + 1)
+        assert idle.get("/").status_code == 303  # idle too long
+    with closing(client_for(url, "supervisor", passwords["supervisor"])) as old:
+        age_sessions(settings, "supervisor", created_at=settings.review_session_max_s + 1)
+        assert old.get("/").status_code == 303  # used all along, but signed in too long ago
+    # a cookie of the former kind (signed, carrying a user and a role) opens nothing
+    forged = URLSafeTimedSerializer(session_secret(settings), salt="rekey-review-session")
     with httpx.Client(base_url=url, follow_redirects=False) as client:
-        client.cookies.set("rekey_review", stale)
+        client.cookies.set("rekey_review", forged.dumps(["x", "admin", "admin", time.time()]))
         assert client.get("/").status_code == 303
 
 

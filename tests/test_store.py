@@ -50,7 +50,7 @@ def test_migrations_are_applied_on_open(store: Store) -> None:
         tables = set(sa.inspect(connection).get_table_names())
         version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     assert {"cases", "audit_events", "users", "keyed_cases", "pending_submits"} <= tables
-    assert version == "0004"
+    assert version == "0005"
 
 
 def test_case_round_trip_and_lookup_by_content(store: Store) -> None:
@@ -140,7 +140,9 @@ def test_json_columns_keep_every_value(store: Store) -> None:
     again = store.get(case.id)
     assert again == case
     assert again.model_dump(mode="json") == case.model_dump(mode="json")
-    assert store.events(case.id)[0].detail == {
+    detail = store.events(case.id)[0].detail
+    assert len(detail.pop("case_digest")) == 64
+    assert detail == {
         "file": "claim.pdf",
         "note": {"nested": [1, 2.5, None, True, "ü"]},
     }

@@ -33,6 +33,7 @@ another store are unknown to it.
 
 from __future__ import annotations
 
+from rekey.audit import anchor_of, anchored_store
 from rekey.errors import BusinessRuleError
 from rekey.settings import Settings
 from rekey.store import Keyed, Pending, Store
@@ -58,7 +59,7 @@ class Ledger:
     """The keying ledger of one back office (``settings.backoffice_url``)."""
 
     def __init__(self, settings: Settings, store: Store | None = None):
-        self.store = store or Store(settings.db_url)
+        self.store = store or anchored_store(settings.db_url, anchor_of(settings))
         self.backoffice = settings.backoffice_url.rstrip("/")
 
     def find(self, external_reference: str) -> Keyed | None:

@@ -3,21 +3,24 @@ session's CSRF token; values read from documents are only ever rendered autoesca
 
 Routes::
 
-    GET  /login  POST /login  POST /logout      sign-in and out
+    GET  /login  POST /login  POST /logout      sign-in (attempts limited) and out
     GET  /                                      the queue (filters: doc_type, rule, min_age)
     GET  /cases/{id}?page=N                     page image with field boxes, fields, history
     GET  /cases/{id}/pages/{n}                  a page image (PNG)
     GET  /cases/{id}/evidence/{i}               a keying screenshot (PNG)
     POST /cases/{id}/fields/{name}              correct a field; the rules run again
+    POST /cases/{id}/reveal                     show its identifiers unmasked (audited)
     POST /cases/{id}/approve  /reject           decide
-    GET  /audit                                 recent review events (supervisor)
+    GET  /audit                                 recent review events (supervisor; sign-ins: admin)
     GET  /admin/users  POST /admin/users        users and roles (admin)
+    POST /admin/users/{name}/disabled           disable or enable a user (admin)
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -25,13 +28,15 @@ from urllib.parse import quote
 import jinja2
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from rekey.errors import RekeyError
 from rekey.models import Case, CaseState, utcnow
 from rekey.pipeline import case_dir, store_for
 from rekey.review import actions, auth
 from rekey.review.auth import Role, Session
-from rekey.review.queue import Filters, age_of, facets, queue_page
+from rekey.review.queue import Filters, age_of, facets, identifier_fields, queue_page
+from rekey.review.shown import line_items, may_reveal, shown
 from rekey.settings import Settings
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -43,7 +48,10 @@ NOTICES = {
     "failed": "Approved, but keying failed; it will be tried again.",
     "rejected": "Rejected.",
     "user": "User added.",
+    "disabled": "User disabled; their sessions have ended.",
+    "enabled": "User enabled.",
 }
+SIGN_INS = ("sign_in:",)  # audit events only an admin sees
 
 
 class SignInNeeded(Exception):
@@ -77,11 +85,25 @@ async def csrf_checked(request: Request) -> None:
 
 def create_app(settings: Settings) -> FastAPI:
     store = store_for(settings)
-    codec = auth.SessionCodec(
-        auth.session_secret(settings),
-        settings.review_session_idle_s,
-        settings.review_session_max_s,
-    )
+    codec = auth.AnonymousCodec(auth.session_secret(settings), settings.review_session_idle_s)
+    idle_s, max_s = settings.review_session_idle_s, settings.review_session_max_s
+
+    def session_for(request: Request) -> Session:
+        """The signed-in session the cookie's id names, if it is still alive (read from the
+        store each time: a revoked session or a disabled user ends at once); else the
+        anonymous one the sign-in form's cookie carries, or a new one."""
+        session_id = request.cookies.get(auth.COOKIE)
+        if session_id:
+            stored = store.session(auth.id_hash(session_id))
+            now = utcnow()
+            if stored is not None and auth.alive(stored, now, idle_s, max_s):
+                if (now - stored.seen_at).total_seconds() > auth.TOUCH_S:
+                    store.touch_session(auth.id_hash(session_id), now)
+                found = auth.session_of(stored, session_id)
+                if found is not None:
+                    return found
+        return codec.load(request.cookies.get(auth.ANONYMOUS_COOKIE)) or auth.anonymous()
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     env.filters["urlpart"] = lambda value: quote(str(value), safe="")
     app = FastAPI(title="rekey review", docs_url=None, redoc_url=None, openapi_url=None)
@@ -89,16 +111,23 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.middleware("http")
     async def sessions(request: Request, call_next) -> Response:
-        request.state.session = codec.load(request.cookies.get(auth.COOKIE)) or auth.anonymous()
+        request.state.session = await run_in_threadpool(session_for, request)
         request.state.nonce = secrets.token_urlsafe(16)
         response = await call_next(request)
         session: Session | None = getattr(request.state, "session", None)
-        if session is not None:  # re-signed each time: an idle session expires, a used one not
-            response.set_cookie(
-                auth.COOKIE, codec.dump(session), httponly=True, samesite="strict", path="/"
-            )
+        cookie = {"httponly": True, "samesite": "strict", "path": "/"}
+        if session is not None and session.id is not None:
+            if request.cookies.get(auth.COOKIE) != session.id:
+                response.set_cookie(auth.COOKIE, session.id, **cookie)
+            if auth.ANONYMOUS_COOKIE in request.cookies:
+                response.delete_cookie(auth.ANONYMOUS_COOKIE, path="/")
+        elif session is not None:  # re-signed each time: used, the sign-in form stays valid
+            response.set_cookie(auth.ANONYMOUS_COOKIE, codec.dump(session), **cookie)
+            if auth.COOKIE in request.cookies:
+                response.delete_cookie(auth.COOKIE, path="/")
         else:
             response.delete_cookie(auth.COOKIE, path="/")
+            response.delete_cookie(auth.ANONYMOUS_COOKIE, path="/")
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
@@ -147,20 +176,52 @@ def create_app(settings: Settings) -> FastAPI:
         password: Annotated[str, Form()] = "",
         next: Annotated[str, Form()] = "/",
     ) -> Response:
-        user = store.user(username.strip())
-        if not auth.password_matches(user.password_hash if user else None, password):
+        name = username.strip()[:80]
+        address = request.client.host if request.client else "unknown"
+        keys = [f"user:{name.lower()}", f"address:{address}"]
+        now = utcnow()
+
+        def refused(status: int, error: str, outcome: str, **detail) -> Response:
+            store.record_event(outcome, "anonymous", user=name, address=address, **detail)
             return render(
-                request,
-                "login.html",
-                status_code=401,
-                next=safe_next(next),
-                error="Wrong user name or password.",
+                request, "login.html", status_code=status, next=safe_next(next), error=error
             )
-        request.state.session = auth.signed_in(user.username, auth.role_named(user.role))
+
+        until = store.sign_in_blocked_until(keys, now)
+        if until is not None:  # the password is not even checked
+            message = auth.retry_message(until, now)
+            return refused(429, message, "sign_in:refused", until=until.isoformat())
+        user = store.user(name)
+        if not auth.password_matches(user.password_hash if user else None, password):
+            until = store.record_sign_in_failure(
+                keys, now, auth.block_seconds, auth.FORGET_FAILURES_AFTER
+            )
+            error = "Wrong user name or password."
+            if until is not None:
+                error += " " + auth.retry_message(until, now)
+            return refused(401, error, "sign_in:failed")
+        assert user is not None
+        if user.disabled:
+            message = "This user is disabled; ask an administrator."
+            return refused(403, message, "sign_in:refused", why="disabled")
+        store.clear_sign_in_failures(keys[0])
+        before: Session = request.state.session
+        if before.id is not None:  # signing in again replaces the session, never adds one
+            store.revoke_session(auth.id_hash(before.id))
+        session_id, csrf = auth.new_session_id(), secrets.token_urlsafe(24)
+        over = now - timedelta(seconds=max_s)  # sessions past their lifetime: deleted
+        store.open_session(user.username, auth.id_hash(session_id), csrf, forget_before=over)
+        store.record_event("sign_in:ok", user.username, user=user.username, address=address)
+        request.state.session = Session(
+            csrf, user.username, auth.role_named(user.role), now.timestamp(), session_id
+        )
         return RedirectResponse(safe_next(next), status_code=303)
 
     @app.post("/logout", dependencies=[Depends(reviewer), Depends(csrf_checked)])
     def logout(request: Request) -> Response:
+        session: Session = request.state.session
+        if session.id is not None:
+            store.revoke_session(auth.id_hash(session.id))
         request.state.session = None
         return RedirectResponse("/login", status_code=303)
 
@@ -198,8 +259,12 @@ def create_app(settings: Settings) -> FastAPI:
         notice: str | None = None,
         error: str | None = None,
         status_code: int = 200,
+        reveal: bool = False,
     ) -> Response:
+        session: Session = request.state.session
         folder = case_dir(settings, case)
+        identifiers = identifier_fields(settings, case.template)
+        view = shown(case, identifiers, reveal and may_reveal(session.role, case.state))
         numbers = page_numbers(folder)
         page = page if page in numbers else (numbers[0] if numbers else 0)
         by_field: dict[str, list] = {}
@@ -222,6 +287,9 @@ def create_app(settings: Settings) -> FastAPI:
             notice=NOTICES.get(notice or ""),
             error=error,
             screenshots=case.receipt.screenshots if case.receipt else [],
+            shown=view,
+            may_reveal=bool(identifiers) and may_reveal(session.role, case.state),
+            line_items=line_items,
         )
 
     @app.get("/cases/{case_id}")
@@ -248,6 +316,20 @@ def create_app(settings: Settings) -> FastAPI:
         if not 0 <= index < len(shots) or not Path(shots[index]).is_file():
             raise HTTPException(404, "no such screenshot")
         return FileResponse(shots[index], media_type="image/png")
+
+    @app.post("/cases/{case_id}/reveal", dependencies=[Depends(reviewer), Depends(csrf_checked)])
+    def reveal(
+        request: Request, case_id: str, session: AnyReviewer, page: Annotated[int, Form()] = 1
+    ) -> Response:
+        """The case page with its identifiers unmasked, once the reveal is audited."""
+        case = load_case(case_id)
+        if not may_reveal(session.role, case.state):
+            raise HTTPException(
+                403, f"the identifiers of a {case.state.value} case are shown to supervisors only"
+            )
+        fields = identifier_fields(settings, case.template)
+        store.record_event("review:revealed", session.user or "", case_id=case.id, fields=fields)
+        return case_page(request, case, page, reveal=True)
 
     def refused(request: Request, case: Case, page: int, exc: RekeyError) -> Response:
         return case_page(request, case, page, error=str(exc), status_code=409)
@@ -308,7 +390,8 @@ def create_app(settings: Settings) -> FastAPI:
     # -- supervisor and admin ------------------------------------------------------------
     @app.get("/audit")
     def audit(request: Request, session: Supervisor) -> Response:
-        events = [e for e in store.events() if e.action.startswith(("review:", "user:"))]
+        kinds = ("review:", "user:") + (SIGN_INS if session.may(Role.admin) else ())
+        events = [e for e in store.events() if e.action.startswith(kinds)]
         return render(request, "audit.html", events=events[-200:][::-1])
 
     @app.get("/admin/users")
@@ -338,6 +421,22 @@ def create_app(settings: Settings) -> FastAPI:
             )
         return RedirectResponse("/admin/users?notice=user", status_code=303)
 
+    @app.post(
+        "/admin/users/{username}/disabled", dependencies=[Depends(admin), Depends(csrf_checked)]
+    )
+    def disable_user(
+        request: Request, username: str, session: Admin, disabled: Annotated[str, Form()] = "1"
+    ) -> Response:
+        off = disabled == "1"
+        if off and username == session.user:
+            raise HTTPException(409, "you cannot disable yourself")
+        try:
+            store.change_user(username, session.user or "", disabled=off)
+        except RekeyError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        notice = "disabled" if off else "enabled"
+        return RedirectResponse(f"/admin/users?notice={notice}", status_code=303)
+
     return app
 
 
@@ -353,7 +452,13 @@ def create_user(store, username: str, password: str, role: str):
     username = username.strip()
     if not username or len(username) > 80 or not username.isprintable() or " " in username:
         raise ConfigError("a user name is 1 to 80 characters without spaces", key="username")
-    return store.add_user(username, auth.hash_password(password), auth.role_named(role).name)
+    role = auth.role_named(role).name
+    return store.add_user(username, auth.hash_password(password, username), role)
+
+
+def set_password(store, username: str, password: str, actor: str):
+    """A new password for ``username`` (the policy applies); their sessions end."""
+    return store.change_user(username, actor, password_hash=auth.hash_password(password, username))
 
 
 def page_numbers(folder: Path) -> list[int]:

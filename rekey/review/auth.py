@@ -1,13 +1,26 @@
-"""Who may do what: passwords hashed with argon2, three roles, sessions in a signed cookie
-that expires when idle and after a maximum lifetime, and one CSRF token per session."""
+"""Who may do what.
+
+* Passwords: argon2-hashed, and refused unless 12 characters or more and hard to guess
+  (zxcvbn's estimate, which knows the common-password lists, keyboard walks and repeats).
+* Sessions live in the case store: the cookie holds only a random id (the store keeps its
+  sha256), and the user's role and state are read from the users table on every request.
+  A session ends on sign-out, when the user is disabled or their password changes, after
+  ``review_session_idle_s`` without a request and ``review_session_max_s`` after sign-in.
+* Before sign-in, the form's CSRF token rides in a signed cookie of its own.
+* Failed sign-ins count per user and per client address in the store (shared by every
+  worker); from the fifth on, each refuses that user or address for twice as long as the
+  last, from 30 s up to an hour; a day without failures starts the count again.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import IntEnum
 
 from argon2 import PasswordHasher
@@ -16,8 +29,17 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 
 from rekey.errors import ConfigError
 from rekey.settings import Settings
+from rekey.store import StoredSession
 
-COOKIE = "rekey_review"
+COOKIE = "rekey_review"  # the signed-in session's random id
+ANONYMOUS_COOKIE = "rekey_review_csrf"  # before sign-in: the sign-in form's CSRF token, signed
+MIN_PASSWORD = 12
+MIN_STRENGTH = 3  # zxcvbn's score: 3 is "safely unguessable" (about 10^8 guesses and up)
+FREE_FAILURES = 4  # failures before the first refusal (the 5th failure is refused for...)
+FIRST_BLOCK_S = 30.0
+MAX_BLOCK_S = 3600.0
+FORGET_FAILURES_AFTER = timedelta(days=1)
+TOUCH_S = 30.0  # a session's last use is written at most this often
 _hasher = PasswordHasher()
 
 
@@ -37,9 +59,24 @@ def role_named(name: str) -> Role:
         raise ConfigError(f"unknown role {name!r} (roles: {known})", key="role") from None
 
 
-def hash_password(password: str) -> str:
-    if len(password) < 8:
-        raise ConfigError("a password needs at least 8 characters", key="password")
+def password_problem(password: str, username: str = "") -> str | None:
+    """Why ``password`` is refused, or None when it is good enough."""
+    if len(password) < MIN_PASSWORD:
+        return f"a password needs at least {MIN_PASSWORD} characters"
+    from zxcvbn import zxcvbn
+
+    found = zxcvbn(password[:100], user_inputs=[username, "rekey", "review"])
+    if found["score"] < MIN_STRENGTH:
+        why = found["feedback"].get("warning") or "it is too easy to guess"
+        return f"that password is too easy to guess ({why.rstrip('.')}); try a longer passphrase"
+    return None
+
+
+def hash_password(password: str, username: str = "") -> str:
+    """The argon2 hash of ``password``; ConfigError when the policy refuses it."""
+    problem = password_problem(password, username)
+    if problem:
+        raise ConfigError(problem, key="password")
     return _hasher.hash(password)
 
 
@@ -61,6 +98,7 @@ class Session:
     user: str | None = None
     role: Role | None = None
     signed_in_at: float = 0.0
+    id: str | None = None  # the cookie's random id, for a signed-in session
 
     def may(self, role: Role) -> bool:
         return self.role is not None and self.role >= role
@@ -73,49 +111,77 @@ def anonymous() -> Session:
     return Session(csrf=secrets.token_urlsafe(24))
 
 
-def signed_in(user: str, role: Role, at: float | None = None) -> Session:
-    """A fresh session (new CSRF token) for a user who just proved who they are."""
-    return Session(
-        csrf=secrets.token_urlsafe(24),
-        user=user,
-        role=role,
-        signed_in_at=time.time() if at is None else at,
+def new_session_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def id_hash(session_id: str) -> str:
+    """What the store keeps of a session id: reading the table gives no usable cookie."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def alive(stored: StoredSession, now: datetime, idle_s: float, max_s: float) -> bool:
+    """Whether a stored session still opens pages at ``now``."""
+    return (
+        stored.revoked_at is None
+        and not stored.disabled
+        and (now - stored.seen_at).total_seconds() <= idle_s
+        and (now - stored.created_at).total_seconds() <= max_s
     )
 
 
-class SessionCodec:
-    """Sessions as signed cookie values; one unused for ``idle_s`` (or older than
-    ``max_s``) reads as no session at all. Each response re-signs it, so use keeps it alive."""
+def session_of(stored: StoredSession, session_id: str) -> Session | None:
+    """The request's session for a live stored one (None: its role is not known)."""
+    if stored.role not in Role.__members__:
+        return None
+    return Session(
+        stored.csrf, stored.username, Role[stored.role], stored.created_at.timestamp(), session_id
+    )
 
-    def __init__(
-        self, secret: str, idle_s: float, max_s: float, clock: Callable[[], float] = time.time
-    ):
+
+def block_seconds(failures: int) -> float:
+    """How long a user or address is refused after its ``failures``-th failure in a row."""
+    if failures <= FREE_FAILURES:
+        return 0.0
+    return min(MAX_BLOCK_S, FIRST_BLOCK_S * 2 ** (failures - FREE_FAILURES - 1))
+
+
+def retry_message(until: datetime, now: datetime) -> str:
+    seconds = max(1, int((until - now).total_seconds() + 0.999))
+    return (
+        f"Too many failed sign-ins: try again after {until.strftime('%H:%M:%S')} UTC "
+        f"(in {seconds} s)."
+    )
+
+
+class AnonymousCodec:
+    """The CSRF token of someone not signed in, as a signed cookie value that expires when
+    unused for ``idle_s``."""
+
+    def __init__(self, secret: str, idle_s: float, clock: Callable[[], float] = time.time):
         class Signer(TimestampSigner):
             def get_timestamp(self) -> int:
                 return int(clock())
 
-        self.serializer = URLSafeTimedSerializer(secret, salt="rekey-review-session", signer=Signer)
-        self.idle_s, self.max_s, self.clock = idle_s, max_s, clock
+        self.serializer = URLSafeTimedSerializer(secret, salt="rekey-review-csrf", signer=Signer)
+        self.idle_s = idle_s
 
     def dump(self, session: Session) -> str:
-        role = session.role.name if session.role else None
-        return self.serializer.dumps([session.csrf, session.user, role, session.signed_in_at])
+        return self.serializer.dumps(session.csrf)
 
     def load(self, value: str | None) -> Session | None:
         if not value:
             return None
         try:
-            csrf, user, role, since = self.serializer.loads(value, max_age=self.idle_s)
+            csrf = self.serializer.loads(value, max_age=self.idle_s)
         except (BadSignature, SignatureExpired, ValueError, TypeError):
             return None
-        if user is not None and self.clock() - since > self.max_s:
-            return None
-        return Session(csrf, user, Role[role] if role else None, since)
+        return Session(csrf) if isinstance(csrf, str) and csrf else None
 
 
 def session_secret(settings: Settings) -> str:
-    """The secret that signs sessions: from settings, or generated once into the data
-    folder (``review/secret``, readable by its owner only)."""
+    """The secret that signs the sign-in form's cookie: from settings, or generated once
+    into the data folder (``review/secret``, readable by its owner only)."""
     if settings.review_secret is not None:
         return settings.review_secret.get_secret_value()
     path = settings.review_dir / "secret"

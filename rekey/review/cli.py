@@ -1,4 +1,4 @@
-"""``rekey review``, ``rekey users add`` and ``rekey key-approved``."""
+"""``rekey review``, ``rekey users add|disable|enable|passwd|log`` and ``rekey key-approved``."""
 
 from __future__ import annotations
 
@@ -21,16 +21,16 @@ def review(
     port: int | None = typer.Option(None, help="Port (default: REKEY_REVIEW_PORT)."),
     workers: int | None = typer.Option(None, help="Processes (default: REKEY_REVIEW_WORKERS)."),
 ) -> None:
-    """Serve the review station until interrupted."""
+    """Serve the review station until interrupted; its URL is printed once it answers."""
     from rekey.cli import console
     from rekey.review.server import serve
 
     settings = Settings()
-    console.print(
-        f"review station: http://{host or settings.review_host}:{port or settings.review_port}/"
-        "  (add users with `rekey users add NAME --role reviewer`)"
-    )
-    serve(settings, host, port, workers)
+
+    def ready(url: str) -> None:
+        console.print(f"review station: {url}  (add users with `rekey users add NAME`)")
+
+    serve(settings, host, port, workers, on_ready=ready)
 
 
 @users_app.command("add")
@@ -53,6 +53,81 @@ def add(
 
     user = create_user(store_for(Settings()), username, password, role)
     console.print(f"user [bold]{user.username}[/] added with role {user.role}")
+
+
+def _change(username: str, **change) -> None:
+    from rekey.cli import console
+    from rekey.errors import RekeyError
+    from rekey.pipeline import store_for
+
+    try:
+        user = store_for(Settings()).change_user(username, "cli", **change)
+    except RekeyError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    state = "disabled" if user.disabled else "enabled"
+    console.print(f"user [bold]{user.username}[/] is {state}; their sessions have ended")
+
+
+@users_app.command("disable")
+def disable(username: str = typer.Argument(..., help="The user to disable.")) -> None:
+    """Stop a user from signing in; their open sessions end at once."""
+    _change(username, disabled=True)
+
+
+@users_app.command("enable")
+def enable(username: str = typer.Argument(..., help="The user to enable again.")) -> None:
+    """Let a disabled user sign in again."""
+    _change(username, disabled=False)
+
+
+@users_app.command("passwd")
+def passwd(
+    username: str = typer.Argument(..., help="The user whose password changes."),
+    password: str = typer.Option(
+        ...,
+        prompt="New password",
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="REKEY_NEW_USER_PASSWORD",
+        help="Asked for when not given (or taken from REKEY_NEW_USER_PASSWORD).",
+    ),
+) -> None:
+    """Set a new password (12+ characters, not easy to guess); the user's sessions end."""
+    from rekey.cli import console
+    from rekey.errors import RekeyError
+    from rekey.pipeline import store_for
+    from rekey.review.app import set_password
+
+    try:
+        set_password(store_for(Settings()), username, password, "cli")
+    except RekeyError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    console.print(f"password of [bold]{username}[/] changed; their sessions have ended")
+
+
+@users_app.command("log")
+def log(
+    limit: int = typer.Option(50, help="How many of the latest events."),
+    user: str | None = typer.Option(None, help="Only this user's."),
+) -> None:
+    """Sign-ins (successful, failed, refused) and changes to users, latest last."""
+    from rekey.cli import console
+    from rekey.pipeline import store_for
+
+    events = [
+        e
+        for e in store_for(Settings()).events()
+        if e.action.startswith(("sign_in:", "user:"))
+        and (user is None or e.detail.get("user") == user)
+    ]
+    for e in events[-limit:]:  # one line each, to read or to grep
+        detail = {"by": e.actor} | e.detail
+        text = " ".join(f"{k}={v}" for k, v in detail.items())
+        console.print(
+            f"{e.at:%Y-%m-%d %H:%M:%S}  {e.action:<16} {text}", markup=False, soft_wrap=True
+        )
 
 
 def key_approved() -> None:
