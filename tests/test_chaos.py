@@ -1,9 +1,10 @@
 """Keying 100 cases into a back office that misbehaves: 20% HTTP 500s, sessions dropped
-every 5 s, field order shuffled on every page load, and 10% of saves that commit and then
-answer 500. The cases are shared among the three input methods (a few keyed with trusted
-input events, a few typed key by key, the rest fast), one browser session each, in one
-shuffled run. Retried as the flow retries (ApplicationError only, bounded), every case ends
-keyed exactly once and equal to its case; keying them all again creates nothing."""
+after every 20 signed-in requests (counted, not timed: a busy machine sees the same),
+field order shuffled on every page load, and 10% of saves that commit and then answer 500.
+The cases are shared among the three input methods (a few keyed with trusted input events,
+a few typed key by key, the rest fast), one browser session each, in one shuffled run.
+Retried as the flow retries (ApplicationError only, bounded), every case ends keyed
+exactly once and equal to its case; keying them all again creates nothing."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ CLAIMS, CUSTOMERS = 85, 15
 # (claims, customers) keyed in each slow input method; every other case is keyed fast
 SLOW_MODES = {"trusted": (4, 2), "type": (4, 2)}
 ATTEMPTS = 15
+# a session is dropped after this many signed-in requests (a case takes about 8): counted,
+# not timed, so a slow machine sees the same expiries as a fast one
+SESSION_REQUESTS = 20
 MODES = INPUT_MODES
 NAMES = ["Ana de la Cruz", "Zoë Brontë-Ångström", "Leonard Baxter", "Li Wei", "O'Brien, Pat"]
 NATIONALITIES = ["United States", "United Kingdom", "Germany", "France"]
@@ -149,7 +153,13 @@ def test_hundred_cases_through_chaos_keyed_exactly_once(tmp_path):
     mode_of = share_modes(claim_cases, customer_cases)
     cases = claim_cases + customer_cases
     rng.shuffle(cases)
-    chaos = Chaos(seed=7, error_rate=0.2, session_ttl_s=5, shuffle=True, commit_then_500=0.1)
+    chaos = Chaos(
+        seed=7,
+        error_rate=0.2,
+        session_ttl_requests=SESSION_REQUESTS,
+        shuffle=True,
+        commit_then_500=0.1,
+    )
     seen: dict[str, Counter] = {mode: Counter() for mode in MODES}
     with start_backoffice(tmp_path / "bo", chaos=chaos, own_process=True) as office_app:
         settings = {

@@ -23,6 +23,7 @@ def add_chaos_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--slow-ms", type=int, default=0)
     parser.add_argument("--chaos-500", type=float, default=0.0)
     parser.add_argument("--session-ttl", type=float, default=None)
+    parser.add_argument("--session-ttl-requests", type=int, default=None)
     parser.add_argument("--shuffle", action="store_true")
     parser.add_argument("--commit-then-500", type=float, default=0.0)
 
@@ -35,6 +36,7 @@ def chaos_from(args: argparse.Namespace) -> Chaos:
         slow_ms=args.slow_ms,
         error_rate=args.chaos_500,
         session_ttl_s=args.session_ttl,
+        session_ttl_requests=args.session_ttl_requests,
         shuffle=args.shuffle,
         commit_then_500=args.commit_then_500,
     )
@@ -52,6 +54,8 @@ def chaos_arguments(chaos: Chaos) -> list[str]:
     ]
     if chaos.session_ttl_s is not None:
         args.append(f"--session-ttl={chaos.session_ttl_s}")
+    if chaos.session_ttl_requests is not None:
+        args.append(f"--session-ttl-requests={chaos.session_ttl_requests}")
     if chaos.shuffle:
         args.append("--shuffle")
     return args

@@ -105,7 +105,9 @@ def create_app(
     store = BackOfficeStore(db_path)
     with Path(policies_csv).open(encoding="utf-8", newline="") as handle:
         store.load_policies(list(csv.DictReader(handle)))
-    sessions = Sessions(idle_timeout_s, chaos.session_ttl_s)
+    sessions = Sessions(
+        idle_timeout_s, chaos.session_ttl_s, ttl_requests=chaos.session_ttl_requests
+    )
     drafts: dict[str, dict] = {}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
     app = FastAPI(title="ClaimBase 2000", docs_url=None, redoc_url=None, openapi_url=None)

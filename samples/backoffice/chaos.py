@@ -12,6 +12,9 @@ makes the same requests in the same order sees the same failures.
 - ``slow_share`` / ``slow_ms``: that share of pages is slower still by ``slow_ms``.
 - ``error_rate``: that share of requests answers HTTP 500 without doing anything.
 - ``session_ttl_s``: a signed-in session is dropped this many seconds after sign-in.
+- ``session_ttl_requests``: a signed-in session is dropped after this many signed-in
+  requests (ClaimBase only): expiry that does not depend on how fast the robot or the
+  machine is, for tests.
 - ``shuffle``: the rows of every entry form come in a new order on each page load.
 - ``commit_then_500``: that share of saves commits the record, then answers HTTP 500.
 """
@@ -34,6 +37,7 @@ class Chaos:
     slow_ms: int = 0
     error_rate: float = 0.0
     session_ttl_s: float | None = None
+    session_ttl_requests: int | None = None
     shuffle: bool = False
     commit_then_500: float = 0.0
     _rng: random.Random = field(init=False, repr=False)
@@ -45,6 +49,8 @@ class Chaos:
                 raise ValueError(f"{name} must be between 0 and 1")
         if self.session_ttl_s is not None and self.session_ttl_s <= 0:
             raise ValueError("session_ttl_s must be positive")
+        if self.session_ttl_requests is not None and self.session_ttl_requests <= 0:
+            raise ValueError("session_ttl_requests must be positive")
         self._rng = random.Random(self.seed)
 
     @property
@@ -54,6 +60,7 @@ class Chaos:
             or (self.slow_share and self.slow_ms)
             or self.error_rate
             or self.session_ttl_s
+            or self.session_ttl_requests
             or self.shuffle
             or self.commit_then_500
         )

@@ -1,6 +1,7 @@
 """Server-side sessions, the way legacy back offices keep them: a random id in a cookie,
 everything else in the server's memory. A session ends after ``idle_timeout_s`` without a
-request, or (chaos) ``ttl_s`` after sign-in, or when the server restarts."""
+request, or (chaos) ``ttl_s`` after sign-in or after ``ttl_requests`` signed-in requests,
+or when the server restarts."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class Session:
     user: str | None = None
     signed_in_at: float = 0.0
     last_seen: float = 0.0
+    requests: int = 0  # signed-in requests seen
     data: dict = field(default_factory=dict)
 
 
@@ -29,8 +31,10 @@ class Sessions:
         idle_timeout_s: float,
         ttl_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        ttl_requests: int | None = None,
     ):
         self.idle_timeout_s, self.ttl_s, self.clock = idle_timeout_s, ttl_s, clock
+        self.ttl_requests = ttl_requests
         self._by_token: dict[str, Session] = {}
         self._lock = threading.Lock()
 
@@ -60,6 +64,9 @@ class Sessions:
         now = self.clock()
         expired = now - session.last_seen > self.idle_timeout_s
         if self.ttl_s is not None and now - session.signed_in_at > self.ttl_s:
+            expired = True
+        session.requests += 1
+        if self.ttl_requests is not None and session.requests > self.ttl_requests:
             expired = True
         if expired:
             session.user, session.data = None, {}
