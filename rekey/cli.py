@@ -33,6 +33,7 @@ from rekey.settings import Settings, unknown_names
 
 if TYPE_CHECKING:
     from connectors.backoffice import Ledger
+    from rekey.store import Pending
 
 console = Console()
 errors = Console(stderr=True)
@@ -537,6 +538,14 @@ def ledger_list() -> None:
     console.print(table if pending else "no unconfirmed submits")
 
 
+def settled(external_reference: str, reference: str | None) -> Pending:
+    """Settle the unconfirmed submit of *external_reference* as this user (audited)."""
+    ledger = ledger_of(Settings())
+    return ledger.store.settle_pending(
+        ledger.backoffice, external_reference, reference, actor=f"cli:{getuser()}"
+    )
+
+
 @ledger_app.command("confirm")
 def ledger_confirm(
     external_reference: str = typer.Argument(..., help="The case's external reference."),
@@ -544,10 +553,7 @@ def ledger_confirm(
 ) -> None:
     """The record of an unconfirmed submit is in the back office: record it, so the case
     is never keyed again (audited)."""
-    ledger = ledger_of(Settings())
-    found = ledger.store.settle_pending(
-        ledger.backoffice, external_reference, reference, actor=f"cli:{getuser()}"
-    )
+    found = settled(external_reference, reference)
     console.print(
         f"[green]recorded[/] {escape(external_reference)} as {escape(reference)}; approve "
         f"case {found.case_id or '-'} again to finish it"
@@ -560,10 +566,7 @@ def ledger_forget(
 ) -> None:
     """An unconfirmed submit did not take effect (no record in the back office): the case
     may be keyed again (audited)."""
-    ledger = ledger_of(Settings())
-    found = ledger.store.settle_pending(
-        ledger.backoffice, external_reference, None, actor=f"cli:{getuser()}"
-    )
+    found = settled(external_reference, None)
     console.print(
         f"[green]forgotten[/] the submit of {escape(external_reference)}; approve case "
         f"{found.case_id or '-'} again to key it"

@@ -296,6 +296,10 @@ class Pending(NamedTuple):
     submitted_at: datetime
 
 
+def pending_of(row: sa.Row) -> Pending:
+    return Pending(**(row._asdict() | {"submitted_at": as_utc(row.submitted_at)}))
+
+
 def private_sqlite(url: str) -> None:
     """The SQLite file of ``url`` and its journals readable by their owner only."""
     path = Path(url.removeprefix("sqlite:///"))
@@ -522,9 +526,7 @@ class Store:
         key = {"backoffice": backoffice, "external_reference": external_reference}
         with self._tx() as tx:
             row = tx.execute(sa.select(pending_submits).where(*self._pending_key(key))).first()
-        if row is None:
-            return None
-        return Pending(**(row._asdict() | {"submitted_at": as_utc(row.submitted_at)}))
+        return None if row is None else pending_of(row)
 
     def pendings(self, backoffice: str | None = None) -> list[Pending]:
         """Every unsettled submit (of *backoffice*, or of all), oldest first."""
@@ -533,7 +535,7 @@ class Store:
             query = query.where(pending_submits.c.backoffice == backoffice)
         with self._tx() as tx:
             rows = tx.execute(query).all()
-        return [Pending(**(r._asdict() | {"submitted_at": as_utc(r.submitted_at)})) for r in rows]
+        return [pending_of(r) for r in rows]
 
     def clear_pending(self, backoffice: str, external_reference: str) -> bool:
         """Settle the submit for *external_reference*; whether there was one."""

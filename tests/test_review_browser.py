@@ -13,10 +13,10 @@ import httpx
 import pytesseract
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from rapidfuzz import fuzz
 
-from connectors.backoffice.session import CHROMIUM_ARGS
+from connectors.backoffice.session import chromium
 from rekey.models import CaseState
 from rekey.pipeline import store_for
 from rekey.review.server import running_review
@@ -30,13 +30,8 @@ SCRIPT = "<script>window.pwned=1</script>"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(settings.chromium_path), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium(Settings(_env_file=None)) as launched:  # type: ignore[call-arg]
+        yield launched
 
 
 def sign_in(page: Page, url: str, user: str, password: str) -> None:

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from connectors.backoffice.session import CHROMIUM_ARGS
+from connectors.backoffice.session import chromium
 from rekey.models import CaseState
 from rekey.pipeline import store_for
 from rekey.review.server import running_review
@@ -25,13 +25,8 @@ IDENTIFIERS = ("policy_number", "id_number", "bank_account")
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(settings.chromium_path), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium(Settings(_env_file=None)) as launched:  # type: ignore[call-arg]
+        yield launched
 
 
 def sign_in(page: Page, url: str, user: str, password: str) -> None:

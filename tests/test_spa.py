@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
-from connectors.backoffice.session import CHROMIUM_ARGS
+from connectors.backoffice.session import chromium
 from rekey.settings import Settings
 from samples.backoffice.chaos import Chaos
 from samples.spa.server import running_spa
@@ -62,13 +62,8 @@ def start_spa(folder: Path, *, chaos: Chaos | None = None, shuffle: bool = False
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(settings.chromium_path), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium(Settings(_env_file=None)) as launched:  # type: ignore[call-arg]
+        yield launched
 
 
 @pytest.fixture(scope="module")
