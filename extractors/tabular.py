@@ -38,7 +38,8 @@ MAX_COLUMNS = 500  # columns read from a sheet (a sheet may claim 16,384)
 MAX_PART_BYTES = 64 << 20
 PROLOG_BYTES = 64 << 10  # where an XML part's DTD would be, before its first element
 FORMULA_LEAD = ("=", "@", "+", "-", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"[+-][\d\s().,/-]*")  # a phone number or a signed amount
+# a signed amount, or a phone number with its extension ("+1-848-649-7314x3237")
+PLAIN_NUMBER = re.compile(r"[+-][\d\s().,/-]*(?:\s*(?:x|ext\.?)\s*\d+)?", re.IGNORECASE)
 
 
 def neutralise(text: str) -> str:

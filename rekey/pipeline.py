@@ -399,8 +399,10 @@ def to_review(case: Case, why: str, store: Store) -> Case:
 
 
 def key(case: Case, settings: Settings) -> Case:
-    """Key an auto-routed (or approved) case. ApplicationError propagates for retries."""
+    """Key an auto-routed (or approved) case, its identifiers covered in the screenshots.
+    ApplicationError propagates for retries."""
     from connectors.backoffice import key_case
+    from rekey.review.queue import identifier_fields
 
     store = store_for(settings)
     if case.doc_type not in keyable_types(settings.screens_dir):
@@ -408,7 +410,7 @@ def key(case: Case, settings: Settings) -> Case:
         return to_review(case, why, store)
     store.transition(case, CaseState.keying)
     try:
-        receipt = key_case(case, settings)
+        receipt = key_case(case, settings, identifiers=identifier_fields(settings, case.template))
     except BusinessRuleError as exc:
         return to_review(case, str(exc), store)
     case.receipt = receipt

@@ -11,13 +11,14 @@ A ``REKEY_*`` name that is no setting is reported with the closest setting
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -109,6 +110,17 @@ class Settings(BaseSettings):
     review_key_at_once: bool = False  # key an approved case at once, not by `key_approved`
     review_secret: SecretStr | None = None  # signs the sign-in form's CSRF cookie; generated once
     review_page_size: int = 50
+    # sign-in attempts (rekey/review/auth.py): after this many failures in a row a user name
+    # or client address is refused, first for review_sign_in_first_block_s, twice as long
+    # after each further failure, up to review_sign_in_max_block_s; a count with no failure
+    # for review_sign_in_forget_s starts again
+    review_sign_in_free_failures: int = Field(default=4, ge=0)
+    review_sign_in_first_block_s: float = Field(default=30.0, gt=0)
+    review_sign_in_max_block_s: float = Field(default=3600.0, gt=0)
+    review_sign_in_forget_s: float = Field(default=86_400.0, gt=0)
+    # the reverse proxies (addresses or networks) whose X-Forwarded-For names the client;
+    # none: the connecting address is the client, whatever a request's headers say
+    review_trusted_proxies: list[str] = Field(default_factory=list)
 
     # chaos knobs of the demo back office (`rekey backoffice`; samples/backoffice/chaos.py)
     chaos_seed: int = 0
@@ -119,6 +131,21 @@ class Settings(BaseSettings):
     chaos_session_ttl_s: float | None = None
     chaos_shuffle: bool = False
     chaos_commit_then_500: float = 0.0
+
+    @field_validator("review_trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, entries: list[str]) -> list[str]:
+        return [proxy_address(entry) for entry in entries]
+
+    @model_validator(mode="after")
+    def _block_order(self) -> Settings:
+        if self.review_sign_in_max_block_s < self.review_sign_in_first_block_s:
+            raise ValueError(
+                f"REKEY_REVIEW_SIGN_IN_MAX_BLOCK_S ({self.review_sign_in_max_block_s:g}) is "
+                f"shorter than REKEY_REVIEW_SIGN_IN_FIRST_BLOCK_S "
+                f"({self.review_sign_in_first_block_s:g}): raise the first or lower the second"
+            )
+        return self
 
     @cached_property
     def data_path(self) -> Path:
@@ -155,6 +182,21 @@ class Settings(BaseSettings):
     @property
     def audit_checkpoints_path(self) -> Path:
         return (self.audit_checkpoints or self.data_path / "audit" / "checkpoints.jsonl").resolve()
+
+
+def proxy_address(entry: str) -> str:
+    """A trusted proxy's address (``10.0.0.5``, ``::1``) or network (``10.0.0.0/24``) in
+    its normal spelling; ValueError naming the setting for anything else."""
+    text = entry.strip()
+    try:
+        if "/" in text:
+            return str(ipaddress.ip_network(text, strict=False))
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise ValueError(
+            f"REKEY_REVIEW_TRUSTED_PROXIES: {entry!r} is no IP address or network; give the "
+            'proxies\' addresses as a JSON list, e.g. ["10.0.0.5", "10.1.0.0/24"]'
+        ) from None
 
 
 # REKEY_* names read by something other than the settings

@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 
@@ -36,12 +37,16 @@ def bound_socket(host: str, port: int, setting: str = "--port") -> socket.socket
 
 
 @contextmanager
-def serving(app, what: str, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def serving(
+    app, what: str, host: str = "127.0.0.1", port: int = 0, **options: Any
+) -> Iterator[str]:
     """Serve *app* while the block runs (on a free port unless *port*); yields its base URL.
-    ApplicationError names *what* when it does not start."""
+    *options* go to uvicorn's Config (``proxy_headers=...``). ApplicationError names *what*
+    when it does not start."""
     sock = bound_socket(host, port)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", **options)
+    server = uvicorn.Server(config)
     started = threading.Event()
     original = server.startup
 

@@ -75,6 +75,9 @@ def test_formulas_from_csv_and_xlsx_are_kept_as_text(tmp_path: Path) -> None:
     # numbers and phone numbers with a sign stay as they are
     assert neutralise("+44 20 7946 0000") == "+44 20 7946 0000"
     assert neutralise("-12.50") == "-12.50"
+    assert neutralise("+1-848-649-7314x3237") == "+1-848-649-7314x3237"
+    assert neutralise("+1 554 559 6683 ext. 646") == "+1 554 559 6683 ext. 646"
+    assert neutralise("+1x+cmd|' /C calc'!A0").startswith("'")
     assert neutralise("-2+3+cmd|' /C calc'!A0").startswith("'")
     assert neutralise("Smith") == "Smith"
 

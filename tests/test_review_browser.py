@@ -66,11 +66,16 @@ def test_review_a_case_end_to_end(backoffice, browser: Browser, tmp_path: Path):
         expect(page.locator(".box[data-field='policy_number']")).to_have_class("box selected")
         # no longer selected, and marked unsure: GBPX is none of the currencies listed
         expect(page.locator(".box[data-field='currency']")).to_have_class(UNSURE_BOX)
-        assert_box_on_its_words(page, "policy_number", case.fields["policy_number"].value)
         page.locator(".box[data-field='currency']").click()
         page.evaluate("window.scrollTo(0, 0)")
         expect(currency).to_be_in_viewport()
         page.screenshot(path=str(SCREENSHOT), scale="css")
+        # the page image comes with the identifiers covered; revealed (audited), they show,
+        # and each box sits on its words
+        assert_box_covered(page, "policy_number")
+        page.get_by_role("button", name="Reveal identifiers").click()
+        expect(page.locator("#revealed")).to_be_visible()
+        assert_box_on_its_words(page, "policy_number", case.fields["policy_number"].value)
         # every page of the document is reachable
         page.get_by_role("link", name="2", exact=True).click()
         expect(page.locator("#page img")).to_have_attribute("src", f"/cases/{case.id}/pages/2")
@@ -104,11 +109,11 @@ def test_review_a_case_end_to_end(backoffice, browser: Browser, tmp_path: Path):
     assert SCREENSHOT.stat().st_size > 50_000
 
 
-def assert_box_on_its_words(page: Page, field: str, value: str) -> None:
-    """The box drawn for ``field`` sits on the words of its value: Tesseract reads the value
-    from a screenshot of the page image under exactly the box's area."""
+def under_box(page: Page, field: str, pad: float) -> Image.Image:
+    """A screenshot of the page image itself (boxes hidden) where ``field``'s box lies,
+    grown by ``pad`` CSS pixels, once the image is decoded."""
+    page.locator("#page img").evaluate("img => img.decode()")
     box = page.locator(f".box[data-field='{field}']").bounding_box()
-    pad = 3
     clip = {
         "x": box["x"] - pad,
         "y": box["y"] - pad,
@@ -116,11 +121,23 @@ def assert_box_on_its_words(page: Page, field: str, value: str) -> None:
         "height": box["height"] + 2 * pad,
     }
     hide = "v => document.querySelectorAll('.box').forEach(b => b.style.visibility = v)"
-    page.evaluate(hide, "hidden")  # read the page image itself where the box lies
+    page.evaluate(hide, "hidden")
     image = Image.open(io.BytesIO(page.screenshot(clip=clip)))
     page.evaluate(hide, "visible")
-    read = pytesseract.image_to_string(image, config="--psm 7").strip()
+    return image
+
+
+def assert_box_on_its_words(page: Page, field: str, value: str) -> None:
+    """The box drawn for ``field`` sits on the words of its value: Tesseract reads the value
+    from a screenshot of the page image under exactly the box's area."""
+    read = pytesseract.image_to_string(under_box(page, field, 3), config="--psm 7").strip()
     assert fuzz.ratio(value, read.replace(" ", "")) >= 80, (value, read)
+
+
+def assert_box_covered(page: Page, field: str) -> None:
+    """The page image is filled black where ``field``'s box lies."""
+    darkest, lightest = under_box(page, field, 0).convert("L").getextrema()
+    assert lightest <= 40, f"the page image shows {field} (grey levels {darkest}-{lightest})"
 
 
 def test_values_from_documents_are_shown_as_text_and_never_run(browser: Browser, tmp_path):

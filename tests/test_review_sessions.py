@@ -5,13 +5,15 @@ user and per address, weak passwords are refused, and sign-ins are audited."""
 
 from __future__ import annotations
 
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from rekey.cli import app as cli
@@ -36,10 +38,28 @@ def station(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         yield settings, url
 
 
-def sign_in(url: str, user: str, password: str) -> httpx.Response:
-    with httpx.Client(base_url=url, follow_redirects=False) as client:
+def sign_in(url: str, user: str, password: str, forwarded_for: str = "") -> httpx.Response:
+    """One sign-in attempt; ``forwarded_for``: sent as a proxy would (X-Forwarded-For)."""
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    with httpx.Client(base_url=url, follow_redirects=False, headers=headers) as client:
         token = csrf_of(client.get("/login").text)
         return client.post("/login", data={"username": user, "password": password, "csrf": token})
+
+
+@contextmanager
+def station_with(tmp_path: Path, **options) -> Iterator[tuple[Settings, str]]:
+    """A served station of its own with these settings."""
+    settings = Settings(_env_file=None, data_dir=tmp_path / "var", **options)  # type: ignore[call-arg]
+    with running_review(settings) as url:
+        yield settings, url
+
+
+def addresses(settings: Settings) -> tuple[list[str], set[str]]:
+    """The addresses the sign-in events name, and the keys failures are counted under."""
+    trail = [e.detail["address"] for e in store_for(settings).events() if "address" in e.detail]
+    with store_for(settings).engine.connect() as tx:
+        keys = set(tx.execute(sa.select(sign_in_failures.c.key)).scalars())
+    return trail, keys
 
 
 def with_cookie(url: str, cookie: str) -> httpx.Client:
@@ -131,8 +151,9 @@ def unblock(settings: Settings) -> None:
 def test_failed_sign_ins_are_refused_for_a_growing_time_per_user(station):
     settings, url = station
     password = add_user(settings, "una")
-    answers = [sign_in(url, "una", f"guess-number-{n}") for n in range(auth.FREE_FAILURES + 1)]
-    assert [a.status_code for a in answers] == [401] * (auth.FREE_FAILURES + 1)
+    free = settings.review_sign_in_free_failures
+    answers = [sign_in(url, "una", f"guess-number-{n}") for n in range(free + 1)]
+    assert [a.status_code for a in answers] == [401] * (free + 1)
     assert "try again after" not in answers[0].text
     assert "Too many failed sign-ins: try again after" in answers[-1].text
     right = sign_in(url, "una", password)  # refused at once, the password not even checked
@@ -150,7 +171,7 @@ def test_failed_sign_ins_are_refused_for_a_growing_time_per_user(station):
 def test_failed_sign_ins_from_one_address_block_it_for_every_user(station):
     settings, url = station
     password = add_user(settings, "ike")
-    for n in range(auth.FREE_FAILURES + 1):  # a different name each time
+    for n in range(settings.review_sign_in_free_failures + 1):  # a different name each time
         assert sign_in(url, f"someone{n}", "wrong-password").status_code == 401
     refused = sign_in(url, "ike", password)
     assert refused.status_code == 429 and "Too many failed sign-ins" in refused.text
@@ -159,8 +180,57 @@ def test_failed_sign_ins_from_one_address_block_it_for_every_user(station):
 
 
 def test_the_back_off_doubles_up_to_an_hour():
-    assert [auth.block_seconds(n) for n in range(1, 9)] == [0, 0, 0, 0, 30, 60, 120, 240]
-    assert auth.block_seconds(40) == auth.MAX_BLOCK_S == 3600
+    limits = auth.sign_in_limits(Settings(_env_file=None))  # type: ignore[call-arg]
+    assert [limits.block_seconds(n) for n in range(1, 9)] == [0, 0, 0, 0, 30, 60, 120, 240]
+    assert limits.block_seconds(40) == limits.block_seconds(10_000) == 3600
+    assert limits.forget_after == timedelta(days=1)
+
+
+def test_the_limits_are_settings_and_a_lower_one_takes_effect(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("REKEY_REVIEW_SIGN_IN_FREE_FAILURES", "1")
+    monkeypatch.setenv("REKEY_REVIEW_SIGN_IN_FIRST_BLOCK_S", "5")
+    monkeypatch.setenv("REKEY_REVIEW_SIGN_IN_MAX_BLOCK_S", "8")
+    settings = Settings(_env_file=None, data_dir=tmp_path / "var")  # type: ignore[call-arg]
+    limits = auth.sign_in_limits(settings)
+    assert [limits.block_seconds(n) for n in range(1, 5)] == [0, 5, 8, 8]
+    password = add_user(settings, "lou")
+    with running_review(settings) as url:
+        assert sign_in(url, "lou", "guess-one").status_code == 401
+        second = sign_in(url, "lou", "guess-two")
+        assert second.status_code == 401 and "(in 5 s)" in second.text
+        assert sign_in(url, "lou", password).status_code == 429
+    monkeypatch.setenv("REKEY_REVIEW_SIGN_IN_MAX_BLOCK_S", "2")
+    with pytest.raises(ValidationError, match="REKEY_REVIEW_SIGN_IN_MAX_BLOCK_S"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("REKEY_REVIEW_SIGN_IN_FREE_FAILURES", "-1")
+    with pytest.raises(ValidationError, match="review_sign_in_free_failures"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_a_forwarded_address_is_ignored_unless_a_trusted_proxy_sent_it(tmp_path: Path):
+    for n, trusted in enumerate(([], ["10.9.9.9"])):  # none, or not the one connecting
+        with station_with(tmp_path / str(n), review_trusted_proxies=trusted) as station:
+            settings, url = station
+            assert sign_in(url, "mo", "wrong-password", "203.0.113.9").status_code == 401
+            trail, keys = addresses(settings)
+            assert trail == ["127.0.0.1"] and "address:127.0.0.1" in keys
+            assert not [k for k in keys if "203.0.113" in k]
+
+
+def test_behind_a_trusted_proxy_the_limit_counts_the_forwarded_address(tmp_path: Path):
+    options = {"review_trusted_proxies": ["127.0.0.0/8"], "review_sign_in_free_failures": 1}
+    with station_with(tmp_path, **options) as station:
+        settings, url = station
+        password = add_user(settings, "nia")
+        for n in range(2):
+            answer = sign_in(url, f"guesser{n}", "wrong-password", "203.0.113.9")
+            assert answer.status_code == 401
+        refused = sign_in(url, "nia", password, "203.0.113.9")  # that client is refused
+        assert refused.status_code == 429 and "Too many failed sign-ins" in refused.text
+        assert sign_in(url, "nia", password, "198.51.100.7").status_code == 303  # another is not
+        trail, keys = addresses(settings)
+    assert trail == ["203.0.113.9"] * 3 + ["198.51.100.7"]
+    assert "address:203.0.113.9" in keys and "address:127.0.0.1" not in keys
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -57,21 +57,23 @@ class Lane:
     def call(self, fn: Callable[[], T]) -> T:
         return self._thread.submit(fn).result()
 
-    def _key(self, case: Case, evidence_dir: Path | None) -> Receipt:
+    def _key(self, case: Case, evidence_dir: Path | None, identifiers: Collection[str]) -> Receipt:
         if self._session is None:
             session = BackOfficeSession(self.settings)
             session.__enter__()  # closes itself if it cannot open or sign in
             self._session, self.opened = session, self.opened + 1
         try:
-            return self._session.key_case(case, evidence_dir)
+            return self._session.key_case(case, evidence_dir, identifiers)
         except ApplicationError:
             if not self._session.connected:
                 log.warning("the browser of %s is gone; the next case opens a new one", self)
                 self._drop()
             raise
 
-    def key(self, case: Case, evidence_dir: Path | None) -> Receipt:
-        return self.call(lambda: self._key(case, evidence_dir))
+    def key(
+        self, case: Case, evidence_dir: Path | None, identifiers: Collection[str] = ()
+    ) -> Receipt:
+        return self.call(lambda: self._key(case, evidence_dir, identifiers))
 
     def _drop(self) -> None:
         if self._session is not None:
@@ -97,10 +99,12 @@ class SessionLanes:
         for lane in self.lanes:
             self._free.put(lane)
 
-    def key(self, case: Case, evidence_dir: Path | None = None) -> Receipt:
+    def key(
+        self, case: Case, evidence_dir: Path | None = None, identifiers: Collection[str] = ()
+    ) -> Receipt:
         lane = self._free.get()
         try:
-            return lane.key(case, evidence_dir)
+            return lane.key(case, evidence_dir, identifiers)
         finally:
             self._free.put(lane)
 
@@ -148,16 +152,18 @@ def key_case(
     *,
     evidence_dir: Path | None = None,
     session: BackOfficeSession | None = None,
+    identifiers: Collection[str] = (),
 ) -> Receipt:
-    """Key one case into the back office and return its receipt.
+    """Key one case into the back office and return its receipt; its screenshots have the
+    ``identifiers`` fields covered.
 
     In the open *session* if one is passed; else in a session a batch keeps open for these
     settings (:func:`keeping_sessions`); else in a session opened and closed around it.
     """
     if session is not None:
-        return session.key_case(case, evidence_dir)
+        return session.key_case(case, evidence_dir, identifiers)
     kept = lanes_for(settings)
     if kept is not None:
-        return kept.key(case, evidence_dir)
+        return kept.key(case, evidence_dir, identifiers)
     with BackOfficeSession(settings) as office:
-        return office.key_case(case, evidence_dir)
+        return office.key_case(case, evidence_dir, identifiers)

@@ -267,6 +267,25 @@ FIND = "(t) => {" + _PRELUDE + "\n  return find(document, t);\n}"
 # [target] → the element each names (null where none), in one round trip
 FIND_ALL = "(ts) => {" + _PRELUDE + "\n  return ts.map((t) => find(document, t));\n}"
 
+COVER_ATTRIBUTE = "data-rekey-cover"
+
+# [target] → how many of the elements they name are on the screen; those (and only those)
+# carry COVER_ATTRIBUTE afterwards, for a screenshot's mask to find
+COVER = (
+    "(ts) => {"
+    + _PRELUDE
+    + f"""
+  const mark = "{COVER_ATTRIBUTE}";
+  for (const el of document.querySelectorAll("[" + mark + "]")) el.removeAttribute(mark);
+  let found = 0;
+  for (const t of ts) {{
+    const el = find(document, t);
+    if (el) {{ el.setAttribute(mark, ""); found += 1; }}
+  }}
+  return found;
+}}"""
+)
+
 # ({key: target}) → the keys whose targets are not on the screen
 MISSING = "(targets) => {" + _PRELUDE + "\n  return missingOf(targets);\n}"
 

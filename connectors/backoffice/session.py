@@ -24,6 +24,9 @@ Safe to leave running:
   the submit (a difference then stops the submit: ScreenMismatch).
 - Submits that load no page (single-page apps) wait for the screen map's ``done`` signal.
 - A failed case leaves a Playwright trace, ``evidence/trace-<timestamp>.zip``.
+- The screenshots filed as evidence have the case's identifier fields (``identifiers``, the
+  fields its template types ``identifier``) covered in ``MASK_COLOUR`` when taken: the
+  inputs they are typed into and the record screen's values, as the screen maps locate them.
 
 Playwright errors are translated here, at the boundary: timeouts and connection failures
 become ApplicationError.
@@ -36,16 +39,24 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 from playwright.sync_api import Error as PlaywrightError
 from pydantic import SecretStr
 
+from connectors.backoffice import scripts
 from connectors.backoffice.ledger import Ledger, SubmitUnconfirmed
 from connectors.backoffice.pages import (
     BackOfficeRefused,
@@ -68,6 +79,7 @@ from validators.masking import mask
 log = logging.getLogger(__name__)
 
 LOGIN_ATTEMPTS = 5  # a sign-in that fails transiently is tried this many times in all
+MASK_COLOUR = "#000000"  # what covers an identifier in a keying screenshot
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -396,38 +408,57 @@ class BackOfficeSession:
             self.login()
             return once()
 
-    def screenshot(self, folder: Path, name: str) -> str:
+    def screenshot(self, folder: Path, name: str, covered: Sequence[dict[str, Any]] = ()) -> str:
+        """A PNG of the page in ``folder``; the elements the ``covered`` targets name (in
+        any frame) are filled with ``MASK_COLOUR`` in the file itself."""
         assert self.page is not None
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.png"
         with translated("screenshot"):
-            self.page.screenshot(path=path)
+            covers = self._covers(list(covered)) if covered else []
+            self.page.screenshot(path=path, mask=covers, mask_color=MASK_COLOUR)
         return str(path)
 
-    def key_case(self, case: Case, evidence_dir: Path | None = None) -> Receipt:
+    def _covers(self, targets: list[dict[str, Any]]) -> list[Locator]:
+        """A locator per frame that shows any of ``targets``, for a screenshot's mask."""
+        assert self.page is not None
+        marked = f"[{scripts.COVER_ATTRIBUTE}]"
+        return [
+            frame.locator(marked)
+            for frame in self.page.frames
+            if frame.evaluate(scripts.COVER, targets)
+        ]
+
+    def key_case(
+        self, case: Case, evidence_dir: Path | None = None, identifiers: Collection[str] = ()
+    ) -> Receipt:
         """Find or create the case's record, read it back, and return the receipt.
 
         Idempotent: the record is looked up by the case's external reference first. A lost
         session is signed back into once, and the lookup repeated before any new save. When
-        keying fails, a Playwright trace is left in the evidence folder.
+        keying fails, a Playwright trace is left in the evidence folder. The screenshots
+        have the ``identifiers`` fields covered.
         """
         route = self.screens.route(case.doc_type)
         folder = Path(evidence_dir or self.settings.cases_dir / case.id / "evidence")
+        covered = identifier_targets(route, identifiers)
         self._trace_begin()
         try:
             try:
-                receipt = self._key_once(case, route, folder)
+                receipt = self._key_once(case, route, folder, covered)
             except SessionLost as exc:
                 log.warning("case %s: %s; signing in again", case.id, exc)
                 self.login()
-                receipt = self._key_once(case, route, folder)
+                receipt = self._key_once(case, route, folder, covered)
         except BaseException:
             self._trace_end(folder, keep=True)
             raise
         self._trace_end(folder, keep=False)
         return receipt
 
-    def _key_once(self, case: Case, route: Route, folder: Path) -> Receipt:
+    def _key_once(
+        self, case: Case, route: Route, folder: Path, covered: list[dict[str, Any]]
+    ) -> Receipt:
         values = case_values(case)
         ext_ref = case.external_reference
         shots = []
@@ -454,10 +485,10 @@ class BackOfficeSession:
                     ext_ref, reference, doc_type=route.doc_type, case_id=case.id, verified=verified
                 )
                 keyed = self.ledger.find(ext_ref)
-            shots.append(self.screenshot(folder, f"saved-{reference}"))
+            shots.append(self.screenshot(folder, f"saved-{reference}", covered))
         if route.record is not None:
             record = self.read(route, reference)
-            shots.append(self.screenshot(folder, f"record-{reference}"))
+            shots.append(self.screenshot(folder, f"record-{reference}", covered))
             verify(reference, values, record, route)
             verified = True
         if route.ledger and keyed is None:  # found by the search: the ledger learns it
@@ -483,6 +514,26 @@ class BackOfficeSession:
                 self.context.tracing.stop_chunk(path=folder / f"trace-{stamp}.zip")
             else:
                 self.context.tracing.stop_chunk()
+
+
+def identifier_targets(route: Route, identifiers: Collection[str]) -> list[dict[str, Any]]:
+    """Where the route's screens show the ``identifiers`` fields, as the in-page resolver
+    takes them: the entry inputs they are typed into (alone or joined with other fields)
+    and the record screen's values."""
+    wanted = set(identifiers)
+    targets = [
+        field.locator.target(control=True)
+        for step in route.entry
+        for name, field in step.fields.items()
+        if wanted & {name, *field.joins}
+    ]
+    if route.record is not None:
+        targets += [
+            field.locator.target(control=False)
+            for name, field in route.record.fields.items()
+            if wanted & {name, *field.joins}
+        ]
+    return targets
 
 
 def verify(reference: str, values: dict[str, Any], record: dict[str, Any], route: Route) -> None:

@@ -6,12 +6,14 @@ Routes::
     GET  /login  POST /login  POST /logout      sign-in (attempts limited) and out
     GET  /                                      the queue (filters: doc_type, rule, min_age)
     GET  /cases/{id}?page=N                     page image with field boxes, fields, history
-    GET  /cases/{id}/pages/{n}                  a page image (PNG)
+    GET  /cases/{id}/pages/{n}?reveal=PASS      a page image (PNG), identifiers covered unless
+                                                the pass of an audited reveal comes with it
     GET  /cases/{id}/evidence/{i}               a keying screenshot (PNG)
     POST /cases/{id}/fields/{name}              correct a field; the rules run again
     POST /cases/{id}/reveal                     show its identifiers unmasked (audited)
     POST /cases/{id}/approve  /reject           decide
     GET  /audit                                 recent review events (supervisor; sign-ins: admin)
+    POST /audit/reveal                          the same with identifiers unmasked (audited)
     GET  /admin/users  POST /admin/users        users and roles (admin)
     POST /admin/users/{name}/disabled           disable or enable a user (admin)
 """
@@ -31,12 +33,22 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from rekey.errors import RekeyError
-from rekey.models import Case, CaseState, utcnow
+from rekey.models import AuditEvent, Case, CaseState, utcnow
 from rekey.pipeline import case_dir, store_for
 from rekey.review import actions, auth
 from rekey.review.auth import Role, Session
 from rekey.review.queue import Filters, age_of, facets, identifier_fields, queue_page
-from rekey.review.shown import line_items, may_reveal, shown
+from rekey.review.shown import (
+    RevealPass,
+    Shown,
+    covered_png,
+    hides_something,
+    identifier_boxes,
+    line_items,
+    may_reveal,
+    shown,
+    shown_with_history,
+)
 from rekey.settings import Settings
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -52,6 +64,8 @@ NOTICES = {
     "enabled": "User enabled.",
 }
 SIGN_INS = ("sign_in:",)  # audit events only an admin sees
+REVEAL_IMAGE_S = 600.0  # how long a revealed case page's images open unmasked
+AUDIT_EVENTS = 200  # the audit page shows the latest this many
 
 
 class SignInNeeded(Exception):
@@ -86,7 +100,9 @@ async def csrf_checked(request: Request) -> None:
 def create_app(settings: Settings) -> FastAPI:
     store = store_for(settings)
     codec = auth.AnonymousCodec(auth.session_secret(settings), settings.review_session_idle_s)
+    passes = RevealPass(auth.session_secret(settings), REVEAL_IMAGE_S)
     idle_s, max_s = settings.review_session_idle_s, settings.review_session_max_s
+    limits = auth.sign_in_limits(settings)
 
     def session_for(request: Request) -> Session:
         """The signed-in session the cookie's id names, if it is still alive (read from the
@@ -194,7 +210,7 @@ def create_app(settings: Settings) -> FastAPI:
         user = store.user(name)
         if not auth.password_matches(user.password_hash if user else None, password):
             until = store.record_sign_in_failure(
-                keys, now, auth.block_seconds, auth.FORGET_FAILURES_AFTER
+                keys, now, limits.block_seconds, limits.forget_after
             )
             error = "Wrong user name or password."
             if until is not None:
@@ -267,6 +283,7 @@ def create_app(settings: Settings) -> FastAPI:
         view = shown(case, identifiers, reveal and may_reveal(session.role, case.state))
         numbers = page_numbers(folder)
         page = page if page in numbers else (numbers[0] if numbers else 0)
+        image_pass = passes.issue(case.id, session.id) if view.revealed and session.id else None
         by_field: dict[str, list] = {}
         for finding in case.findings:
             for name in finding.fields or ["(case)"]:
@@ -288,6 +305,7 @@ def create_app(settings: Settings) -> FastAPI:
             error=error,
             screenshots=case.receipt.screenshots if case.receipt else [],
             shown=view,
+            image_pass=image_pass,
             may_reveal=bool(identifiers) and may_reveal(session.role, case.state),
             line_items=line_items,
         )
@@ -303,11 +321,23 @@ def create_app(settings: Settings) -> FastAPI:
         return case_page(request, load_case(case_id), page, notice)
 
     @app.get("/cases/{case_id}/pages/{number}")
-    def page_image(case_id: str, number: int, session: AnyReviewer) -> Response:
-        path = case_dir(settings, load_case(case_id)) / f"page-{number}.png"
+    def page_image(case_id: str, number: int, session: AnyReviewer, reveal: str = "") -> Response:
+        """A page image; the boxes of the case's identifier fields filled opaque unless the
+        request carries the pass of this session's audited reveal and may still reveal."""
+        case = load_case(case_id)
+        path = case_dir(settings, case) / f"page-{number}.png"
         if not path.is_file():
             raise HTTPException(404, "no such page")
-        return FileResponse(path, media_type="image/png")
+        revealed = passes.valid(reveal, case.id, session.id) and may_reveal(
+            session.role, case.state
+        )
+        boxes = identifier_boxes(case, identifier_fields(settings, case.template), number)
+        if revealed or not boxes:
+            return FileResponse(path, media_type="image/png")
+        try:
+            return Response(covered_png(path, boxes), media_type="image/png")
+        except OSError as exc:
+            raise HTTPException(500, f"page {number} of case {case.id} cannot be shown") from exc
 
     @app.get("/cases/{case_id}/evidence/{index}")
     def evidence(case_id: str, index: int, session: AnyReviewer) -> Response:
@@ -388,11 +418,60 @@ def create_app(settings: Settings) -> FastAPI:
         return RedirectResponse(f"/cases/{case_id}?notice=rejected", status_code=303)
 
     # -- supervisor and admin ------------------------------------------------------------
+    def audit_page(request: Request, session: Session, reveal: bool = False) -> Response:
+        """The latest review events, identifiers masked per case unless ``reveal``; a reveal
+        is recorded in the history of each case whose identifiers it shows."""
+        kinds = ("review:", "user:") + (SIGN_INS if session.may(Role.admin) else ())
+        events = [e for e in store.events() if e.action.startswith(kinds)][-AUDIT_EVENTS:][::-1]
+        views = audit_views(events)
+        hidden = {
+            case_id: view
+            for case_id, view in views.items()
+            if hides_something(view, [e for e in events if e.case_id == case_id])
+        }
+        if reveal:
+            for case_id, view in hidden.items():
+                fields = sorted(view.identifiers)
+                store.record_event(
+                    "review:revealed",
+                    session.user or "",
+                    case_id=case_id,
+                    fields=fields,
+                    on="audit",
+                )
+            views = {k: Shown(v.identifiers, v.pairs, revealed=True) for k, v in views.items()}
+        return render(
+            request,
+            "audit.html",
+            events=events,
+            views=views,
+            plain=Shown(frozenset()),
+            revealed=reveal and bool(hidden),
+            may_reveal=bool(hidden) and not reveal,
+        )
+
+    def audit_views(events: list[AuditEvent]) -> dict[str, Shown]:
+        """How each case's events are shown (masked), by case id."""
+        views = {}
+        for case_id in dict.fromkeys(e.case_id for e in events if e.case_id):
+            case = store.get(case_id)
+            theirs = [e for e in events if e.case_id == case_id]
+            if case is None:  # its identifiers unknown: every field's values masked
+                named = frozenset(e.detail["field"] for e in theirs if e.detail.get("field"))
+                views[case_id] = Shown(named)
+                continue
+            names = identifier_fields(settings, case.template)
+            views[case_id] = shown_with_history(case, names, theirs, revealed=False)
+        return views
+
     @app.get("/audit")
     def audit(request: Request, session: Supervisor) -> Response:
-        kinds = ("review:", "user:") + (SIGN_INS if session.may(Role.admin) else ())
-        events = [e for e in store.events() if e.action.startswith(kinds)]
-        return render(request, "audit.html", events=events[-200:][::-1])
+        return audit_page(request, session)
+
+    @app.post("/audit/reveal", dependencies=[Depends(supervisor), Depends(csrf_checked)])
+    def audit_reveal(request: Request, session: Supervisor) -> Response:
+        """The audit page with identifiers unmasked (supervisors may reveal any case)."""
+        return audit_page(request, session, reveal=True)
 
     @app.get("/admin/users")
     def users_page(request: Request, session: Admin, notice: str | None = None) -> Response:

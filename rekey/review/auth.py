@@ -8,8 +8,11 @@
   ``review_session_idle_s`` without a request and ``review_session_max_s`` after sign-in.
 * Before sign-in, the form's CSRF token rides in a signed cookie of its own.
 * Failed sign-ins count per user and per client address in the store (shared by every
-  worker); from the fifth on, each refuses that user or address for twice as long as the
-  last, from 30 s up to an hour; a day without failures starts the count again.
+  worker); past ``review_sign_in_free_failures`` (4), each refuses that user or address for
+  twice as long as the last, from ``review_sign_in_first_block_s`` (30 s) up to
+  ``review_sign_in_max_block_s`` (an hour); ``review_sign_in_forget_s`` (a day) without
+  failures starts the count again. The client address is the connecting one, or what a
+  trusted proxy (``review_trusted_proxies``) says it forwarded for.
 """
 
 from __future__ import annotations
@@ -35,10 +38,6 @@ COOKIE = "rekey_review"  # the signed-in session's random id
 ANONYMOUS_COOKIE = "rekey_review_csrf"  # before sign-in: the sign-in form's CSRF token, signed
 MIN_PASSWORD = 12
 MIN_STRENGTH = 3  # zxcvbn's score: 3 is "safely unguessable" (about 10^8 guesses and up)
-FREE_FAILURES = 4  # failures before the first refusal (the 5th failure is refused for...)
-FIRST_BLOCK_S = 30.0
-MAX_BLOCK_S = 3600.0
-FORGET_FAILURES_AFTER = timedelta(days=1)
 TOUCH_S = 30.0  # a session's last use is written at most this often
 _hasher = PasswordHasher()
 
@@ -139,11 +138,30 @@ def session_of(stored: StoredSession, session_id: str) -> Session | None:
     )
 
 
-def block_seconds(failures: int) -> float:
-    """How long a user or address is refused after its ``failures``-th failure in a row."""
-    if failures <= FREE_FAILURES:
-        return 0.0
-    return min(MAX_BLOCK_S, FIRST_BLOCK_S * 2 ** (failures - FREE_FAILURES - 1))
+@dataclass(frozen=True)
+class SignInLimits:
+    """How failed sign-ins are answered (from the ``review_sign_in_*`` settings)."""
+
+    free_failures: int  # failures before the first refusal
+    first_block_s: float
+    max_block_s: float
+    forget_after: timedelta  # a count with no failure this long starts again
+
+    def block_seconds(self, failures: int) -> float:
+        """How long a user or address is refused after its ``failures``-th failure in a row."""
+        if failures <= self.free_failures:
+            return 0.0
+        doublings = min(failures - self.free_failures - 1, 64)
+        return min(self.max_block_s, self.first_block_s * 2**doublings)
+
+
+def sign_in_limits(settings: Settings) -> SignInLimits:
+    return SignInLimits(
+        settings.review_sign_in_free_failures,
+        settings.review_sign_in_first_block_s,
+        settings.review_sign_in_max_block_s,
+        timedelta(seconds=settings.review_sign_in_forget_s),
+    )
 
 
 def retry_message(until: datetime, now: datetime) -> str:

@@ -7,6 +7,7 @@ import threading
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 
@@ -51,11 +52,25 @@ def serve(
                 lifespan="off",
                 timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
                 **where,
+                **proxy_options(settings),
             )
         else:
-            uvicorn.run(create_app(settings), log_level="warning", lifespan="off", **where)
+            app = create_app(settings)
+            uvicorn.run(
+                app, log_level="warning", lifespan="off", **where, **proxy_options(settings)
+            )
     finally:
         stop.set()
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for the client address: the X-Forwarded-For header is read only on
+    requests that come from one of ``review_trusted_proxies``; with none (the default), never,
+    so ``request.client.host`` is always the connecting address."""
+    proxies = settings.review_trusted_proxies
+    if not proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(proxies)}
 
 
 def local_url(url: str) -> str:
@@ -82,5 +97,6 @@ def announce_when_up(url: str, announce: Callable[[str], None], stop: threading.
 @contextmanager
 def running_review(settings: Settings, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve the review station while the block runs; yields its base URL."""
-    with serving(create_app(settings), "the review station", host) as url:
+    app = create_app(settings)
+    with serving(app, "the review station", host, **proxy_options(settings)) as url:
         yield url
