@@ -2,15 +2,18 @@
 
 A value whose check digits fail is tried with one character swapped for a look-alike
 (``0``/``O``, ``1``/``I``, ``6``/``0``…). Only a single candidate that passes is taken: two
-or more would be guessing. A value that still fails keeps what was read, but is not
-trusted (a person checks it; the rules say why).
+or more would be guessing. An IBAN is also tried with every character in the class its
+country's format fixes (the registry's BBAN structure: a UK bank code is four letters, so
+``X0V0`` is ``XOVO``). A value that still fails keeps what was read, but is not trusted (a
+person checks it; the rules say why).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from stdnum import iban, luhn
+from stdnum import iban, luhn, numdb
 from stdnum.cn import ric
 
 
@@ -57,8 +60,40 @@ def passes(value: str, schemes: list[str]) -> bool:
     return False
 
 
+AS_DIGIT = str.maketrans("ODQILSBZG", "001115826")
+AS_LETTER = str.maketrans("015826", "OISBZG")
+BBAN_PART = re.compile(r"(\d+)!([nac])")
+
+
+def iban_classes(value: str) -> str | None:
+    """Each character's class in an IBAN of ``value``'s country (``a`` letter, ``n`` digit,
+    ``c`` either), or None for a country the IBAN registry does not list."""
+    info = dict(numdb.get("iban").info(value[:2]))
+    bban = info.get(value[:2], {}).get("bban")
+    if not bban:
+        return None
+    return "aann" + "".join(kind * int(n) for n, kind in BBAN_PART.findall(bban))
+
+
+def iban_by_class(value: str) -> str:
+    """``value`` with each character turned into the look-alike of the class its country's
+    format fixes there; as it is when the country is unknown or the length is not its own."""
+    classes = iban_classes(value)
+    if classes is None or len(classes) != len(value):
+        return value
+    fixed = {"a": AS_LETTER, "n": AS_DIGIT}
+    return "".join(
+        ch.translate(fixed[c]) if c in fixed else ch for ch, c in zip(value, classes, strict=True)
+    )
+
+
 def one_slip(value: str, schemes: list[str]) -> str | None:
-    """The one value a single look-alike swap makes pass, or None (none, or several)."""
+    """The one value a single look-alike swap makes pass, or None (none, or several); an
+    IBAN first with its characters in their classes."""
+    if "iban" in schemes:
+        by_class = iban_by_class(value)
+        if by_class != value and passes(by_class, schemes):
+            return by_class
     found = {
         value[:i] + other + value[i + 1 :]
         for i, ch in enumerate(value)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ from extractors.marks import (
 )
 from extractors.mrz import locate_mrz
 from extractors.normalise import NormaliseError, given_name_first, normalise
-from extractors.plausible import why_not
+from extractors.plausible import put_right, why_not
 from extractors.tables import locate_form_rows, locate_region_rows, locate_table
 from extractors.templates import CONFIDENT_AT, FieldSpec, Template
 from rekey.models import Field, Layout, PrintedAgain
@@ -129,6 +130,14 @@ def by_check_digits(
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 AMOUNT = re.compile(r"-?\d+(?:\.\d+)?")
+EARLIEST_YEAR, YEARS_AHEAD = 1870, 50
+
+
+def plausible_year(year: int, today: date | None = None) -> bool:
+    """Whether a date's year could be printed on a form of today: no one alive was born
+    before :data:`EARLIEST_YEAR`, and nothing a form names is more than
+    :data:`YEARS_AHEAD` years off ("2926" is 2026 with a 0 read as 9)."""
+    return EARLIEST_YEAR <= year <= (today or date.today()).year + YEARS_AHEAD
 
 
 def makes_sense(spec: FieldSpec, value: str | None) -> bool:
@@ -141,7 +150,7 @@ def makes_sense(spec: FieldSpec, value: str | None) -> bool:
     if spec.check_digits and not checks.passes(value, spec.check_digits):
         return False
     if spec.type == "date":
-        return ISO_DATE.fullmatch(value) is not None
+        return ISO_DATE.fullmatch(value) is not None and plausible_year(int(value[:4]))
     if spec.type == "money":
         return AMOUNT.fullmatch(value) is not None
     return True
@@ -270,7 +279,14 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
     if not value:
         return base.model_copy(update={"how": f"{how}; nothing readable"})
     looks = spec.looks_like or ("identifier" if spec.type == "identifier" else None)
+    if scanned and not raw:
+        value, put = put_right(looks, value)
+        if put:  # the grammar's answer, yet still a slip of the reading: a person checks it
+            confidence = min(confidence, SUSPECT_CONFIDENCE)
+            how = f"{how}; {put}, put right"
     implausible = why_not(looks, value) if looks else None
+    if spec.type == "date" and ISO_DATE.fullmatch(value) and not plausible_year(int(value[:4])):
+        implausible = f"the year {value[:4]}"
     if implausible:
         confidence = min(confidence, IMPLAUSIBLE_CONFIDENCE)
         how = f"{how}; does not look right: {implausible}"

@@ -51,3 +51,31 @@ def why_not(looks: Looks, value: str) -> str | None:
     if looks == "place" and digit_share(value) > 0.6:
         return "mostly digits, for a place"
     return None
+
+
+# where a grammar fixes a character's class, OCR's look-alike slip is put right: a UK
+# postcode's inward code starts with a digit ("G5 ORR" is "G5 0RR"), its outward code
+# holds one ("NO 3AS" is "N0 3AS"); an e-mail address is written in small letters, so its
+# capital I is an l ("Inaser@" is "lnaser@")
+AS_DIGIT = str.maketrans("OIl", "011")
+INWARD_LETTERS = "ABD-HJLNP-UW-Z"  # a UK inward code never ends in C, I, K, M, O or V
+POSTCODE_INWARD = re.compile(rf"\b([A-Z]{{1,2}}[0-9][A-Z0-9]?) ([OIl])([{INWARD_LETTERS}]{{2}})\b")
+POSTCODE_OUTWARD = re.compile(rf"\b([A-Z]{{1,2}})([OIl])([A-Z]?) ([0-9][{INWARD_LETTERS}]{{2}})\b")
+EMAIL_CAPITAL_I = re.compile(r"I(?=[^@\s]*@)")
+
+
+def _postcode(value: str) -> str:
+    value = POSTCODE_INWARD.sub(lambda m: f"{m[1]} {m[2].translate(AS_DIGIT)}{m[3]}", value)
+    return POSTCODE_OUTWARD.sub(lambda m: f"{m[1]}{m[2].translate(AS_DIGIT)}{m[3]} {m[4]}", value)
+
+
+def put_right(looks: Looks | None, value: str) -> tuple[str, str | None]:
+    """``value`` with the slips its kind's grammar fixes put right, and what was put right
+    (None when nothing was)."""
+    if looks in ("address", "place"):
+        fixed = _postcode(value)
+        return fixed, ("a postcode's digit read as a letter" if fixed != value else None)
+    if looks == "email":
+        fixed = EMAIL_CAPITAL_I.sub("l", value)
+        return fixed, ("an I in an e-mail address, where l is likelier" if fixed != value else None)
+    return value, None

@@ -145,6 +145,7 @@ class Field(Model):
     several_ticked: list[str] = PydField(default_factory=list)  # a one-of choice's options
     evidence: str = ""  # how it was read and what checks it ("scan/typed"): its calibration
     read_confidence: float | None = None  # the raw confidence, before calibration
+    unread_ink: int | None = None  # not found, yet its boxes on this page hold writing
 
     @property
     def confident(self) -> bool:

@@ -11,13 +11,14 @@ import cv2
 import numpy as np
 import pytest
 
-from extractors.checks import one_slip, passes
+from extractors.checks import iban_by_class, one_slip, passes
 from extractors.engine import extract_source
 from extractors.extract import (
     by_check_digits,
     extract_fields,
     makes_sense,
     one_of,
+    plausible_year,
     with_fallbacks,
 )
 from extractors.locators import Doc, captions_of, locate_label, locate_region, union
@@ -32,7 +33,7 @@ from extractors.mrz import (
     number_readings,
 )
 from extractors.normalise import NormaliseError, date_iso, normalise, strip_noise, whitespace
-from extractors.plausible import why_not
+from extractors.plausible import put_right, why_not
 from extractors.preprocess import ink_split, whiten_paper
 from extractors.registry import read_document
 from extractors.reread import agreed, reread_unsettled
@@ -267,6 +268,38 @@ def test_a_scanned_letter_against_a_digit_is_never_trusted_on_its_own() -> None:
     for doubted in ("Inaser@example.net", "43 Field, NO 3AS Dennisstad"):  # lnaser, N0 3AS
         misread = word(doubted, 0.30, 0.30, 0.50, 0.31)
         assert not extract_fields(page(caption, misread), template)["email"].confident
+
+
+def test_a_date_in_a_year_no_form_names_is_never_trusted_and_read_again() -> None:
+    spec = FieldSpec(type="date", locators=[LabelLocator(text="Date of loss:")])
+    template = Template(name="t", doc_type="t", keywords=["x"], threshold=0.9, fields={"d": spec})
+    caption = word("Date of loss:", 0.10, 0.30, 0.16, 0.31)
+    for text, trusted in (("2926-07-25", False), ("2026-07-25", True), ("1791-01-02", False)):
+        read = extract_fields(page(caption, word(text, 0.3, 0.3, 0.5, 0.31)), template)["d"]
+        assert read.value == text and read.confident is trusted, text
+        assert makes_sense(spec, text) is trusted  # what makes no sense is read again
+    assert plausible_year(2076, date(2026, 11, 1)) and not plausible_year(2077, date(2026, 11, 1))
+
+
+def test_a_slip_the_values_grammar_fixes_is_put_right_and_still_checked() -> None:
+    fields = {
+        "email": FieldSpec(locators=[LabelLocator(text="Email:")], looks_like="email"),
+        "address": FieldSpec(locators=[LabelLocator(text="Address:")], looks_like="address"),
+    }
+    template = Template(name="t", doc_type="t", keywords=["x"], threshold=0.9, fields=fields)
+    words = [
+        word("Email:", 0.10, 0.30, 0.16, 0.31),
+        word("Inaser@example.net", 0.30, 0.30, 0.50, 0.31),
+        word("Address:", 0.10, 0.40, 0.16, 0.41),
+        word("Flat 48, SE08 OHB North Ronaldmouth", 0.30, 0.40, 0.70, 0.41),
+    ]
+    read = extract_fields(page(*words), template)
+    assert read["email"].value == "lnaser@example.net" and not read["email"].confident
+    assert read["address"].value == "Flat 48, SE08 0HB North Ronaldmouth"
+    assert "put right" in read["address"].how and not read["address"].confident
+    # a Canadian postal code, or a letter the UK never ends an inward code with: as read
+    for kept in ("Montreal QC H2X 1Y6", "Unit B2 OAK Street"):
+        assert put_right("address", kept) == (kept, None)
 
 
 def test_a_closed_list_takes_the_listed_value_a_reading_spells() -> None:
@@ -547,6 +580,15 @@ def test_an_iban_one_ocr_slip_away_is_read_by_its_check_digits() -> None:
     assert value == "GB68OTMR34259806968116" and confidence == 0.6 and "check digits" in how
     value, confidence, _ = by_check_digits(spec, "0299115002933148059", 0.8, "label")
     assert value == "0299115002933148059" and confidence < 0.3  # two slips: not guessed
+
+
+def test_an_iban_takes_the_classes_its_country_fixes_before_any_guess() -> None:
+    # a UK bank code is four letters and the account fourteen digits: two slips, one answer
+    assert iban_by_class("GB53X0V093566390536588") == "GB53XOVO93566390536588"
+    assert one_slip("GB53X0V093566390536588", ["iban"]) == "GB53XOVO93566390536588"
+    assert iban_by_class("GB53XOVO9356639O536588") == "GB53XOVO93566390536588"
+    assert iban_by_class("QQ53X0V0") == "QQ53X0V0"  # no such country: left as read
+    assert iban_by_class("GB53X0V0") == "GB53X0V0"  # not a UK length: left as read
 
 
 def test_a_resident_id_is_checked_by_its_check_digit_alone() -> None:

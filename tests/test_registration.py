@@ -67,6 +67,26 @@ def test_a_printed_and_scanned_w9_is_registered_and_read_where_its_values_are(
     assert right == 2, {n: found.fields[n].value for n in ("name", "city_state_zip")}
 
 
+def test_writing_in_an_optional_fields_boxes_that_no_reading_made_out_is_not_a_blank(
+    templates: list, tmp_path: Path
+) -> None:
+    """A W-9 whose EIN boxes hold letters (the EIN is read as digits only): not found, yet
+    not taken as left blank. The SSN boxes, left blank, are."""
+    values, truth = irs.w9_values(7)
+    assert truth["ein"] and not truth["ssn"]  # a business: the EIN is filled in
+    values |= {"f1_14[0]": "XK", "f1_15[0]": "ABCDEFH"}
+    flat = irs.flatten_form(irs.forms_dir() / irs.BLANKS["w9"], values, tmp_path / "flat.pdf")
+    page = degrade.rasterise(flat, 300, pages=1)[0]
+    plan = PLANS["letter-100pc-300dpi"]
+    scan = degrade.print_and_scan(page, 300, plan, np.random.default_rng(7))
+    Image.fromarray(scan).save(tmp_path / "w9.png", dpi=(300, 300))
+    found = extract_source(read_document(tmp_path / "w9.png"), templates)
+    assert found.template is not None and found.layout.pages[0].registration.good
+    ein, ssn = found.fields["ein"], found.fields["ssn"]
+    assert ein.value is None and ein.unread_ink == 1 and "was not read" in ein.how, ein
+    assert ssn.value is None and ssn.unread_ink is None, ssn
+
+
 def test_a_printed_and_scanned_cms1500_is_registered(templates: list, tmp_path: Path) -> None:
     path = printed_and_scanned("cms1500", 4, PLANS["a4-92pc-150dpi-untagged"], tmp_path)
     found = extract_source(read_document(path), templates)

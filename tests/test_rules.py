@@ -191,6 +191,11 @@ def test_an_optional_field_read_unsurely_goes_to_review_but_not_one_left_empty()
         update={"value": None, "confidence": 0.0}
     )
     assert check(case) == []
+    # ... unless something is written where it belongs that no reading made out
+    case.fields["place_of_loss"] = case.fields["place_of_loss"].model_copy(update={"unread_ink": 1})
+    (finding,) = check(case)
+    assert finding.fields == ["place_of_loss"] and "could not be read" in finding.message
+    assert decide([finding], None).route == "review"
 
 
 def test_confidence_runs_even_when_a_rule_set_forgets_it() -> None:

@@ -176,14 +176,21 @@ def signature_missing(case: Case, params: SignatureParams, ctx: RuleContext) -> 
 def confidence(case: Case, params: NoParams, ctx: RuleContext) -> list[Finding]:
     """A field read below its threshold goes to a reviewer: a required one whether or not
     it was found, any other one when a value was read (keying an unsure value is how a
-    wrong one reaches the back office; leaving an optional field empty is not)."""
+    wrong one reaches the back office; leaving an optional field empty is not, unless
+    something is written where it belongs that was not read)."""
     found = []
     for name, field in case.fields.items():
-        if field.confident or (not field.required and field.value is None):
+        blank = not field.required and field.value is None and field.unread_ink is None
+        if field.confident or blank:
             continue
         if field.several_ticked:  # said by several_ticked, better than "not found"
             continue
-        if field.value is None:
+        if field.value is None and field.unread_ink is not None:
+            message = (
+                f"Something is written where the {label(name)} belongs on page "
+                f"{field.unread_ink}, but it could not be read."
+            )
+        elif field.value is None:
             message = f"The {label(name)} was not found on the page."
         else:
             message = (
