@@ -16,6 +16,9 @@ cannot rewrite it unseen:
   ``rekey audit verify``) a line ``{id, count, head, at, mac}`` is appended to
   ``audit/checkpoints.jsonl``. A trail with fewer events up to a checkpoint's id than it
   counted, or without its head, was cut short or rewritten (:func:`checkpoint_break`).
+- the head: after every event, the last event's id and hash, signed, replace
+  ``audit/head.json`` beside the checkpoints. Events cut off after the last checkpoint take
+  the head event with them, and that is seen.
 - the cases: every event of a case change holds the digest of the case as stored; a case
   that no longer matches its last event was edited outside rekey (:func:`case_breaks`).
 """
@@ -217,8 +220,49 @@ def append_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
         out.write(line)
 
 
+HEAD_FILE = "head.json"  # the last event's id and hash, beside the checkpoints file
+
+
+def head_path(checkpoints: Path) -> Path:
+    return checkpoints.with_name(HEAD_FILE)
+
+
+def head_at(store: Store, event_id: int) -> Checkpoint:
+    """Event ``event_id`` as the trail's head, unsigned; its events are not counted (0)."""
+    query = sa.select(audit_events.c.hash).where(audit_events.c.id == event_id)
+    with store.engine.connect() as connection:
+        head = connection.execute(query).scalar_one()
+    return Checkpoint(event_id, 0, head, datetime.now(UTC).isoformat())
+
+
+def write_head(path: Path, head: Checkpoint) -> None:
+    """The head file replaced whole (a reader sees the old one or the new, never half)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".head-")
+    try:
+        with os.fdopen(descriptor, "w") as out:
+            out.write(json.dumps(head.__dict__, sort_keys=True))
+        os.replace(temporary, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
 def read_checkpoints(path: Path) -> list[Checkpoint]:
-    """The checkpoints in the file, oldest first; ConfigError naming a line that is not one."""
+    """The checkpoints in the file, oldest first, then the head file's (the latest); a
+    ConfigError naming a line that is not one."""
+    found = _checkpoint_lines(path)
+    head = head_path(path)
+    if head.exists():
+        try:
+            found.append(Checkpoint(**json.loads(head.read_text())))
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"not a head record ({exc})", file=head) from exc
+    return found
+
+
+def _checkpoint_lines(path: Path) -> list[Checkpoint]:
     if not path.exists():
         return []
     found = []
@@ -242,6 +286,8 @@ def checkpoint_break(
     hashes = {link.id: link.hash for link in links}
     for number, checkpoint in enumerate(checkpoints, start=1):
         where = f"checkpoint {number} (event {checkpoint.id}, {checkpoint.count} events)"
+        if checkpoint.id and not checkpoint.count:  # the head file's: not counted
+            where = f"the last event recorded in {HEAD_FILE} (event {checkpoint.id})"
         if key is None:
             return f"{where} cannot be checked without the audit key"
         if not checkpoint.genuine(key):
@@ -271,18 +317,20 @@ class Anchor:
         return signed
 
     def after_append(self, store: Store, last_id: int) -> None:
-        """A checkpoint every ``every`` events; one that cannot be written is logged (the
-        events are committed already; the next checkpoint covers them)."""
-        if last_id % self.every == 0:
-            try:
+        """The head file rewritten, and a checkpoint every ``every`` events; one that
+        cannot be written is logged (the events are committed already; the next one covers
+        them)."""
+        try:
+            write_head(head_path(self.checkpoints), head_at(store, last_id).signed(self.key))
+            if last_id % self.every == 0:
                 self.checkpoint(store, last_id)
-            except OSError as exc:
-                log.warning(
-                    "audit checkpoint not written to %s (%s): check the folder's space and "
-                    "permissions; `rekey audit verify` writes one when it passes",
-                    self.checkpoints,
-                    exc.strerror or exc,
-                )
+        except OSError as exc:
+            log.warning(
+                "audit checkpoint not written to %s (%s): check the folder's space and "
+                "permissions; `rekey audit verify` writes one when it passes",
+                self.checkpoints,
+                exc.strerror or exc,
+            )
 
 
 def anchor_of(settings: Settings) -> Anchor:

@@ -75,7 +75,7 @@ def rechain_without_key(store: Store) -> None:
 
 def test_an_anchored_trail_is_intact(anchored: Store, anchor: Anchor) -> None:
     found = verdict(anchored, anchor)
-    assert found.intact and found.events == 9 and found.checkpoints == 9
+    assert found.intact and found.events == 9 and found.checkpoints == 10  # and the head
 
 
 def test_an_edit_rechained_without_the_key_is_caught(anchored: Store, anchor: Anchor) -> None:
@@ -93,6 +93,21 @@ def test_a_cut_off_tail_is_caught_by_the_checkpoint(anchored: Store, anchor: Anc
     assert "(event 8, 8 events)" in found.checkpoint and "7 events" in found.checkpoint
     assert "deleted" in found.checkpoint
     assert len(found.cases) == 1  # the case whose last events went no longer matches
+
+
+def test_a_tail_cut_off_after_the_last_checkpoint_is_caught_by_the_head(
+    store_url: str, tmp_path: Path
+) -> None:
+    anchor = Anchor(KEY, tmp_path / "audit" / "checkpoints.jsonl", every=100)
+    store = Store(store_url, key=KEY, checkpoint=anchor.after_append)
+    fill(store)
+    assert not anchor.checkpoints.exists()  # 9 events: no checkpoint yet, only the head
+    assert verdict(store, anchor).intact
+    sql(store, "DELETE FROM audit_events WHERE id > 7")
+    found = verdict(store, anchor)
+    assert found.broken is None  # what is left still chains
+    assert "head.json (event 9)" in found.checkpoint and "cut short" in found.checkpoint
+    assert (tmp_path / "audit" / "head.json").stat().st_mode & 0o077 == 0
 
 
 def test_a_forged_checkpoint_is_caught(anchored: Store, anchor: Anchor) -> None:
