@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from rapidfuzz import fuzz
 
+from extractors.normalise import CJK_GAP
 from extractors.templates import Template
 from rekey.models import Layout
 
@@ -17,11 +18,15 @@ def contains(folded: str, keyword: str, score: float) -> bool:
 
 
 def matches(text: str, template: Template) -> bool:
-    """Every keyword appears (allowing OCR slips) and no exclusion does (exactly)."""
-    folded = text.casefold()
-    return all(contains(folded, k, template.keyword_match) for k in template.keywords) and not any(
-        k.casefold() in folded for k in template.exclude_keywords
-    )
+    """Every keyword appears (allowing OCR slips), or every one of an alternative set, and
+    no exclusion does (exactly). Chinese or Japanese read with spaces between characters
+    is read without them."""
+    folded = CJK_GAP.sub("", text).casefold()
+    other = template.alternative_match or template.keyword_match
+    sets = [(template.keywords, template.keyword_match)]
+    sets += [(keywords, other) for keywords in template.alternative_keywords]
+    found = any(all(contains(folded, k, score) for k in s) for s, score in sets)
+    return found and not any(k.casefold() in folded for k in template.exclude_keywords)
 
 
 def classify(layout: Layout, templates: Iterable[Template]) -> Template | None:

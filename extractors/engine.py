@@ -26,6 +26,7 @@ from extractors.zonal import read_zones
 from rekey.models import Box, Field, Layout, Page
 
 HEADER_SHARE = 0.14  # the top of a page, where titles and form numbers are printed
+HEADER_MARGIN = 0.012  # of the page's height: read above where the print was found to start
 
 
 @dataclass(frozen=True)
@@ -39,19 +40,26 @@ UNREGISTERED_CONFIDENCE = 0.5  # a field on a page that did not register: never 
 RETRY_TURNS = (180, 90, 180)  # relative: upside down, then a quarter turn either way
 
 
-def header_page(source: Source, number: int = 1) -> Page:
-    """The page's header band: :data:`HEADER_SHARE` of its height from where its print
-    starts (a form printed smaller on larger paper, or shifted, starts lower)."""
+def header_page(source: Source, number: int = 1, lang: str = DEFAULT_LANG) -> Page:
+    """The page's header band: :data:`HEADER_SHARE` of its height from just above where
+    its print starts (a form printed smaller on larger paper, or shifted, starts lower; the
+    first row found with ink is often inside a title's letters, whose tops a band cut
+    there loses)."""
     gray = source.image(number)
     height, width = gray.shape
-    top = preprocess.print_top(gray)
+    top = max(0, preprocess.print_top(gray) - int(height * HEADER_MARGIN))
     band = gray[top : top + int(height * HEADER_SHARE), :]
     return Page(
         number=number,
         width=width,
         height=height,
-        words=to_words(tesseract(band, DEFAULT_LANG, psm=11), width, height, dy=top),
+        words=to_words(tesseract(band, lang, psm=11), width, height, dy=top),
     )
+
+
+def other_languages(templates: list[Template]) -> list[str]:
+    """The OCR languages the templates read in besides the default one."""
+    return sorted({t.language for t in templates} - {DEFAULT_LANG})
 
 
 def classify_source(
@@ -67,6 +75,10 @@ def classify_source(
     found = classify(Layout(pages=[header_page(source, first)]), templates)
     if found or first not in source.scanned:
         return found, {}
+    for lang in other_languages(templates):  # a title in Chinese is no keyword read as Latin
+        found = classify(Layout(pages=[header_page(source, first, lang)]), templates)
+        if found:
+            return found, {}
     # not upright after all? Upside down, the header reads at the bottom; a quarter turn
     # the orientation check missed (faint or CJK text) puts it at a side
     turned = 0

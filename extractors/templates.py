@@ -341,6 +341,10 @@ class Template(_Strict):
     version: int = 1
     language: str = "eng"
     keywords: list[str] = Field(min_length=1)
+    # other sets of keywords, each enough on its own: the form's printed title, for a poor
+    # copy whose small form number no reading makes out
+    alternative_keywords: list[list[str]] = Field(default_factory=list)
+    alternative_match: float | None = Field(None, ge=50, le=100)  # unset: keyword_match
     exclude_keywords: list[str] = Field(default_factory=list)
     # how closely a keyword must appear (rapidfuzz partial ratio, 0-100; 100: exactly), so
     # a scan that reads "RK-CLM-CN-T" for "RK-CLM-CN-1" is still recognised

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from extractors.classify import matches
-from extractors.engine import classify_source, extract_source
+from extractors.engine import classify_source, extract_source, header_page
 from extractors.normalise import NormaliseError, date_iso, money
+from extractors.preprocess import print_top
 from extractors.registry import read_document
 from extractors.sniff import media_type
 from extractors.templates import load_templates
@@ -198,6 +200,27 @@ def test_keywords_are_found_through_ocr_slips() -> None:
     assert not matches("表 FRK-CLM-CN-T 第 1 页", exact)
     passport = templates["passport"]
     assert not matches("PASSPORT attached to the Insurance Claim Form", passport)  # excluded
+
+
+def test_an_alternative_set_of_keywords_is_enough_and_chinese_is_read_without_gaps() -> None:
+    chinese = load_templates(PROJECT_ROOT / "samples" / "templates")["claim_cn"]
+    assert matches("保险 理赔 申请 表 一 、 保 单 及 申请 人 信息", chinese)  # the title alone
+    assert not matches("保险 理赔 表 一 、 保 单", chinese)
+
+
+def test_a_chinese_form_whose_number_cannot_be_read_is_known_by_its_title() -> None:
+    path = SMALL / "0006-claim_cn-clean_scan.tiff"
+    templates = list(load_templates(PROJECT_ROOT / "samples" / "templates").values())
+    source = read_document(path, media_type(path))
+    page = source.scanned[1]
+    gray = page.gray.copy()
+    height, width = gray.shape
+    gray[: print_top(gray) + int(height * 0.05), width // 2 :] = 255  # the number, top right
+    source.scanned[1] = replace(page, gray=gray)
+    chinese = next(t for t in templates if t.doc_type == "claim_cn")
+    assert not matches(header_page(source, 1).text, chinese)  # read as Latin: no keyword
+    template, _ = classify_source(source, templates)
+    assert template is not None and template.doc_type == "claim_cn"
 
 
 def test_a_sideways_scan_the_orientation_check_missed_is_still_classified() -> None:
