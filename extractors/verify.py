@@ -27,6 +27,7 @@ from extractors.normalise import (
     strip_noise,
     whitespace,
 )
+from extractors.plausible import put_right
 from extractors.source import Source
 from extractors.templates import FieldSpec, Template
 from extractors.zonal import read_zones
@@ -73,8 +74,8 @@ def _meaning(spec: FieldSpec, text: str) -> str | None:
     if spec.values:  # a closed list: the listed value it spells, or none
         near = listed(spec, text)
         return near[0] if near else None
-    if spec.type == "text":
-        return text
+    if spec.type == "text":  # with the slips its grammar fixes put right, as the first
+        return put_right(spec.looks_like, text)[0]
     try:  # a date or an amount: what it means
         return normalise(spec.type, text, spec.formats, spec.decimal, True)
     except NormaliseError:
