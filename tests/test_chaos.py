@@ -146,6 +146,7 @@ def watch(office: BackOfficeSession, seen: Counter) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # about 150 s alone; more than twice that beside another busy run
 def test_hundred_cases_through_chaos_keyed_exactly_once(tmp_path):
     rng = random.Random(2024)
     claim_cases = [claim(rng, i) for i in range(CLAIMS)]
