@@ -321,7 +321,7 @@ def with_fallbacks(
     ]
     if not missing:
         return fields
-    doc = Doc(layout, image, _captions(template))
+    doc = Doc(layout, image, captions_in(template))
     found = {}
     for name in missing:
         spec = template.fields[name]
@@ -337,7 +337,7 @@ def with_fallbacks(
     return fields | found
 
 
-def _captions(template: Template) -> frozenset[str]:
+def captions_in(template: Template) -> frozenset[str]:
     return captions_of(
         loc.text for f in template.fields.values() for loc in f.locators if loc.kind == "label"
     )
@@ -350,6 +350,6 @@ def extract_fields(
     only: Iterable[str] | None = None,
 ) -> dict[str, Field]:
     """The template's fields (or ``only`` those) located on ``layout``."""
-    doc = Doc(layout, image, _captions(template))
+    doc = Doc(layout, image, captions_in(template))
     names = template.fields if only is None else only
     return {name: extract_field(doc, name, template.fields[name]) for name in names}

@@ -61,6 +61,26 @@ def is_caption(doc: Doc, words: list[Word]) -> bool:
     return False
 
 
+MIN_CAPTION_TAIL = 4  # characters: what is left of a caption whose first letters were lost
+
+
+def caption_words(captions: frozenset[str], texts: list[str]) -> int:
+    """How many of the leading ``texts`` spell one of the ``captions``, or its end
+    (``urname`` for ``Surname``: a box on a page printed a little off takes in the caption
+    above or beside the value, its first letters cut); never all of them."""
+    spelled = ""
+    for count, text in enumerate(texts[:-1], start=1):
+        spelled += _squash(text)
+        if len(spelled) >= MIN_CAPTION_TAIL and any(c.endswith(spelled) for c in captions):
+            return count
+    return 0
+
+
+def without_caption(doc: Doc, words: list[Word]) -> list[Word]:
+    """``words`` without the leading ones that are a caption's (:func:`caption_words`)."""
+    return words[caption_words(doc.captions, [w.text for w in words]) :]
+
+
 def captions_of(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(_squash(t) for t in texts)
 
@@ -382,7 +402,7 @@ def locate_region(doc: Doc, loc: RegionLocator) -> Hit | None:
     if placed is None:
         return None
     boxes, sure = placed
-    read = [read_box(words_in(pages[0], box, loc.pad), loc) for box in boxes]
+    read = [read_box(without_caption(doc, words_in(pages[0], box, loc.pad)), loc) for box in boxes]
     texts = [text for text, _ in read]
     if not any(texts):
         return None

@@ -17,8 +17,8 @@ from rapidfuzz import fuzz
 
 from extractors.calibration import agreed
 from extractors.engines import list_langs
-from extractors.extract import DISAGREEMENT_CONFIDENCE, listed
-from extractors.locators import words_in
+from extractors.extract import DISAGREEMENT_CONFIDENCE, captions_in, listed
+from extractors.locators import caption_words, words_in
 from extractors.normalise import (
     HAN,
     NormaliseError,
@@ -64,9 +64,10 @@ def fitted_second(field: Field, spec: FieldSpec, second: str) -> Field:
     )
 
 
-def _text_in(page: Page, box: Box) -> str:
-    inside = words_in(page, (box.x0, box.y0, box.x1, box.y1), pad=0)
-    return whitespace(strip_noise(join_words(w.text for w in inside)))
+def _text_in(page: Page, box: Box, captions: frozenset[str] = frozenset()) -> str:
+    """The words read in ``box``, without a caption the padded box took in before them."""
+    texts = [w.text for w in words_in(page, (box.x0, box.y0, box.x1, box.y1), pad=0)]
+    return whitespace(strip_noise(join_words(texts[caption_words(captions, texts) :])))
 
 
 def _meaning(spec: FieldSpec, text: str) -> str | None:
@@ -150,6 +151,7 @@ def verify_fields(source: Source, template: Template, fields: dict[str, Field]) 
         and field.page in source.scanned
     }
     checked = dict(fields)
+    captions = captions_in(template)
     for page, model in sorted({(f.page, models[n]) for n, f in todo.items()}, key=str):
         batch = {n: f for n, f in todo.items() if f.page == page and models[n] == model}
         boxes = [f.box.padded(PAD) for f in batch.values()]
@@ -160,5 +162,6 @@ def verify_fields(source: Source, template: Template, fields: dict[str, Field]) 
             again = read_zones(page, gray, boxes, template.language)
         for (name, field), box in zip(batch.items(), boxes, strict=True):
             alone = _text_in(again, box) if again and again.words else None
-            checked[name] = judged(field, template.fields[name], _text_in(second, box), alone)
+            read = _text_in(second, box, captions)
+            checked[name] = judged(field, template.fields[name], read, alone)
     return checked

@@ -21,7 +21,7 @@ from extractors.extract import (
     plausible_year,
     with_fallbacks,
 )
-from extractors.locators import Doc, captions_of, locate_label, locate_region, union
+from extractors.locators import Doc, caption_words, captions_of, locate_label, locate_region, union
 from extractors.marks import UNSEEN_OPTION, captions_apart, fill_ratio, locate_choice, snap_box
 from extractors.mrz import (
     Lines,
@@ -279,6 +279,16 @@ def test_a_date_in_a_year_no_form_names_is_never_trusted_and_read_again() -> Non
         assert read.value == text and read.confident is trusted, text
         assert makes_sense(spec, text) is trusted  # what makes no sense is read again
     assert plausible_year(2076, date(2026, 11, 1)) and not plausible_year(2077, date(2026, 11, 1))
+
+
+def test_a_captions_tail_taken_in_before_a_value_is_left_out() -> None:
+    captions = captions_of(["Surname", "Given names", "Place of birth"])
+    assert caption_words(captions, ["urname", "Wilson"]) == 1  # its S cut off
+    assert caption_words(captions, ["iven", "names", "Miss", "Deborah"]) == 2
+    assert caption_words(captions, ["Wilson"]) == 0
+    assert caption_words(captions, ["Surname"]) == 0  # never all of it: a value may be so
+    assert caption_words(captions, ["rth", "Leeds"]) == 0  # too short to tell
+    assert caption_words(captions, ["Namely", "Wilson"]) == 0
 
 
 def test_a_slip_the_values_grammar_fixes_is_put_right_and_still_checked() -> None:
