@@ -16,6 +16,8 @@ from collections.abc import Callable
 from stdnum import iban, luhn, numdb
 from stdnum.cn import ric
 
+from extractors.normalise import DIGIT_LOOKALIKES
+
 
 def ric_check_digit(value: str) -> bool:
     """A Chinese resident ID's check digit alone (GB 11643): whether the region code was
@@ -60,7 +62,6 @@ def passes(value: str, schemes: list[str]) -> bool:
     return False
 
 
-AS_DIGIT = str.maketrans("ODQILSBZG", "001115826")
 AS_LETTER = str.maketrans("015826", "OISBZG")
 BBAN_PART = re.compile(r"(\d+)!([nac])")
 
@@ -81,7 +82,7 @@ def iban_by_class(value: str) -> str:
     classes = iban_classes(value)
     if classes is None or len(classes) != len(value):
         return value
-    fixed = {"a": AS_LETTER, "n": AS_DIGIT}
+    fixed = {"a": AS_LETTER, "n": DIGIT_LOOKALIKES}
     return "".join(
         ch.translate(fixed[c]) if c in fixed else ch for ch, c in zip(value, classes, strict=True)
     )

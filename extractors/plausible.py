@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from extractors.normalise import DIGIT_LOOKALIKES
+
 Looks = Literal["name", "company", "address", "place", "email", "identifier"]
 
 WORD = re.compile(r"\w+")
@@ -57,7 +59,6 @@ def why_not(looks: Looks, value: str) -> str | None:
 # postcode's inward code starts with a digit ("G5 ORR" is "G5 0RR"), its outward code
 # holds one ("NO 3AS" is "N0 3AS"); an e-mail address is written in small letters, so its
 # capital I is an l ("Inaser@" is "lnaser@")
-AS_DIGIT = str.maketrans("OIl", "011")
 INWARD_LETTERS = "ABD-HJLNP-UW-Z"  # a UK inward code never ends in C, I, K, M, O or V
 POSTCODE_INWARD = re.compile(rf"\b([A-Z]{{1,2}}[0-9][A-Z0-9]?) ([OIl])([{INWARD_LETTERS}]{{2}})\b")
 POSTCODE_OUTWARD = re.compile(rf"\b([A-Z]{{1,2}})([OIl])([A-Z]?) ([0-9][{INWARD_LETTERS}]{{2}})\b")
@@ -65,8 +66,10 @@ EMAIL_CAPITAL_I = re.compile(r"I(?=[^@\s]*@)")
 
 
 def _postcode(value: str) -> str:
-    value = POSTCODE_INWARD.sub(lambda m: f"{m[1]} {m[2].translate(AS_DIGIT)}{m[3]}", value)
-    return POSTCODE_OUTWARD.sub(lambda m: f"{m[1]}{m[2].translate(AS_DIGIT)}{m[3]} {m[4]}", value)
+    value = POSTCODE_INWARD.sub(lambda m: f"{m[1]} {m[2].translate(DIGIT_LOOKALIKES)}{m[3]}", value)
+    return POSTCODE_OUTWARD.sub(
+        lambda m: f"{m[1]}{m[2].translate(DIGIT_LOOKALIKES)}{m[3]} {m[4]}", value
+    )
 
 
 def put_right(looks: Looks | None, value: str) -> tuple[str, str | None]:
