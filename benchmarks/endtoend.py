@@ -5,6 +5,11 @@ left in the case store and in the back office, scored on the corpus truth.
   touching it: :func:`rekey.report.figures.documents_straight_through`, the definition
   ``rekey report`` uses. A kind with no back-office route ends in review: its figure is 0
   and ``why`` says so.
+- ``stp`` is the share of the documents that may go straight through (no planted error:
+  nothing a rule must stop) that did; a document with a planted error belongs in review.
+  ``stp_all_documents`` is the share of every document (those with a planted error
+  counted as not straight-through), and ``planted_through`` the documents with a planted
+  error that went straight through anyway: a rule's miss, kept in sight.
 - ``wrong_keyed`` counts the fields of straight-through records whose value in the back
   office (read from its own database, not through rekey) differs from the truth, compared
   as the accuracy figures compare them (:func:`benchmarks.scoring.same`).
@@ -58,12 +63,17 @@ class RowStp:
     states: Counter[str] = field(default_factory=Counter)
     why: str | None = None
     backoffice: str | None = None  # where the row's documents were keyed
+    may_pass: int = 0  # documents with no planted error: nothing a rule must stop
+    passed: int = 0  # ... of them straight-through
 
     def figures(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "documents": self.documents,
             "straight_through": self.straight_through,
-            "stp": ratio(self.straight_through, self.documents) or 0.0,
+            "may_pass": self.may_pass,
+            "stp": ratio(self.passed, self.may_pass),  # None: every document must stop
+            "stp_all_documents": ratio(self.straight_through, self.documents) or 0.0,
+            "planted_through": self.straight_through - self.passed,
             "states": dict(sorted(self.states.items())),
         }
         if self.backoffice:
@@ -107,10 +117,13 @@ def stp_by_row(
     for doc in docs:
         row = rows[doc.row]
         row.documents += 1
+        clean = doc.truth.planted_error is None
+        row.may_pass += clean
         case = by_name.get(doc.name)
         row.states[case.state.value if case else "not processed"] += 1
         if case is not None and straight.get(case.id):
             row.straight_through += 1
+            row.passed += clean
             through[doc.name] = case
         if doc.truth.doc_type not in routed:
             row.why = f"no back-office route for document type {doc.truth.doc_type!r}"
@@ -126,6 +139,8 @@ def merge_rows(*runs: dict[str, RowStp]) -> dict[str, RowStp]:
             into = merged[name]
             into.documents += row.documents
             into.straight_through += row.straight_through
+            into.may_pass += row.may_pass
+            into.passed += row.passed
             into.states.update(row.states)
             into.why = into.why or row.why
             places = [p for p in (into.backoffice, row.backoffice) if p]
@@ -134,8 +149,19 @@ def merge_rows(*runs: dict[str, RowStp]) -> dict[str, RowStp]:
 
 
 def stp_all(rows: dict[str, RowStp]) -> float:
+    """Over every row: the documents that may go straight through that did."""
+    may_pass = sum(r.may_pass for r in rows.values())
+    return ratio(sum(r.passed for r in rows.values()), may_pass) or 0.0
+
+
+def stp_all_documents(rows: dict[str, RowStp]) -> float:
+    """Over every row: every document that went straight through."""
     documents = sum(r.documents for r in rows.values())
     return ratio(sum(r.straight_through for r in rows.values()), documents) or 0.0
+
+
+def planted_through(rows: dict[str, RowStp]) -> int:
+    return sum(r.straight_through - r.passed for r in rows.values())
 
 
 def record_values(db: Path, reference: str) -> dict[str, Any] | None:

@@ -89,12 +89,7 @@ def iban_by_class(value: str) -> str:
 
 
 def one_slip(value: str, schemes: list[str]) -> str | None:
-    """The one value a single look-alike swap makes pass, or None (none, or several); an
-    IBAN first with its characters in their classes."""
-    if "iban" in schemes:
-        by_class = iban_by_class(value)
-        if by_class != value and passes(by_class, schemes):
-            return by_class
+    """The one value a single look-alike swap makes pass, or None (none, or several)."""
     found = {
         value[:i] + other + value[i + 1 :]
         for i, ch in enumerate(value)

@@ -116,11 +116,16 @@ def listed(spec: FieldSpec, value: str) -> tuple[str, float] | None:
 def by_check_digits(
     spec: FieldSpec, value: str, confidence: float, how: str
 ) -> tuple[str, float, str]:
-    """The identifier as read when its check digits pass; else the single value one OCR
-    slip away that passes, not trusted (the form itself may carry the wrong number, which
-    the repair would hide); else as read, not trusted."""
+    """The identifier as read when its check digits pass; or an IBAN whose look-alikes
+    (``O`` for ``0``) stand where its country's format allows only the other class, put in
+    their class, when that passes (no form can print a letter there, so nothing is hidden);
+    else the single value one OCR slip away that passes, not trusted (the form itself may
+    carry the wrong number, which the repair would hide); else as read, not trusted."""
     if checks.passes(value, spec.check_digits):
         return value, confidence, how
+    by_class = checks.iban_by_class(value) if "iban" in spec.check_digits else value
+    if by_class != value and checks.passes(by_class, spec.check_digits):
+        return by_class, confidence, f"{how}; read {value!r}, each character in its class"
     repaired = checks.one_slip(value, spec.check_digits)
     if repaired is not None:  # an OCR slip, or a form printed wrong: a person tells which
         why = f"{how}; read {value!r}, check digits make it {repaired!r}"

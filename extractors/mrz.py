@@ -6,6 +6,7 @@ The MRZ is found among the OCR'd lines as the last two lines made almost only of
 
 from __future__ import annotations
 
+import itertools
 import re
 import string
 from collections.abc import Iterable, Iterator
@@ -31,7 +32,8 @@ CONFUSIONS = str.maketrans({"«": "<", "‹": "<", "(": "<", "{": "<", "[": "<",
 # OCR slips between look-alike letters and digits, undone where ICAO 9303 fixes the class
 DIGITS = (*range(9, 10), *range(13, 20), *range(21, 28), 43)  # dates and check digits
 LETTERS = range(10, 13)  # nationality
-LOOKALIKES = {"0": "O", "O": "0", "1": "I", "I": "1", "5": "S", "S": "5", "8": "B", "B": "8"}
+# what OCR may have read each of these for (OCR-B's 9 closes into an O at low resolution)
+LOOKALIKES = {"0": "O", "O": "09", "1": "I", "I": "1", "5": "S", "S": "5", "8": "B", "B": "8"}
 MAX_TRIES = 64
 FILLER_RUN = 8  # this many "<" in the personal number: it is empty, "<" misread as C or K
 
@@ -48,12 +50,8 @@ def _lookalike_lines(line2: str) -> Iterator[str]:
     """Line 2 as read, then with the document number's look-alike characters swapped, each
     way (up to :data:`MAX_TRIES`)."""
     number = line2[0:9]
-    ambiguous = [i for i, ch in enumerate(number) if ch in LOOKALIKES]
-    for n in range(min(2 ** len(ambiguous), MAX_TRIES)):
-        chars = list(number)
-        for bit, i in enumerate(ambiguous):
-            if n >> bit & 1:
-                chars[i] = LOOKALIKES[chars[i]]
+    choices = [ch + LOOKALIKES.get(ch, "") for ch in number]
+    for chars in itertools.islice(itertools.product(*choices), MAX_TRIES):
         yield "".join(chars) + line2[9:]
 
 
@@ -234,8 +232,10 @@ class Lines(NamedTuple):
 
 def read_lines(doc: Doc, page: int | None) -> Lines | None:
     """The MRZ's lines, aligned and repaired, the words they were read from and their
-    page. Lines whose check digits fail on a scan are read again from their band alone;
-    that reading is taken when its check digits pass. Worked out once per document."""
+    page. Lines whose check digits fail on a scan, or whose composite check digit was lost,
+    are read again from their band alone; that reading is taken when its check digits pass
+    (and, for a lost one, when it holds its composite check digit). Worked out once per
+    document."""
     key = ("mrz", page)
     if key not in doc.found:
         doc.found[key] = _read_lines(doc, page)
@@ -249,12 +249,13 @@ def _read_lines(doc: Doc, page: int | None) -> Lines | None:
     line1, line2, words = found
     line1, line2, read = aligned_read(filler(fitted(line1)), line2)
     number = next(p.number for p in doc.layout.pages if words[0] in p.words)
-    if checks_pass(line2) or doc.image is None or not by_ocr(words):
+    passed = checks_pass(line2)
+    if (passed and read) or doc.image is None or not by_ocr(words):
         return Lines(line1, line2, words, number, read)
     again = read_band(doc.image(number), union(words))
     if again is not None:
         _, line2_again, read_again = aligned_read(line1, again)
-        if checks_pass(line2_again):
+        if checks_pass(line2_again) and (read_again or not passed):
             return Lines(line1, line2_again, words, number, read_again)
     return Lines(line1, line2, words, number, read)
 

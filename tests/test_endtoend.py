@@ -121,20 +121,30 @@ def test_ledgerline_records_read_back_as_the_template_writes_them(tmp_path: Path
 
 
 def test_two_runs_merge_into_one_table_naming_each_back_office() -> None:
-    first = {"claim/digital": endtoend.RowStp(2, 1, Counter(done=1, review=1), None, "ClaimBase")}
-    second = {"w9/digital": endtoend.RowStp(1, 1, Counter(done=1), None, "Ledgerline")}
+    """Straight-through counts over the documents with no planted error; a planted error
+    keyed anyway stays in sight."""
+    states = Counter(done=1, review=1)
+    first = {"claim/digital": endtoend.RowStp(2, 1, states, None, "ClaimBase", 1, 0)}
+    second = {"w9/digital": endtoend.RowStp(1, 1, Counter(done=1), None, "Ledgerline", 1, 1)}
     merged = endtoend.merge_rows(first, second)
     assert list(merged) == ["claim/digital", "w9/digital"]
     assert merged["w9/digital"].figures()["backoffice"] == "Ledgerline"
-    assert endtoend.stp_all(merged) == round(2 / 3, 4)
+    assert endtoend.stp_all(merged) == 0.5  # of the two that may pass, one did
+    assert endtoend.stp_all_documents(merged) == round(2 / 3, 4)
+    assert endtoend.planted_through(merged) == 1  # claim/digital's planted error, keyed
     both = endtoend.merge_rows(first, {"claim/digital": second["w9/digital"]})
     assert both["claim/digital"].figures() == {
         "documents": 3,
         "straight_through": 2,
-        "stp": round(2 / 3, 4),
+        "may_pass": 2,
+        "stp": 0.5,
+        "stp_all_documents": round(2 / 3, 4),
+        "planted_through": 1,
         "states": {"done": 2, "review": 1},
         "backoffice": "ClaimBase + Ledgerline",
     }
+    every_one_planted = endtoend.RowStp(2, 0, Counter(review=2), None, "ClaimBase", 0, 0)
+    assert every_one_planted.figures()["stp"] is None  # nothing here may go straight through
     scores = {"ClaimBase": endtoend.KeyedScore(3, 30, 1), "Ledgerline": endtoend.KeyedScore(2, 13)}
     assert endtoend.combined(scores).figures() == {
         "records": 5,
