@@ -36,7 +36,9 @@ DOUBT_CAP = 0.75  # ... and are never calibrated above this: below templates.LOW
 MARKS = ("checkbox", "choice")
 TYPED = ("date", "money", "identifier")
 AGREED = "agreed"
-WEAKER = ("free", "typed", "listed", "table")  # checks two agreeing readings outweigh
+# checks two agreeing readings outweigh: an MRZ's check digits can pass for a misread
+# number (a slip that keeps the sum), the page's own print agreeing settles it
+WEAKER = ("free", "typed", "listed", "table", "mrz")
 
 
 def evidence_of(spec: FieldSpec, scanned: bool, vouched_by: str = "") -> str:

@@ -34,7 +34,7 @@ from extractors.marks import (
     locate_signature,
 )
 from extractors.mrz import locate_mrz
-from extractors.normalise import NormaliseError, given_name_first, normalise
+from extractors.normalise import DIGIT_LOOKALIKES, NormaliseError, given_name_first, normalise
 from extractors.plausible import put_right, why_not
 from extractors.tables import locate_form_rows, locate_region_rows, locate_table
 from extractors.templates import CONFIDENT_AT, FieldSpec, Template
@@ -211,16 +211,33 @@ def extract_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         return field
     elsewhere = spec.model_copy(update={"locators": spec.printed_again, "printed_again": []})
     again = read_field(doc, name, elsewhere)
-    return reconciled(field, again, scanned=bool({field.page, again.page} & ocr_pages(doc)))
+    scanned = bool({field.page, again.page} & ocr_pages(doc))
+    return reconciled(field, again, scanned, folded=spec.type == "identifier")
 
 
 def ocr_pages(doc: Doc) -> set[int]:
     return {p.number for p in doc.layout.pages if by_ocr(p.words)}
 
 
-def reconciled(field: Field, again: Field, scanned: bool = True) -> Field:
-    """A value printed in two places, read in both: two readings that agree are as sure as
-    the surer of them, and on a scan their evidence is ``agreed``; readings that differ
+VOUCHED = ("/checked", "/mrz")  # evidence whose check digits settle look-alikes
+
+
+def same_reading(field: Field, again: Field, folded: bool) -> bool:
+    """Whether two readings say the same; ``folded`` (an identifier) and the first vouched
+    for by its check digits: letters and digits that look alike (``O``/``0``, ``S``/``5``)
+    count as one, for the check digits have decided between them."""
+    if field.value == again.value:
+        return True
+    if not (folded and field.evidence.endswith(VOUCHED)):
+        return False
+    a, b = (str(v).upper().translate(DIGIT_LOOKALIKES) for v in (field.value, again.value))
+    return a == b
+
+
+def reconciled(field: Field, again: Field, scanned: bool = True, folded: bool = False) -> Field:
+    """A value printed in two places, read in both: two readings that agree (:func:`same_reading`)
+    are as sure as the surer of them, the first's value kept, and on a scan their evidence
+    is ``agreed``; readings that differ
     keep the surer one, not trusted, with the other in ``printed_again`` (the
     ``printed_again`` rule makes it a finding a person sees); a place where nothing was
     read gives no opinion. Where both were read from the text layer the difference is the
@@ -230,7 +247,7 @@ def reconciled(field: Field, again: Field, scanned: bool = True) -> Field:
         return field
     if not field.value:
         return again.model_copy(update={"how": f"{again.how} (printed again)"})
-    if again.value == field.value:
+    if same_reading(field, again, folded):
         sure = max(field, again, key=lambda f: f.confidence)
         alike = field.model_copy(
             update={"confidence": sure.confidence, "how": f"{field.how}; printed again alike"}

@@ -19,6 +19,7 @@ from extractors.extract import (
     makes_sense,
     one_of,
     plausible_year,
+    reconciled,
     with_fallbacks,
 )
 from extractors.locators import Doc, caption_words, captions_of, locate_label, locate_region, union
@@ -878,3 +879,18 @@ def test_a_second_address_line_set_wide_below_the_first_is_read() -> None:
     assert extract_fields(layout, form)["line2"].value == "87119 West Maryport"
     alone = page(*[w for w in layout.pages[0].words if "Maryport" not in w.text])
     assert extract_fields(alone, form)["line2"].value is None  # Phone's line is not line 2
+
+
+def test_a_passport_number_counts_as_printed_again_alike_when_only_look_alikes_differ() -> None:
+    """The MRZ's number, vouched for by its check digits, and the page's print of it read
+    with an O for its 0: they agree, the MRZ's value kept. A number nothing vouches for
+    does not agree with a reading that differs, nor does a different digit."""
+    mrz = Field(name="n", value="WL4RHN4W0", confidence=1.0, evidence="scan/mrz", page=1)
+    page_print = Field(name="n", value="WL4RHN4WO", confidence=0.9, evidence="scan/typed", page=1)
+    alike = reconciled(mrz, page_print, scanned=True, folded=True)
+    assert (alike.value, alike.evidence, alike.printed_again) == ("WL4RHN4W0", "scan/agreed", None)
+    plain = mrz.model_copy(update={"evidence": "scan/typed"})
+    assert reconciled(plain, page_print, scanned=True, folded=True).printed_again is not None
+    misread = page_print.model_copy(update={"value": "WL4RHN4W9"})
+    differs = reconciled(mrz, misread, scanned=True, folded=True)
+    assert differs.confidence <= 0.5 and differs.printed_again is not None
