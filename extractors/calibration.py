@@ -36,6 +36,7 @@ DOUBT_CAP = 0.75  # ... and are never calibrated above this: below templates.LOW
 MARKS = ("checkbox", "choice")
 TYPED = ("date", "money", "identifier")
 AGREED = "agreed"
+LETTERS = "letters"  # two readings agree on the letters, the second model adds diacritics
 # checks two agreeing readings outweigh: an MRZ's check digits can pass for a misread
 # number (a slip that keeps the sum), the page's own print agreeing settles it
 WEAKER = ("free", "typed", "listed", "table", "mrz")

@@ -15,7 +15,7 @@ import re
 
 from rapidfuzz import fuzz
 
-from extractors.calibration import agreed
+from extractors.calibration import LETTERS, agreed
 from extractors.engines import list_langs
 from extractors.extract import DISAGREEMENT_CONFIDENCE, captions_in, listed
 from extractors.locators import caption_words, words_in
@@ -32,6 +32,7 @@ from extractors.source import Source
 from extractors.templates import FieldSpec, Template
 from extractors.zonal import read_zones
 from rekey.models import Box, Field, Page
+from rekey.text import without_marks
 
 SECOND_READING = "Latin"
 PAD = 0.006
@@ -120,6 +121,27 @@ def _marks(text: str) -> int:
     return sum(ch in STRAY for ch in text)
 
 
+def marks_only(first: str, second: str) -> bool:
+    """Whether the second reading differs from the first by diacritics alone, which the
+    second model is made to see: the same letters (``Zoé Bronte`` / ``Zoë Brontë``), at
+    least as many marked letters in the second, no stray marks added."""
+    if first == second or without_marks(first).casefold() != without_marks(second).casefold():
+        return False
+    return _marked(second) >= _marked(first) and _marks(second) <= _marks(first)
+
+
+def _marked(text: str) -> int:
+    return sum(ch != without_marks(ch) for ch in text)
+
+
+def _lettered(field: Field, second: str) -> Field:
+    """The second model's reading, its letters seconded by the first: evidence of its own
+    (``letters``, calibrated on its own curve), for the diacritics rest on one model."""
+    medium, _, _ = field.evidence.partition("/")
+    how = f"{field.how}; the second reading adds the diacritics ({field.value!r})"
+    return field.model_copy(update={"value": second, "evidence": f"{medium}/{LETTERS}", "how": how})
+
+
 def judged(field: Field, spec: FieldSpec, second: str, alone: str | None = None) -> Field:
     """The field after its second model read ``second`` and its own model, given the box
     alone, read ``alone`` (None: not read so). The second model's reading wins when they
@@ -128,6 +150,8 @@ def judged(field: Field, spec: FieldSpec, second: str, alone: str | None = None)
     if not field.value:  # the first reading did not fit the field's pattern
         return fitted_second(field, spec, second)
     meant = _meaning(spec, second)
+    if meant and marks_only(field.value, meant):
+        return _lettered(field, meant)
     if meant is not None and meant.casefold() != field.value.casefold():
         kept = meant if meant and replaces(field.value, meant) else field.value
         return _distrusted(field, kept, "second reading")

@@ -506,6 +506,22 @@ def test_a_reading_that_misses_the_pattern_takes_the_second_models_when_that_fit
     assert fitted_second(missed, spec, "RE") == missed
 
 
+def test_diacritics_only_the_second_model_sees_are_evidence_of_their_own() -> None:
+    """The Latin model adds marks to the letters the first read (``Zoé Bronte`` →
+    ``Zoë Brontë``): its reading, as ``letters`` evidence. Other letters, or fewer marks,
+    leave the field untrusted as before."""
+    claimant = load_templates(TEMPLATES)["claim"].fields["claimant_name"]
+    read = Field(name="claimant_name", value="Zoé Bronte-Angstrom", confidence=0.9)
+    read = read.model_copy(update={"evidence": "scan/free", "box": Box(x0=0, y0=0, x1=1, y1=1)})
+    lettered = judged(read, claimant, "Zoë Brontë-Ångström")
+    assert (lettered.value, lettered.evidence) == ("Zoë Brontë-Ångström", "scan/letters")
+    assert lettered.confidence == 0.9  # raw: calibration on its own curve decides
+    other = judged(read, claimant, "Zoë Brontë-Ångstrém")  # a letter differs (o/e)
+    assert other.evidence == "scan/free" and other.confidence <= 0.5
+    fewer = judged(read.model_copy(update={"value": "Zoë Brontë"}), claimant, "Zoe Bronte")
+    assert fewer.evidence == "scan/free" and fewer.confidence <= 0.5
+
+
 def test_a_field_read_otherwise_in_its_box_alone_is_kept_but_not_trusted() -> None:
     claim = load_templates(TEMPLATES)["claim"]
     email = claim.fields["email"]

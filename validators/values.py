@@ -6,11 +6,11 @@ Field values are strings (ISO dates, amounts like ``"1234.56"``, ticks like ``"t
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from rekey.models import Case
+from rekey.text import without_marks
 
 TRUE = frozenset({"true", "yes", "y", "x", "1", "on", "checked", "ticked", "signed", "✓", "✔"})
 FALSE = frozenset({"false", "no", "n", "0", "off", "unchecked", ""})
@@ -54,10 +54,7 @@ def as_bool(value: str | None) -> bool | None:
 
 def fold_name(name: str) -> str:
     """A name for comparing: accents dropped, case folded, punctuation to spaces."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    replaced = {"ø": "o", "ł": "l", "ß": "ss", "æ": "ae", "đ": "d"}
-    folded = "".join(replaced.get(ch, ch) for ch in plain.casefold())
+    folded = without_marks(name).casefold()
     return " ".join("".join(ch if ch.isalnum() else " " for ch in folded).split())
 
 
