@@ -29,10 +29,12 @@ def rekey_version() -> str:
 
 @cache
 def reader_code() -> str:
-    """A digest of the readers' own source: a change to how documents are read (a new
-    rekey, or a fix deployed in place) must not be answered from what the old code read."""
+    """A digest of the readers' own source and their calibration: a change to how
+    documents are read (a new rekey, a fix deployed in place, curves fitted again) must not
+    be answered from what the old code read."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    here = Path(__file__).parent
+    for path in sorted([*here.glob("*.py"), *here.glob("*.yaml")]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 

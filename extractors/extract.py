@@ -113,6 +113,19 @@ def listed(spec: FieldSpec, value: str) -> tuple[str, float] | None:
     return best[0], best[1]
 
 
+STRONG_CHECKS = ("iban",)  # two check digits (mod 97): a slip that passes is 1 in 97
+
+
+def checked_evidence(spec: FieldSpec, value: str, evidence: str) -> str:
+    """``medium/iban`` for a value that passes an IBAN's two check digits, calibrated on
+    its own curve: a single check digit (Luhn, a resident ID's) lets one slip in ten or
+    eleven pass, and the two share a curve no longer."""
+    strong = [s for s in spec.check_digits if s in STRONG_CHECKS]
+    if strong and evidence.endswith("/checked") and checks.passes(value, strong):
+        return evidence.replace("/checked", f"/{strong[0]}")
+    return evidence
+
+
 def by_check_digits(
     spec: FieldSpec, value: str, confidence: float, how: str
 ) -> tuple[str, float, str]:
@@ -296,6 +309,7 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
             value, confidence, how = one_of(spec, value, confidence, how, scanned)
         if spec.check_digits and value:
             value, confidence, how = by_check_digits(spec, value, confidence, how)
+            base = base.model_copy(update={"evidence": checked_evidence(spec, value, evidence)})
     except NormaliseError as exc:
         value, confidence, how = text, confidence * UNREADABLE_PENALTY, f"{how}; {exc}"
     if not value:

@@ -10,9 +10,12 @@ instead of keying the blank.
 
 from __future__ import annotations
 
+import json
+
 import cv2
 import numpy as np
 
+from extractors.calibration import DOUBTED
 from extractors.source import Source
 from extractors.templates import RegionLocator, Template
 from extractors.zonal import pixel_box
@@ -63,10 +66,44 @@ def written_in(source: Source, template: Template, name: str) -> int | None:
     return None
 
 
+def list_boxes(spec_locators: list) -> RegionLocator | None:
+    """A field's fixed region locator that reads its boxes as a list (one item a box)."""
+    return next(
+        (
+            loc
+            for loc in spec_locators
+            if isinstance(loc, RegionLocator) and loc.as_list and loc.anchor is None
+        ),
+        None,
+    )
+
+
+def items_unread(source: Source, template: Template, name: str, field: Field) -> bool:
+    """Whether more of a list field's boxes hold writing than it has items: a box filled
+    in that no reading made out (a list's empty boxes are the rule, so they say nothing)."""
+    loc = list_boxes(template.fields[name].locators)
+    scan = source.scanned.get(loc.page) if loc and field.page == loc.page else None
+    if loc is None or scan is None or scan.filled is None:
+        return False
+    if scan.registration is None or not scan.registration.good:
+        return False
+    try:
+        items = len(json.loads(field.value or "[]"))
+    except ValueError:
+        return False
+    boxes = (Box(x0=x0, y0=y0, x1=x1, y1=y1) for x0, y0, x1, y1 in loc.boxes)
+    return sum(ink_share(scan.filled, b) >= MIN_INK_SHARE for b in boxes) > items
+
+
 def unread_ink(source: Source, template: Template, fields: dict[str, Field]) -> dict[str, Field]:
-    """``fields`` with each optional one not found, whose boxes hold writing, marked so."""
+    """``fields`` with each optional one not found, whose boxes hold writing, marked so; and
+    each list with a filled box it did not read, not trusted."""
     marked = dict(fields)
     for name, field in fields.items():
+        if field.value is not None and items_unread(source, template, name, field):
+            how = f"{field.how}; a box with writing in it was not read"
+            update = {"confidence": min(field.confidence, DOUBTED), "how": how}
+            marked[name] = field.model_copy(update=update)
         if field.value is not None or field.required or field.several_ticked:
             continue
         page = written_in(source, template, name)

@@ -411,7 +411,9 @@ def locate_region(doc: Doc, loc: RegionLocator) -> Hit | None:
     by = f" by {loc.anchor.text!r}" if loc.anchor else ""
     return Hit(
         text=text,
-        match=(1.0 if all(texts) else 0.5) * loc.trust * sure,
+        # a box left empty: a value's part missing; a list's box, unused (its ink is
+        # looked at after reading: :func:`extractors.ink.items_unread`)
+        match=(1.0 if all(texts) or loc.as_list else 0.5) * loc.trust * sure,
         how=f"region{'s' if len(boxes) > 1 else ''}{by} on page {loc.page}",
         page=loc.page,
         box=union(words) if words else None,

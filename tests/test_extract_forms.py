@@ -15,6 +15,7 @@ from extractors.checks import iban_by_class, one_slip, passes
 from extractors.engine import extract_source
 from extractors.extract import (
     by_check_digits,
+    checked_evidence,
     extract_fields,
     makes_sense,
     one_of,
@@ -910,3 +911,11 @@ def test_a_passport_number_counts_as_printed_again_alike_when_only_look_alikes_d
     misread = page_print.model_copy(update={"value": "WL4RHN4W9"})
     differs = reconciled(mrz, misread, scanned=True, folded=True)
     assert differs.confidence <= 0.5 and differs.printed_again is not None
+
+
+def test_an_iban_that_passes_is_evidence_apart_from_a_single_check_digit() -> None:
+    spec = FieldSpec(locators=[LabelLocator(text="Bank account:")], check_digits=["iban", "luhn"])
+    iban, card = "GB68OTMR34259806968116", "6217673162480896057"
+    assert checked_evidence(spec, iban, "scan/checked") == "scan/iban"
+    assert checked_evidence(spec, card, "scan/checked") == "scan/checked"  # Luhn alone
+    assert checked_evidence(spec, iban, "scan/mrz") == "scan/mrz"  # vouched otherwise

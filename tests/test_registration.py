@@ -4,6 +4,7 @@ blank before their zones are read; a page that does not register has no confiden
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from PIL import Image
 
 from extractors.engine import extract_source
+from extractors.ink import items_unread, unread_ink
 from extractors.registry import read_document
 from extractors.templates import load_templates
 from rekey.settings import Settings
@@ -95,6 +97,24 @@ def test_a_printed_and_scanned_cms1500_is_registered(templates: list, tmp_path: 
     assert fit is not None and fit.good, fit
     truth = truth_of("cms1500", 4)
     assert found.fields["patient_name"].value == truth["patient_name"]
+
+
+def test_a_filled_list_box_no_reading_made_out_is_seen(templates: list, tmp_path: Path) -> None:
+    """A list's empty boxes are the rule (diagnosis codes A to L), so they do not lower its
+    confidence; but a box with writing in it that the list lacks is seen on the registered
+    page, and the list is not trusted."""
+    path = printed_and_scanned("cms1500", 4, PLANS["letter-100pc-300dpi"], tmp_path)
+    source = read_document(path)
+    found = extract_source(source, templates)
+    cms = found.template
+    diagnoses = found.fields["diagnoses"]
+    codes = json.loads(diagnoses.value)
+    assert codes == truth_of("cms1500", 4)["diagnoses"], diagnoses
+    assert not items_unread(source, cms, "diagnoses", diagnoses)
+    fewer = diagnoses.model_copy(update={"value": json.dumps(codes[:-1])})
+    assert items_unread(source, cms, "diagnoses", fewer)
+    marked = unread_ink(source, cms, {"diagnoses": fewer})["diagnoses"]
+    assert marked.confidence <= 0.6 and "was not read" in marked.how
 
 
 def test_a_page_that_does_not_register_has_no_confident_field(
