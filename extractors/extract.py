@@ -60,6 +60,10 @@ SUSPECT_READINGS = (
     # letters, and OCR reads l as I ("Inaser@" for "lnaser@")
     (re.compile(r"I(?=[^@\s]*@)"), "an I in an e-mail address, where l is likelier"),
 )
+# ... and in a name or a place, whose words start with capitals: a word starting with a
+# small l, where a sans-serif capital I looks the same ("West lain" for "West Iain")
+NAME_SUSPECTS = ((re.compile(r"(?<![\w'’-])l[a-z]"), "a small l where a capital I is likelier"),)
+NAMED = ("name", "place")
 SUSPECT_CONFIDENCE = 0.6
 IMPLAUSIBLE_CONFIDENCE = 0.4  # a value that does not look like its field's: never trusted
 DISAGREEMENT_CONFIDENCE = 0.5  # two readings of one value differ: a person decides
@@ -327,7 +331,8 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         confidence = min(confidence, IMPLAUSIBLE_CONFIDENCE)
         how = f"{how}; does not look right: {implausible}"
     if scanned and not raw and not spec.check_digits:
-        suspect = next((why for rx, why in SUSPECT_READINGS if rx.search(value)), None)
+        suspects = SUSPECT_READINGS + (NAME_SUSPECTS if looks in NAMED else ())
+        suspect = next((why for rx, why in suspects if rx.search(value)), None)
         if suspect:
             confidence = min(confidence, SUSPECT_CONFIDENCE)
             how = f"{how}; {suspect}"

@@ -272,6 +272,24 @@ def test_a_scanned_letter_against_a_digit_is_never_trusted_on_its_own() -> None:
         assert not extract_fields(page(caption, misread), template)["email"].confident
 
 
+def test_a_name_or_place_word_starting_with_a_small_l_is_never_trusted_on_its_own() -> None:
+    spec = FieldSpec(locators=[LabelLocator(text="Place:")], looks_like="place")
+    template = Template(name="t", doc_type="t", keywords=["x"], threshold=0.9, fields={"p": spec})
+    caption = word("Place:", 0.10, 0.30, 0.16, 0.31)
+    for text, trusted in (("West lain", False), ("West Iain", True), ("Iserlohn", True)):
+        read = extract_fields(page(caption, word(text, 0.3, 0.3, 0.5, 0.31)), template)["p"]
+        assert read.value == text and read.confident is trusted, text
+    free = Template(
+        name="t",
+        doc_type="t",
+        keywords=["x"],
+        threshold=0.9,
+        fields={"p": FieldSpec(locators=[LabelLocator(text="Place:")])},
+    )
+    lights = word("Car hit at the lights", 0.3, 0.3, 0.5, 0.31)  # free text: words start so
+    assert extract_fields(page(caption, lights), free)["p"].confident
+
+
 def test_a_date_in_a_year_no_form_names_is_never_trusted_and_read_again() -> None:
     spec = FieldSpec(type="date", locators=[LabelLocator(text="Date of loss:")])
     template = Template(name="t", doc_type="t", keywords=["x"], threshold=0.9, fields={"d": spec})
