@@ -164,6 +164,18 @@ def planted_through(rows: dict[str, RowStp]) -> int:
     return sum(r.straight_through - r.passed for r in rows.values())
 
 
+def by_rendition(rows: dict[str, RowStp]) -> dict[str, float | None]:
+    """Per rendition, over the kinds a back office routes (a row without ``why``): the
+    documents that may go straight through that did (None: none may)."""
+    renditions: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for name, row in rows.items():
+        if row.why is None:
+            counts = renditions[name.partition("/")[2]]
+            counts[0] += row.passed
+            counts[1] += row.may_pass
+    return {r: ratio(passed, may) for r, (passed, may) in sorted(renditions.items())}
+
+
 def record_values(db: Path, reference: str) -> dict[str, Any] | None:
     """The record the back office holds under ``reference``, as field name → value."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)

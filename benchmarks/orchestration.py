@@ -448,6 +448,7 @@ def stp(ctx: Context) -> dict[str, Any]:
         "all": endtoend.stp_all(rows),
         "all_documents": endtoend.stp_all_documents(rows),
         "planted_through": endtoend.planted_through(rows),
+        "by_rendition": endtoend.by_rendition(rows),
     }
 
 
@@ -511,6 +512,7 @@ def holdout_stp(ctx: Context) -> dict[str, Any]:
         "all": endtoend.stp_all(run["stp"]),
         "all_documents": endtoend.stp_all_documents(run["stp"]),
         "planted_through": endtoend.planted_through(run["stp"]),
+        "by_rendition": endtoend.by_rendition(run["stp"]),
         "wrong_keyed": keyed.wrong,
         "records": keyed.records,
         "fields_compared": keyed.fields,

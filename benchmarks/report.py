@@ -158,7 +158,9 @@ def problems(result: dict[str, Any], corpus_size: int | None = None) -> list[str
             if not covered(missing, f"accuracy.{kind}/*"):
                 found.append(f"unmeasured kind {kind} not in missing")
     for row, value in (result.get("stp") or {}).items():
-        if row != "planted_through" and value is not None and not 0 <= value <= 1:
+        if row in ("planted_through", "by_rendition"):
+            continue
+        if value is not None and not 0 <= value <= 1:
             found.append(f"stp.{row} = {value} is not a fraction")
     for row, values in ((result.get("holdout") or {}).get("accuracy") or {}).items():
         for key in HOLDOUT_ROW_KEYS:
@@ -373,6 +375,24 @@ def stp_lines(result: dict[str, Any]) -> list[str]:
         why = d.get("why") or h.get("why") or ""
         where = d.get("backoffice") or h.get("backoffice") or "—"
         lines.append(table_row(row, where, *cells, f"{states(d)} / {states(h)}", why))
+    return lines + rendition_lines(result)
+
+
+def rendition_lines(result: dict[str, Any]) -> list[str]:
+    """Straight-through per rendition, over the kinds a back office routes."""
+    dev = (result.get("stp") or {}).get("by_rendition") or {}
+    held = (result.get("holdout_stp") or {}).get("by_rendition") or {}
+    if not dev and not held:
+        return []
+    lines = [
+        "",
+        "Per rendition, over the kinds a back office routes (documents with no planted error):",
+        "",
+        "| rendition | development seed | held-out seed |",
+        "|---|---|---|",
+    ]
+    for rendition in sorted(set(dev) | set(held)):
+        lines.append(table_row(rendition, pct(dev.get(rendition)), pct(held.get(rendition))))
     return lines
 
 

@@ -123,6 +123,11 @@ def test_straight_through_and_wrong_keyed_come_from_the_flow_run(
     passed = through - result["stp"]["planted_through"]
     may_pass = sum(d["may_pass"] for d in detail.values())
     assert result["stp"]["all"] == (round(passed / may_pass, 4) if may_pass else 0.0)
+    for rendition, share in result["stp"]["by_rendition"].items():
+        rows = [d for r, d in detail.items() if r.endswith(f"/{rendition}") and "why" not in d]
+        may = sum(d["may_pass"] for d in rows)
+        passed = sum(d["straight_through"] - d["planted_through"] for d in rows)
+        assert share == (round(passed / may, 4) if may else None), rendition
     for row, d in detail.items():
         assert result["stp"][row] == d["stp"]
         assert d["may_pass"] <= d["documents"], row

@@ -145,6 +145,9 @@ def test_two_runs_merge_into_one_table_naming_each_back_office() -> None:
     }
     every_one_planted = endtoend.RowStp(2, 0, Counter(review=2), None, "ClaimBase", 0, 0)
     assert every_one_planted.figures()["stp"] is None  # nothing here may go straight through
+    unrouted = endtoend.RowStp(1, 0, Counter(review=1), "no back-office route", None, 1, 0)
+    rows = merged | {"claim/clean_scan": every_one_planted, "x/digital": unrouted}
+    assert endtoend.by_rendition(rows) == {"clean_scan": None, "digital": 0.5}
     scores = {"ClaimBase": endtoend.KeyedScore(3, 30, 1), "Ledgerline": endtoend.KeyedScore(2, 13)}
     assert endtoend.combined(scores).figures() == {
         "records": 5,
