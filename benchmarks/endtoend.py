@@ -164,6 +164,17 @@ def planted_through(rows: dict[str, RowStp]) -> int:
     return sum(r.straight_through - r.passed for r in rows.values())
 
 
+def summary(rows: dict[str, RowStp]) -> dict[str, Any]:
+    """The figures over every row: ``all`` (the documents that may pass), ``all_documents``,
+    ``planted_through`` and ``by_rendition``."""
+    return {
+        "all": stp_all(rows),
+        "all_documents": stp_all_documents(rows),
+        "planted_through": planted_through(rows),
+        "by_rendition": by_rendition(rows),
+    }
+
+
 def by_rendition(rows: dict[str, RowStp]) -> dict[str, float | None]:
     """Per rendition, over the kinds a back office routes (a row without ``why``): the
     documents that may go straight through that did (None: none may)."""

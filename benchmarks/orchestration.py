@@ -444,12 +444,8 @@ def stp(ctx: Context) -> dict[str, Any]:
     every document, ``stp_all_documents``)."""
     rows = end_to_end(ctx)["stp"]
     ctx.extra["stp_detail"] = {row: totals.figures() for row, totals in rows.items()}
-    return {row: totals.figures()["stp"] for row, totals in rows.items()} | {
-        "all": endtoend.stp_all(rows),
-        "all_documents": endtoend.stp_all_documents(rows),
-        "planted_through": endtoend.planted_through(rows),
-        "by_rendition": endtoend.by_rendition(rows),
-    }
+    rates = {row: totals.figures()["stp"] for row, totals in rows.items()}
+    return rates | endtoend.summary(rows)
 
 
 def holdout_flow(ctx: Context) -> dict[str, Any]:
@@ -509,10 +505,7 @@ def holdout_stp(ctx: Context) -> dict[str, Any]:
     )
     return {
         "rows": {row: t.figures()["stp"] for row, t in run["stp"].items()},
-        "all": endtoend.stp_all(run["stp"]),
-        "all_documents": endtoend.stp_all_documents(run["stp"]),
-        "planted_through": endtoend.planted_through(run["stp"]),
-        "by_rendition": endtoend.by_rendition(run["stp"]),
+        **endtoend.summary(run["stp"]),
         "wrong_keyed": keyed.wrong,
         "records": keyed.records,
         "fields_compared": keyed.fields,

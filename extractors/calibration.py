@@ -68,10 +68,14 @@ def agreed(field: ReadField) -> ReadField:
     """``field`` read a second time, independently, to the same value (a second model, or
     the form's second place for it): its evidence becomes ``medium/agreed`` unless a
     stronger check (check digits, an MRZ, a tick) already vouches for it."""
-    medium, _, check = field.evidence.partition("/")
-    if check not in WEAKER:
+    if field.evidence.partition("/")[2] not in WEAKER:
         return field
-    return field.model_copy(update={"evidence": f"{medium}/{AGREED}"})
+    return field.model_copy(update={"evidence": checked_by(field, AGREED)})
+
+
+def checked_by(field: ReadField, check: str) -> str:
+    """``field``'s evidence with ``check`` for what vouches for it, the medium kept."""
+    return f"{field.evidence.partition('/')[0]}/{check}"
 
 
 class Curve(BaseModel):

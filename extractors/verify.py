@@ -15,7 +15,7 @@ import re
 
 from rapidfuzz import fuzz
 
-from extractors.calibration import LETTERS, agreed
+from extractors.calibration import LETTERS, agreed, checked_by
 from extractors.engines import list_langs
 from extractors.extract import DISAGREEMENT_CONFIDENCE, captions_in, listed
 from extractors.locators import caption_words, words_in
@@ -137,9 +137,9 @@ def _marked(text: str) -> int:
 def _lettered(field: Field, second: str) -> Field:
     """The second model's reading, its letters seconded by the first: evidence of its own
     (``letters``, calibrated on its own curve), for the diacritics rest on one model."""
-    medium, _, _ = field.evidence.partition("/")
     how = f"{field.how}; the second reading adds the diacritics ({field.value!r})"
-    return field.model_copy(update={"value": second, "evidence": f"{medium}/{LETTERS}", "how": how})
+    update = {"value": second, "evidence": checked_by(field, LETTERS), "how": how}
+    return field.model_copy(update=update)
 
 
 def judged(field: Field, spec: FieldSpec, second: str, alone: str | None = None) -> Field:
