@@ -236,7 +236,7 @@ def ocr_pages(doc: Doc) -> set[int]:
     return {p.number for p in doc.layout.pages if by_ocr(p.words)}
 
 
-VOUCHED = ("/checked", "/mrz")  # evidence whose check digits settle look-alikes
+VOUCHED = ("/checked", "/iban", "/mrz")  # evidence whose check digits settle look-alikes
 
 
 def same_reading(field: Field, again: Field, folded: bool) -> bool:
