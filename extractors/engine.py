@@ -17,6 +17,7 @@ from extractors.calibration import calibrated
 from extractors.classify import classify
 from extractors.extract import extract_fields, with_fallbacks
 from extractors.ink import unread_ink
+from extractors.mrzprint import held_to_print
 from extractors.ocr import DEFAULT_LANG, ocr_page, tesseract, to_words
 from extractors.reread import reread_missing, reread_unsettled
 from extractors.source import Source
@@ -189,6 +190,7 @@ def extract_source(
         fields = verify_fields(source, template, fields)
     if template is not None:
         fields = with_fallbacks(layout, template, fields, source.image)
+        fields = held_to_print(template, fields)
         if source.scanned:
             fields = unread_ink(source, template, fields)
         fields = calibrated(unregistered_doubt(fields, layout))

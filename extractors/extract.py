@@ -237,17 +237,22 @@ def ocr_pages(doc: Doc) -> set[int]:
 
 
 VOUCHED = ("/checked", "/iban", "/mrz")  # evidence whose check digits settle look-alikes
+# ... but an MRZ's (modulo 10) cannot tell L (21) from 1, nor G (16) from 6
+MRZ_BLIND = "LG"
+MRZ_FOLD = {k: v for k, v in DIGIT_LOOKALIKES.items() if chr(k) not in MRZ_BLIND}
 
 
 def same_reading(field: Field, again: Field, folded: bool) -> bool:
     """Whether two readings say the same; ``folded`` (an identifier) and the first vouched
     for by its check digits: letters and digits that look alike (``O``/``0``, ``S``/``5``)
-    count as one, for the check digits have decided between them."""
+    count as one, for the check digits have decided between them (an MRZ's: not between
+    :data:`MRZ_BLIND` and their digits)."""
     if field.value == again.value:
         return True
     if not (folded and field.evidence.endswith(VOUCHED)):
         return False
-    a, b = (str(v).upper().translate(DIGIT_LOOKALIKES) for v in (field.value, again.value))
+    fold = MRZ_FOLD if field.evidence.endswith("/mrz") else DIGIT_LOOKALIKES
+    a, b = (str(v).upper().translate(fold) for v in (field.value, again.value))
     return a == b
 
 

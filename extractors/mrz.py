@@ -65,13 +65,13 @@ def _number_by_check(line2: str) -> str:
             return candidate
         candidates.append(candidate)
     if line2[43] == "<":  # the composite check digit was lost: the number's own decides,
-        fits = [c for c in candidates if _checks(c[0:9], c[9])]  # when only one way fits
+        fits = [c for c in candidates if checks(c[0:9], c[9])]  # when only one way fits
         if len(fits) == 1:
             return fits[0]
     return line2
 
 
-def _checks(body: str, digit: str) -> bool:
+def checks(body: str, digit: str) -> bool:
     try:
         return check_digit(body) == digit
     except ValueError:
@@ -99,7 +99,7 @@ def fitted(text: str, shift: int = 0) -> str:
 FIELD_CHECKS = ((slice(0, 9), 9), (slice(13, 19), 19), (slice(21, 27), 27))
 
 
-def implied_checks(line2: str) -> str:
+def impliedchecks(line2: str) -> str:
     """``line2`` with a field's check digit that OCR read as filler put back from the field
     (the composite check digit, which covers them all, still has to agree)."""
     out = list(line2)
@@ -123,7 +123,7 @@ def aligned_read(line1: str, raw2: str) -> tuple[str, str, bool]:
     first = None
     for shift in range(min(MAX_SHIFT, max(0, len(raw2) - LENGTH + 3)) + 1):
         one, two = repair(fitted(line1), fitted(raw2, shift))
-        two = implied_checks(two)
+        two = impliedchecks(two)
         read = two[-1] != "<"
         if not read:  # the final check digit lost in the OCR: the rest implies it
             two = two[:-1] + check_digit(two[0:10] + two[13:20] + two[21:43])
@@ -160,7 +160,7 @@ def checks_pass(line2: str) -> bool:
         (line2[21:27], line2[27]),
         (line2[0:10] + line2[13:20] + line2[21:43], line2[43]),
     ]
-    return all(_checks(body, digit) for body, digit in fields)
+    return all(checks(body, digit) for body, digit in fields)
 
 
 def yymmdd(text: str, past: bool) -> str | None:

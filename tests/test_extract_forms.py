@@ -34,6 +34,7 @@ from extractors.mrz import (
     locate_mrz,
     number_readings,
 )
+from extractors.mrzprint import checks_failed, composed, line1_agreed, lines_doubted
 from extractors.normalise import NormaliseError, date_iso, normalise, strip_noise, whitespace
 from extractors.plausible import put_right, why_not
 from extractors.preprocess import ink_split, whiten_paper
@@ -55,7 +56,7 @@ from extractors.templates import (
 )
 from extractors.verify import fitted_second, judged, replaces
 from extractors.zonal import without_cut_text, without_dotted_rules, without_rules
-from rekey.models import Box, Field, Layout, Page, Word
+from rekey.models import Box, Field, Layout, Page, PrintedAgain, Word
 from rekey.settings import PROJECT_ROOT
 from samples.corpus.passport import td3_mrz
 
@@ -929,6 +930,79 @@ def test_a_passport_number_counts_as_printed_again_alike_when_only_look_alikes_d
     misread = page_print.model_copy(update={"value": "WL4RHN4W9"})
     differs = reconciled(mrz, misread, scanned=True, folded=True)
     assert differs.confidence <= 0.5 and differs.printed_again is not None
+    # L (21) and 1, G (16) and 6 weigh alike modulo 10: the check digits decided nothing
+    for zone, printed in (("5GT4FLMYG", "5GT4F1MYG"), ("X4RT7PFWG", "X4RT7PFW6")):
+        assert checks_pass(td3_line2(zone)) and checks_pass(
+            td3_line2(printed)[:9] + td3_line2(zone)[9:]
+        )
+        blind = reconciled(
+            mrz.model_copy(update={"value": zone}),
+            page_print.model_copy(update={"value": printed}),
+            scanned=True,
+            folded=True,
+        )
+        assert blind.printed_again is not None and blind.confidence <= 0.5, zone
+
+
+def td3_line2(number: str) -> str:
+    return td3_mrz(
+        state="D", surname="Weber", given_names="Anna", number=number, nationality="D",
+        birth=date(1980, 1, 2), sex="F", expiry=date(2030, 1, 2),
+    )[1]  # fmt: skip
+
+
+def test_an_mrz_is_held_to_the_print_its_lines_doubted_and_line_1_agreed() -> None:
+    """A digital passport: line 1 is the line its printed state and names make; a line
+    whose number disagrees with the print is not trusted, whatever its check digits say."""
+    template = load_templates(TEMPLATES)["passport"]
+    read = extract_source(read_document(SMALL / "0007-passport-digital.png"), [template])
+    line1 = read.fields["mrz_line1"]
+    assert line1.value == passport_mrz()[0] and line1.evidence == "scan/agreed", line1.how
+    assert "printed state and names make it" in line1.how
+    fields = {
+        n: f.model_copy(update={"how": "read", "printed_again": None, "evidence": "scan/agreed"})
+        for n, f in read.fields.items()
+    }
+    fields["mrz_line2"] = fields["mrz_line2"].model_copy(update={"confidence": 1.0})
+    off = fields["document_number"].model_copy(
+        update={"printed_again": PrintedAgain(value="X", page=1)}
+    )
+    doubted = lines_doubted(template, fields | {"document_number": off})
+    assert (
+        doubted["mrz_line2"].confidence <= 0.5
+        and "document_number disagrees" in doubted["mrz_line2"].how
+    )
+    assert doubted["mrz_line1"] == fields["mrz_line1"]
+    number = fields["mrz_line2"].value
+    slipped = fields["mrz_line2"].model_copy(update={"value": number[:5] + "O" + number[6:]})
+    assert number[5] != "O" and checks_pass(number)
+    failed = checks_failed(template, fields | {"mrz_line2": slipped})
+    assert failed["document_number"].confidence <= 0.5, "its own check digit fails"
+    assert "check digit in the MRZ fails" in failed["document_number"].how
+    assert failed["date_of_birth"] == fields["date_of_birth"]  # its own check digit passes
+    renamed = fields["surname"].model_copy(update={"value": "Fitzgerald"})
+    assert line1_agreed(template, fields | {"surname": renamed}) == fields | {"surname": renamed}
+    once = fields["issuing_state"].model_copy(update={"evidence": "scan/typed"})
+    assert (
+        line1_agreed(template, fields | {"issuing_state": once})["mrz_line1"] == fields["mrz_line1"]
+    )
+
+
+def test_a_printed_name_makes_its_mrz_spelling_as_icao_transliterates_it() -> None:
+    assert "P<D<<MUELLER<LUEDENSCHEID<<JUERGEN".ljust(44, "<") in composed(
+        "D", "Müller-Lüdenscheid", "Jürgen"
+    )
+    assert "P<D<<MULLER<LUDENSCHEID<<JURGEN".ljust(44, "<") in composed(
+        "D", "Müller-Lüdenscheid", "Jürgen"
+    )
+    assert any(
+        line.startswith("P<GBRONEILL<<DARCY<<") for line in composed("GBR", "O'Neill", "D'Arcy")
+    )
+    assert any(
+        line.startswith("P<POLLUKASIEWICZ<<") for line in composed("POL", "Łukasiewicz", "Ewa")
+    )
+    long = composed("D", "Featherstonehaugh-Cholmondeley", "Bartholomew Alexander")
+    assert {len(line) for line in long} == {44}
 
 
 def test_an_iban_that_passes_is_evidence_apart_from_a_single_check_digit() -> None:
