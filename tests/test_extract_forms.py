@@ -15,11 +15,14 @@ from extractors.checks import iban_by_class, one_slip, passes
 from extractors.engine import extract_source
 from extractors.extract import (
     by_check_digits,
+    captions_in,
     checked_evidence,
     extract_fields,
+    looked_at_again,
     makes_sense,
     one_of,
     plausible_year,
+    read_field,
     reconciled,
     with_fallbacks,
 )
@@ -1011,3 +1014,23 @@ def test_an_iban_that_passes_is_evidence_apart_from_a_single_check_digit() -> No
     assert checked_evidence(spec, iban, "scan/checked") == "scan/iban"
     assert checked_evidence(spec, card, "scan/checked") == "scan/checked"  # Luhn alone
     assert checked_evidence(spec, iban, "scan/mrz") == "scan/mrz"  # vouched otherwise
+
+
+def test_a_vouched_number_the_page_misread_is_looked_at_again_alone_in_the_print() -> None:
+    """The page's reading of the printed passport number ran two letters together: the
+    print is read again alone, at other sizes, and agrees with the MRZ; a print that says
+    another number stays a disagreement for a person."""
+    template = load_templates(TEMPLATES)["passport"]
+    source = read_document(SMALL / "0007-passport-digital.png")
+    read = extract_source(source, [template])
+    spec = template.fields["document_number"]
+    doc = Doc(read.layout, source.image, captions_in(template))
+    vouched = read_field(doc, "document_number", spec)
+    assert vouched.evidence == "scan/mrz"
+    elsewhere = spec.model_copy(update={"locators": spec.printed_again, "printed_again": []})
+    printed = read_field(doc, "document_number", elsewhere)
+    misread = printed.model_copy(update={"value": printed.value[:4] + "S" + printed.value[4:]})
+    again = looked_at_again(doc, "document_number", elsewhere, vouched, misread)
+    assert again.value == vouched.value and "read alone again" in again.how
+    other = vouched.model_copy(update={"value": "X" + vouched.value[1:]})
+    assert looked_at_again(doc, "document_number", elsewhere, other, misread) is misread
