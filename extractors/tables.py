@@ -7,8 +7,10 @@ words between the header and the end caption (or the end of the page).
 from __future__ import annotations
 
 import json
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from extractors.lines import same_line
 from extractors.locators import (
     Doc,
     Hit,
@@ -95,15 +97,47 @@ def locate_table(doc: Doc, loc: TableLocator) -> Hit | None:
             words.extend(line)
         if not rows:
             continue
+        how = f"table under {' | '.join(loc.header)} ({len(rows)} rows)"
+        box = union(words)
+        if loc.total and end is not None and adds_up(rows, loc.total, printed_total(page, end[0])):
+            # the total vouches for the column: its cells' OCR doubts are settled
+            column = loc.columns.index(loc.total)
+            summed = {id(w) for line in lines_of(words) for w in _cells(line, starts)[column]}
+            words = [w for w in words if id(w) not in summed]
+            how = f"{how}; its {loc.total} column adds up to the printed total"
         return Hit(
             text=json.dumps(rows, ensure_ascii=False),
             match=0.3 if unreadable else 1.0,
-            how=f"table under {' | '.join(loc.header)} ({len(rows)} rows)",
+            how=how,
             page=page.number,
-            box=union(words),
+            box=box,
             words=tuple(words),
         )
     return None
+
+
+def printed_total(page: Page, caption: list[Word]) -> str | None:
+    """The amount printed on the end caption's line, right of it (None: none readable)."""
+    anchor = union(caption)
+    after = sorted(
+        (w for w in page.words if same_line(w, anchor) and w.box.x0 > anchor.x1),
+        key=lambda w: w.box.x0,
+    )
+    text = strip_noise(join_words(w.text for w in after))
+    try:
+        return normalise("money", text) if text else None
+    except NormaliseError:
+        return None
+
+
+def adds_up(rows: list[dict], column: str, total: str | None) -> bool:
+    """The column's cells, every one an amount, add up to ``total``."""
+    if total is None:
+        return False
+    try:
+        return sum(Decimal(row[column]) for row in rows) == Decimal(total)
+    except (InvalidOperation, KeyError):
+        return False
 
 
 def read_cell(column: FormColumn | RegionColumn, text: str) -> tuple[str, bool]:

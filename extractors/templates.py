@@ -190,7 +190,21 @@ class TableLocator(_Strict):
     columns: list[str] = Field(min_length=1)  # the key each column's cell is stored under
     types: list[FieldTypeName] = Field(default_factory=list)  # normaliser per column
     end: str | None = None
+    # the money column whose sum the end caption's line prints (``Total: 1,234.50``): when
+    # it adds up, the total vouches for the column's cells
+    total: str | None = None
     page: int | None = None
+
+    @model_validator(mode="after")
+    def _total_is_a_money_column(self) -> TableLocator:
+        if self.total is None:
+            return self
+        if self.end is None:
+            raise ValueError("total needs end: the caption the total is printed beside")
+        kinds = dict(zip(self.columns, self.types or ["text"] * len(self.columns), strict=True))
+        if kinds.get(self.total) != "money":
+            raise ValueError(f"total {self.total!r} is not one of the money columns")
+        return self
 
     @field_validator("columns")
     @classmethod

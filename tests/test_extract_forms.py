@@ -10,6 +10,7 @@ from datetime import date
 import cv2
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from extractors.checks import iban_by_class, one_slip, passes
 from extractors.engine import extract_source
@@ -18,6 +19,7 @@ from extractors.extract import (
     captions_in,
     checked_evidence,
     extract_fields,
+    hit_confidence,
     looked_at_again,
     makes_sense,
     one_of,
@@ -1034,3 +1036,45 @@ def test_a_vouched_number_the_page_misread_is_looked_at_again_alone_in_the_print
     assert again.value == vouched.value and "read alone again" in again.how
     other = vouched.model_copy(update={"value": "X" + vouched.value[1:]})
     assert looked_at_again(doc, "document_number", elsewhere, other, misread) is misread
+
+
+def test_a_table_whose_amounts_add_up_to_its_printed_total_is_not_doubted_for_them() -> None:
+    """The total vouches for the amount column: a cell OCR was unsure of no longer sets the
+    table's confidence; a total the column misses, or none, leaves every cell's doubt."""
+    loc = TableLocator(
+        header=["Date", "Description", "Amount"],
+        columns=["date", "description", "amount"],
+        types=["date", "text", "money"],
+        end="Total expenses:",
+        total="amount",
+    )
+
+    def table(total: str) -> Layout:
+        return page(
+            word("Date", 0.1, 0.20, 0.15, 0.21),
+            word("Description", 0.3, 0.20, 0.4, 0.21),
+            word("Amount", 0.7, 0.20, 0.78, 0.21),
+            word("12/07/2026", 0.1, 0.23, 0.2, 0.24),
+            word("Taxi", 0.3, 0.23, 0.35, 0.24),
+            word("112.00", 0.7, 0.23, 0.76, 0.24, conf=0.55),
+            word("13/07/2026", 0.1, 0.26, 0.2, 0.27),
+            word("Towing", 0.3, 0.26, 0.37, 0.27, conf=0.9),
+            word("1,709.48", 0.7, 0.26, 0.78, 0.27),
+            word("Total", 0.5, 0.30, 0.55, 0.31),
+            word("expenses:", 0.56, 0.30, 0.64, 0.31),
+            word(total, 0.7, 0.30, 0.78, 0.31),
+        )
+
+    added = locate_table(Doc(table("1,821.48")), loc)
+    assert added is not None and "adds up to the printed total" in added.how
+    assert hit_confidence(added) == 0.9  # the description's doubt, not the amount's
+    missed = locate_table(Doc(table("1,821.40")), loc)
+    assert missed is not None and hit_confidence(missed) == 0.55
+    plain = locate_table(Doc(table("1,821.48")), loc.model_copy(update={"total": None}))
+    assert plain is not None and hit_confidence(plain) == 0.55
+    with pytest.raises(ValidationError, match="not one of the money columns"):
+        TableLocator(
+            header=["A", "B"], columns=["a", "b"], types=["text", "date"], end="T", total="b"
+        )
+    with pytest.raises(ValidationError, match="total needs end"):
+        TableLocator(header=["A"], columns=["a"], types=["money"], total="a")
