@@ -72,14 +72,17 @@ def lines_doubted(template: Template, fields: dict[str, Field]) -> dict[str, Fie
             continue
         off = [parts[p] for p in its_parts if p in parts and fields[parts[p]].printed_again]
         if off:
-            field = fields[name]
-            out[name] = field.model_copy(
-                update={
-                    "confidence": min(field.confidence, DISAGREEMENT_CONFIDENCE),
-                    "how": f"{field.how}; its {', '.join(off)} disagrees with the print",
-                }
-            )
+            out[name] = doubted(fields[name], f"its {', '.join(off)} disagrees with the print")
     return out
+
+
+def doubted(field: Field, why: str) -> Field:
+    """``field`` not trusted, for ``why``."""
+    update = {
+        "confidence": min(field.confidence, DISAGREEMENT_CONFIDENCE),
+        "how": f"{field.how}; {why}",
+    }
+    return field.model_copy(update=update)
 
 
 CHECKED_PARTS = {"document_number": 0, "date_of_birth": 1, "date_of_expiry": 2}  # FIELD_CHECKS
@@ -98,13 +101,7 @@ def checks_failed(template: Template, fields: dict[str, Field]) -> dict[str, Fie
         body, at = FIELD_CHECKS[index]
         if name is None or fields[name].value is None or checks(line2.value[body], line2.value[at]):
             continue
-        field = fields[name]
-        out[name] = field.model_copy(
-            update={
-                "confidence": min(field.confidence, DISAGREEMENT_CONFIDENCE),
-                "how": f"{field.how}; its check digit in the MRZ fails",
-            }
-        )
+        out[name] = doubted(fields[name], "its check digit in the MRZ fails")
     return out
 
 
