@@ -70,6 +70,7 @@ NAMED = ("name", "place")
 SUSPECT_CONFIDENCE = 0.6
 IMPLAUSIBLE_CONFIDENCE = 0.4  # a value that does not look like its field's: never trusted
 DISAGREEMENT_CONFIDENCE = 0.5  # two readings of one value differ: a person decides
+FALLBACK_NOTE = "fallback: not read where it is printed"  # in a fallback reading's how
 RAW_TYPES = {"table", "choice", "list"}  # their locators hand over finished values
 
 LOCATORS: dict[str, Callable[[Doc, Any], Hit | None]] = {
@@ -413,7 +414,7 @@ def with_fallbacks(
             found[name] = field.model_copy(
                 update={
                     "confidence": min(field.confidence, DISAGREEMENT_CONFIDENCE),
-                    "how": f"{field.how} (fallback: not read where it is printed)",
+                    "how": f"{field.how} ({FALLBACK_NOTE})",
                 }
             )
     return fields | found

@@ -99,7 +99,7 @@ def fitted(text: str, shift: int = 0) -> str:
 FIELD_CHECKS = ((slice(0, 9), 9), (slice(13, 19), 19), (slice(21, 27), 27))
 
 
-def impliedchecks(line2: str) -> str:
+def implied_checks(line2: str) -> str:
     """``line2`` with a field's check digit that OCR read as filler put back from the field
     (the composite check digit, which covers them all, still has to agree)."""
     out = list(line2)
@@ -123,7 +123,7 @@ def aligned_read(line1: str, raw2: str) -> tuple[str, str, bool]:
     first = None
     for shift in range(min(MAX_SHIFT, max(0, len(raw2) - LENGTH + 3)) + 1):
         one, two = repair(fitted(line1), fitted(raw2, shift))
-        two = impliedchecks(two)
+        two = implied_checks(two)
         read = two[-1] != "<"
         if not read:  # the final check digit lost in the OCR: the rest implies it
             two = two[:-1] + check_digit(two[0:10] + two[13:20] + two[21:43])

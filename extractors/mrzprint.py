@@ -21,8 +21,8 @@ import unicodedata
 from collections.abc import Iterator
 
 from extractors.calibration import AGREED, checked_by
-from extractors.extract import DISAGREEMENT_CONFIDENCE
-from extractors.mrz import FIELD_CHECKS, checks
+from extractors.extract import DISAGREEMENT_CONFIDENCE, FALLBACK_NOTE
+from extractors.mrz import FIELD_CHECKS, LENGTH, checks
 from extractors.templates import MrzLocator, Template
 from rekey.models import Field
 
@@ -30,7 +30,6 @@ LINE_PARTS = {
     "line1": ("issuing_state", "surname", "given_names"),
     "line2": ("document_number", "nationality", "date_of_birth", "sex", "date_of_expiry"),
 }
-LENGTH = 44
 # ICAO 9303 transliterations, the recommended one first; other letters lose their marks
 TRANSLITERATIONS = {
     "Ä": ("AE", "A"), "Ö": ("OE", "O"), "Ü": ("UE", "U"), "ß": ("SS",), "Å": ("AA", "A"),
@@ -41,22 +40,13 @@ FILLER = " -"
 MAX_SPELLINGS = 64
 
 
-def mrz_parts(template: Template) -> dict[str, str]:
-    """Each MRZ part the template reads as its own field: part → field name."""
+def mrz_parts(template: Template, fallback: bool = False) -> dict[str, str]:
+    """Each MRZ part the template reads as its own field (first locator), or, ``fallback``,
+    reads from the print with the MRZ as its fallback: part → field name."""
     return {
         loc.part: name
         for name, spec in template.fields.items()
-        for loc in spec.locators[:1]
-        if isinstance(loc, MrzLocator)
-    }
-
-
-def printed_parts(template: Template) -> dict[str, str]:
-    """Each name part the template reads from the print, with the MRZ as its fallback."""
-    return {
-        loc.part: name
-        for name, spec in template.fields.items()
-        for loc in spec.fallback
+        for loc in (spec.fallback if fallback else spec.locators[:1])
         if isinstance(loc, MrzLocator)
     }
 
@@ -132,14 +122,14 @@ def composed(state: str, surname: str, given_names: str) -> set[str]:
 def line1_agreed(template: Template, fields: dict[str, Field]) -> dict[str, Field]:
     """``fields`` with line 1 agreed when the printed state and names make it: each of its
     letters read twice, in the zone and in the print."""
-    parts, printed = mrz_parts(template), printed_parts(template)
+    parts, printed = mrz_parts(template), mrz_parts(template, fallback=True)
     names = [parts.get("line1"), parts.get("issuing_state")]
     names += [printed.get("surname"), printed.get("given_names")]
     if None in names:
         return fields
     line, state, surname, given = (fields[n] for n in names)  # type: ignore[index]
     readings = (state, surname, given)
-    if line.value is None or any(f.value is None or "fallback" in f.how for f in readings):
+    if line.value is None or any(f.value is None or FALLBACK_NOTE in f.how for f in readings):
         return fields
     if not state.evidence.endswith(AGREED):  # the state read once only: from the zone itself
         return fields

@@ -81,11 +81,14 @@ def locate_table(doc: Doc, loc: TableLocator) -> Hit | None:
                 bottom = union(end[0]).y0
         body = [w for w in page.words if top < w.box.cy < bottom - 0.002]
         rows, words, unreadable = [], [], 0
+        summed: list[Word] = []  # the words of the column the total adds up
         types = loc.types or ["text"] * len(loc.columns)
         for line in lines_of(body):
             if not any(ch.isalnum() for w in line for ch in w.text):
                 continue  # specks read as a line of dots and dashes
             cells = _cells(line, starts)
+            if loc.total:
+                summed.extend(cells[loc.columns.index(loc.total)])
             row = {}
             for key, kind, cell in zip(loc.columns, types, cells, strict=True):
                 text = strip_noise(join_words(w.text for w in cell))
@@ -101,9 +104,8 @@ def locate_table(doc: Doc, loc: TableLocator) -> Hit | None:
         box = union(words)
         if loc.total and end is not None and adds_up(rows, loc.total, printed_total(page, end[0])):
             # the total vouches for the column: its cells' OCR doubts are settled
-            column = loc.columns.index(loc.total)
-            summed = {id(w) for line in lines_of(words) for w in _cells(line, starts)[column]}
-            words = [w for w in words if id(w) not in summed]
+            vouched = {id(w) for w in summed}
+            words = [w for w in words if id(w) not in vouched]
             how = f"{how}; its {loc.total} column adds up to the printed total"
         return Hit(
             text=json.dumps(rows, ensure_ascii=False),
