@@ -33,7 +33,7 @@ from extractors.marks import (
     locate_region_choice,
     locate_signature,
 )
-from extractors.mrz import locate_mrz
+from extractors.mrz import locate_framed, locate_mrz
 from extractors.normalise import DIGIT_LOOKALIKES, NormaliseError, given_name_first, normalise
 from extractors.ocr import DEFAULT_LANG
 from extractors.plausible import put_right, why_not
@@ -73,11 +73,17 @@ DISAGREEMENT_CONFIDENCE = 0.5  # two readings of one value differ: a person deci
 FALLBACK_NOTE = "fallback: not read where it is printed"  # in a fallback reading's how
 RAW_TYPES = {"table", "choice", "list"}  # their locators hand over finished values
 
+
+def locate_placed(doc: Doc, loc: RegionLocator) -> Hit | None:
+    """A region, placed by the frame it names (a passport's MRZ) or as written."""
+    return (locate_framed if loc.frame else locate_region)(doc, loc)
+
+
 LOCATORS: dict[str, Callable[[Doc, Any], Hit | None]] = {
     "label": locate_label,
     "regex": locate_regex,
     "acroform": locate_acroform,
-    "region": locate_region,
+    "region": locate_placed,
     "column": locate_column,
     "mrz": locate_mrz,
     "region_choice": locate_region_choice,

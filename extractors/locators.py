@@ -396,9 +396,16 @@ def placed_boxes(page: Page, loc: RegionLocator) -> tuple[list[ZoneBox], float] 
     return boxes, found[1]
 
 
-def locate_region(doc: Doc, loc: RegionLocator) -> Hit | None:
+Placing = Callable[[Doc, Page, RegionLocator], tuple[list[ZoneBox], float] | None]
+
+
+def locate_region(doc: Doc, loc: RegionLocator, place: Placing | None = None) -> Hit | None:
+    """The words in the region's boxes, placed as written, by the anchor caption, or by
+    ``place`` (a frame found on the page)."""
     pages = pages_of(doc.layout, loc.page)
-    placed = placed_boxes(pages[0], loc) if pages else None
+    if not pages:
+        return None
+    placed = place(doc, pages[0], loc) if place else placed_boxes(pages[0], loc)
     if placed is None:
         return None
     boxes, sure = placed
@@ -408,7 +415,7 @@ def locate_region(doc: Doc, loc: RegionLocator) -> Hit | None:
         return None
     text = joined(texts, loc.format, loc.as_list)
     words = [w for _, part in read for w in part]
-    by = f" by {loc.anchor.text!r}" if loc.anchor else ""
+    by = f" by {loc.anchor.text!r}" if loc.anchor else " by the MRZ" if loc.frame else ""
     return Hit(
         text=text,
         # a box left empty: a value's part missing; a list's box, unused (its ink is

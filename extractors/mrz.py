@@ -16,13 +16,21 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from extractors.locators import LETTER_LOOKALIKES, Doc, Hit, by_ocr, pages_of, union
+from extractors.locators import (
+    LETTER_LOOKALIKES,
+    Doc,
+    Hit,
+    by_ocr,
+    locate_region,
+    pages_of,
+    union,
+)
 from extractors.normalise import DIGIT_LOOKALIKES
 from extractors.ocr import tesseract, to_words
 from extractors.tables import lines_of
-from extractors.templates import MrzLocator
+from extractors.templates import MrzLocator, RegionLocator, ZoneBox
 from extractors.zonal import pixel_box
-from rekey.models import Box
+from rekey.models import Box, Page
 from validators.mrz import check_digit
 
 LENGTH = 44
@@ -301,3 +309,38 @@ def number_readings(line2: str) -> list[str]:
     """The document numbers, as read and with look-alike swaps, for which every check
     digit of ``line2`` passes."""
     return [line[0:9] for line in _lookalike_lines(line2) if checks_pass(line)]
+
+
+def framed_boxes(doc: Doc, page: Page, loc: RegionLocator) -> tuple[list[ZoneBox], float] | None:
+    """The region's boxes where they stand on ``page``, measured from its MRZ: the zone's
+    width gives the scale (the same across and down), its left edge and top the offset.
+    None when the page has no MRZ. Boxes are fractions of a page: on a page printed
+    smaller, ``across`` and ``down`` are below 1."""
+    found = read_lines(doc, None)
+    if found is None or found.page != page.number or loc.frame is None:
+        return None
+    mrz, frame = union(found.words), loc.frame
+    left, top, right, _ = frame.mrz
+    across = (mrz.x1 - mrz.x0) / (right - left)  # a frame's width, in the page's
+    down = across * frame.aspect * page.width / page.height
+    # the words' margin (``pad``) scales with the page: kept in by what it would overrun
+    inset_x, inset_y = loc.pad * (1 - across), loc.pad * (1 - down)
+
+    def placed(x: float, y: float, sign: int) -> tuple[float, float]:
+        return (
+            mrz.x0 + (x - left) * across + sign * inset_x,
+            mrz.y0 + (y - top) * down + sign * inset_y,
+        )
+
+    boxes = [(*placed(x0, y0, 1), *placed(x1, y1, -1)) for x0, y0, x1, y1 in loc.boxes]
+    on_page = [
+        (max(x0, 0.0), max(y0, 0.0), min(x1, 1.0), min(y1, 1.0))
+        for x0, y0, x1, y1 in boxes
+        if x0 < 1 and y0 < 1 and x1 > 0 and y1 > 0
+    ]
+    return (on_page, 1.0) if on_page else None
+
+
+def locate_framed(doc: Doc, loc: RegionLocator) -> Hit | None:
+    """A region placed on a passport's data page by its MRZ."""
+    return locate_region(doc, loc, place=framed_boxes)

@@ -79,16 +79,28 @@ class Anchor(_Strict):
     match: CaptionMatch = CAPTION_MATCH
 
 
+class MrzFrame(_Strict):
+    """A passport data page's own frame, found from its machine-readable zone: where the
+    zone's two lines stand on the page the boxes are written for, and that page's height
+    over its width. The boxes follow the zone wherever the page was printed, at any scale
+    (a data page copied onto A4), as the printed fields stand in a fixed place beside it."""
+
+    mrz: ZoneBox
+    aspect: float = Field(gt=0, le=4)
+
+
 class RegionLocator(_Strict):
     """The words inside fixed boxes on a page (a form with a fixed layout); on scans these
     boxes are all that OCR reads (zonal OCR). Several boxes are joined by ``format``.
 
     With an ``anchor`` the boxes are offsets from the top-left corner of that caption, so
     they follow it wherever the form was printed or scanned; the page is then read whole.
+    With ``frame`` they are places on a passport's data page, found from its MRZ.
     """
 
     kind: Literal["region"] = "region"
     anchor: Anchor | None = None  # declared first: the boxes are checked against it
+    frame: MrzFrame | None = None
     boxes: list[ZoneBox] = Field(min_length=1)
     page: int = 1
     format: str | None = None
@@ -110,6 +122,12 @@ class RegionLocator(_Strict):
                 box = [x0, y0, x1, y1]
                 raise ValueError(f"box {box}: not x0 < x1 and y0 < y1 within the page")
         return boxes
+
+    @model_validator(mode="after")
+    def _placed_once(self) -> RegionLocator:
+        if self.anchor and self.frame:
+            raise ValueError("a region is placed by its anchor or by its frame, not both")
+        return self
 
 
 class RegionChoiceLocator(_Strict):
@@ -391,7 +409,7 @@ class Template(_Strict):
                     continue
                 if loc.kind == "region":
                     if loc.page == page:
-                        if loc.anchor:  # found where its caption is: the page is read whole
+                        if loc.anchor or loc.frame:  # found on the page: it is read whole
                             return None
                         boxes.extend(padded(box, loc.pad) for box in loc.boxes)
                 elif loc.kind == "region_rows":

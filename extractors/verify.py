@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+import cv2
+import numpy as np
 from rapidfuzz import fuzz
 
 from extractors.calibration import LETTERS, agreed, checked_by
@@ -30,8 +32,8 @@ from extractors.normalise import (
 from extractors.plausible import put_right
 from extractors.source import Source
 from extractors.templates import FieldSpec, Template
-from extractors.zonal import read_zones
-from rekey.models import Box, Field, Page
+from extractors.zonal import pixel_box, read_zones
+from rekey.models import Box, Field, Page, Word
 from rekey.text import without_marks
 
 SECOND_READING = "Latin"
@@ -71,6 +73,13 @@ def _text_in(page: Page, box: Box, captions: frozenset[str] = frozenset()) -> st
     return whitespace(strip_noise(join_words(texts[caption_words(captions, texts) :])))
 
 
+def on_its_line(box: Box) -> Box:
+    """Where a second reading's words count: the value's own line, with the margin read
+    around it only across. Down, the margin would take in a caption or a neighbour's
+    value on a page printed small (a passport copied onto A4)."""
+    return box.model_copy(update={"x0": max(0.0, box.x0 - PAD), "x1": min(1.0, box.x1 + PAD)})
+
+
 def _meaning(spec: FieldSpec, text: str) -> str | None:
     """What a reading says, compared as the field's type compares (None: unreadable)."""
     if spec.values:  # a closed list: the listed value it spells, or none
@@ -84,12 +93,13 @@ def _meaning(spec: FieldSpec, text: str) -> str | None:
         return None  # this reading cannot be understood at all: no opinion
 
 
-def _distrusted(field: Field, value: str, reading: str) -> Field:
+def _distrusted(field: Field, value: str, why: str) -> Field:
+    """``field`` with ``value``, no longer trusted, and ``why``."""
     return field.model_copy(
         update={
             "value": value,
             "confidence": min(field.confidence, DISAGREEMENT_CONFIDENCE),
-            "how": f"{field.how}; {reading} differs ({field.value!r})",
+            "how": f"{field.how}; {why}",
         }
     )
 
@@ -154,11 +164,13 @@ def judged(field: Field, spec: FieldSpec, second: str, alone: str | None = None)
         return _lettered(field, meant)
     if meant is not None and meant.casefold() != field.value.casefold():
         kept = meant if meant and replaces(field.value, meant) else field.value
-        return _distrusted(field, kept, "second reading")
+        return _distrusted(field, kept, f"second reading differs ({field.value!r})")
     seconded = meant is not None
     meant = _meaning(spec, alone) if alone is not None else None
     if meant is not None and meant.casefold() != field.value.casefold():
-        return _distrusted(field, field.value, "reading of the box alone")
+        return _distrusted(
+            field, field.value, f"reading of the box alone differs ({field.value!r})"
+        )
     return agreed(field) if seconded else field
 
 
@@ -184,8 +196,51 @@ def verify_fields(source: Source, template: Template, fields: dict[str, Field]) 
         again = None  # the page's own model on the crops alone: a reading in another context
         if template.zones(page) is None:
             again = read_zones(page, gray, boxes, template.language)
-        for (name, field), box in zip(batch.items(), boxes, strict=True):
+        for name, field in batch.items():
+            box = on_its_line(field.box)
             alone = _text_in(again, box) if again and again.words else None
             read = _text_in(second, box, captions)
-            checked[name] = judged(field, template.fields[name], read, alone)
+            judgement = judged(field, template.fields[name], read, alone)
+            unread = marks_unread(gray, words_in(second, (box.x0, box.y0, box.x1, box.y1), 0))
+            checked[name] = _distrusted(judgement, judgement.value, unread) if unread else judgement
     return checked
+
+
+MARK_BAND = (0.45, 0.08)  # above a capital, as shares of its height: where a mark stands
+MARK_SIZE = 0.12  # the smallest mark, across and down, as a share of the capitals' height
+
+
+def marks_unread(gray: np.ndarray, words: list[Word]) -> str | None:
+    """Why a word in capitals was read without a mark that is printed over it (None: none
+    is). Both models can read ``MÜHLDORF`` as ``MUHLDORF``, and agree; the dots stand in
+    the band just above the capitals, apart from the line above, and OCR leaves them out
+    of the word's box."""
+    height, width = gray.shape
+    for word in words:
+        if (
+            not (word.text.isalpha() and word.text.isupper())
+            or without_marks(word.text) != word.text
+        ):
+            continue
+        x0, y0, x1, y1 = pixel_box(word.box, width, height)
+        tall = y1 - y0
+        top, bottom = max(0, y0 - round(MARK_BAND[0] * tall)), y0 - round(MARK_BAND[1] * tall)
+        if tall < 8 or bottom - top < 3:
+            continue
+        crop = gray[top:bottom, x0:x1]
+        ink = (crop < _ink_level(gray[y0:y1, x0:x1])).astype(np.uint8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+        least = max(2, round(MARK_SIZE * tall))
+        for _, top_edge, w, h, _ in stats[1:count]:
+            if top_edge > 0 and w >= least and h >= least:  # not hanging from the line above
+                return f"a mark over {word.text!r} was not read"
+    return None
+
+
+def _bare_capitals(text: str) -> bool:
+    return text.isalpha() and text.isupper() and without_marks(text) == text
+
+
+def _ink_level(word: np.ndarray) -> float:
+    """Midway between the paper and the ink of a word's own crop."""
+    return (float(np.percentile(word, 95)) + float(np.percentile(word, 5))) / 2
