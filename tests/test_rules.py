@@ -424,3 +424,45 @@ def test_a_document_type_with_no_rule_set_still_sends_missing_and_unsure_values_
     findings, decision = check_case(missing, settings)
     assert [(f.rule, f.fields) for f in findings] == [("required", ["name"])]
     assert decision.route == "review"
+
+
+def unsure(case: Case, name: str, confidence: float) -> Case:
+    field = case.fields[name].model_copy(update={"confidence": confidence, "threshold": 0.99})
+    return case.model_copy(update={"fields": case.fields | {name: field}})
+
+
+def test_the_register_vouches_for_a_policy_number_just_under_its_threshold() -> None:
+    """On the register, active, held by the claimant whose name was read with confidence
+    or spells the holder's exactly: a warning the case keeps, not a stop. Anything less is
+    the usual stop."""
+    vouched = [f for f in check(unsure(claim(), "policy_number", 0.97)) if f.rule == "confidence"]
+    (finding,) = vouched
+    assert finding.severity == "warning" and finding.fields == ["policy_number"]
+    assert "97% confidence" in finding.message
+    assert "POL-123456 is on the register, held by the claimant" in finding.message
+    assert decide(vouched, None).route == "auto"
+    # a name that spells the holder's exactly is vouched for too, however unsure its reading
+    both = unsure(unsure(claim(), "policy_number", 0.97), "claimant_name", 0.6)
+    found = [f for f in check(both) if f.rule == "confidence"]
+    assert {(f.fields[0], f.severity) for f in found} == {
+        ("policy_number", "warning"),
+        ("claimant_name", "warning"),
+    }
+    near = unsure(
+        unsure(claim(claimant_name="Ana OBrien"), "policy_number", 0.97), "claimant_name", 0.6
+    )
+    assert {f.severity for f in check(near) if f.rule == "confidence"} == {"error"}
+    stops = {
+        "too unsure": unsure(claim(), "policy_number", 0.9),
+        "another holder": unsure(claim(claimant_name="Anna Brien"), "policy_number", 0.97),
+        "not on it": unsure(claim(policy_number="POL-123465"), "policy_number", 0.97),
+        "lapsed": unsure(
+            claim(policy_number="POL-900000", claimant_name="Ada Lovelace"), "policy_number", 0.97
+        ),
+    }
+    for why, case in stops.items():
+        severities = {f.severity for f in check(case) if f.rule == "confidence"}
+        assert "error" in severities, why
+    ruleset = RuleSet.model_validate({"doc_type": "claim", "rules": []})  # no register named
+    found = run_rules(unsure(claim(), "policy_number", 0.97), ruleset, context())
+    assert [(f.rule, f.severity) for f in found] == [("confidence", "error")]

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field as PydField
 
 from rekey.models import Case, Finding
+from validators.reference import VouchParams, vouched_by_register
 from validators.registry import FieldsParams, NoParams, Params, RuleContext, rule
 from validators.values import as_amount, as_bool, as_date, label, text
 
@@ -172,13 +173,15 @@ def signature_missing(case: Case, params: SignatureParams, ctx: RuleContext) -> 
     return [ctx.finding([params.field], message)]
 
 
-@rule("confidence", NoParams)
-def confidence(case: Case, params: NoParams, ctx: RuleContext) -> list[Finding]:
+@rule("confidence", VouchParams)
+def confidence(case: Case, params: VouchParams, ctx: RuleContext) -> list[Finding]:
     """A field read below its threshold goes to a reviewer: a required one whether or not
     it was found, any other one when a value was read (keying an unsure value is how a
     wrong one reaches the back office; leaving an optional field empty is not, unless
-    something is written where it belongs that was not read)."""
+    something is written where it belongs that was not read). A policy number or a name
+    the register vouches for (``policies``) is a warning, which the case keeps, not a stop."""
     found = []
+    vouched = vouched_by_register(case, params, ctx)
     for name, field in case.fields.items():
         blank = not field.required and field.value is None and field.unread_ink is None
         if field.confident or blank:
@@ -197,6 +200,9 @@ def confidence(case: Case, params: NoParams, ctx: RuleContext) -> list[Finding]:
                 f"The {label(name)} was read with {field.confidence:.0%} confidence, "
                 f"below the {field.threshold:.0%} needed."
             )
+        if name in vouched and field.value is not None:
+            found.append(ctx.finding([name], f"{message[:-1]}; {vouched[name]}.", warning=True))
+            continue
         found.append(ctx.finding([name], message))
     return found
 

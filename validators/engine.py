@@ -13,7 +13,7 @@ import logging
 from dataclasses import replace
 
 from rekey.models import Case, Decision, Finding
-from validators.registry import RULES, NoParams, Params, RuleContext
+from validators.registry import RULES, Params, RuleContext
 from validators.rulesets import RuleSet, RuleUse
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def run_rules(case: Case, ruleset: RuleSet, context: RuleContext) -> list[Findin
     sources = {**ruleset.sources, **context.reference}
     uses: list[tuple[RuleUse | str, Params]] = list(ruleset.uses())
     listed = {use.rule for use, _ in ruleset.uses()}
-    uses += [(name, NoParams()) for name in ALWAYS if name not in listed]
+    uses += [(name, RULES[name].params()) for name in ALWAYS if name not in listed]
     findings: list[Finding] = []
     for use, params in uses:
         name, severity = (use, "error") if isinstance(use, str) else (use.rule, use.severity)

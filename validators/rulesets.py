@@ -112,7 +112,7 @@ def check_rule(path: Path, index: int, use: RuleUse, reference: dict[str, Source
         raise ConfigError(message + more, file=path, key=key) from exc
     for param in type(params).sources:
         name = getattr(params, param)
-        if name not in reference:
+        if name is not None and name not in reference:
             known = f"; the rule set names {sorted(reference)}" if reference else ""
             raise ConfigError(
                 f"no reference source {name!r} under 'reference'{known}{nearest(name, reference)}",
