@@ -216,6 +216,7 @@ def locate_signature(doc: Doc, loc: SignatureLocator) -> Hit | None:
             x1=min(1.0, label.x1 + loc.window),
             y1=label.y1 + 0.4 * height,
         )
+        area = below_print(page, area, label)
         gray = doc.image(page.number)
         density = ink_without_lines(_crop(gray, area))
         signed = density >= SIGNED_ABOVE
@@ -229,6 +230,26 @@ def locate_signature(doc: Doc, loc: SignatureLocator) -> Hit | None:
             words=tuple(words),
         )
     return None
+
+
+PRINTED = 0.6  # OCR's confidence in a word above a signature line that marks it as print
+
+
+def below_print(page: Page, area: Box, label: Box) -> Box:
+    """The area a signature is looked for in, cut off below the printed words over it: a
+    line of print (a caption and its tick box) can stand within it when the form was
+    printed smaller, and its ink is not a signature."""
+    above = [
+        w.box.y1
+        for w in page.words
+        if w.confidence >= PRINTED
+        and area.y0 < w.box.y1 <= label.y0
+        and w.box.x1 > area.x0
+        and w.box.x0 < area.x1
+    ]
+    if not above:
+        return area
+    return area.model_copy(update={"y0": max(above) + 0.1 * (label.y1 - label.y0)})
 
 
 def locate_region_choice(doc: Doc, loc: RegionChoiceLocator) -> Hit | None:
