@@ -217,10 +217,7 @@ def marks_unread(gray: np.ndarray, words: list[Word]) -> str | None:
     of the word's box."""
     height, width = gray.shape
     for word in words:
-        if (
-            not (word.text.isalpha() and word.text.isupper())
-            or without_marks(word.text) != word.text
-        ):
+        if not _bare_capitals(word.text):
             continue
         x0, y0, x1, y1 = pixel_box(word.box, width, height)
         tall = y1 - y0
@@ -238,6 +235,7 @@ def marks_unread(gray: np.ndarray, words: list[Word]) -> str | None:
 
 
 def _bare_capitals(text: str) -> bool:
+    """A word all in capitals, none of them marked (``MUHLDORF``, not ``MÜHLDORF``)."""
     return text.isalpha() and text.isupper() and without_marks(text) == text
 
 
