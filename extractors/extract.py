@@ -74,6 +74,16 @@ FALLBACK_NOTE = "fallback: not read where it is printed"  # in a fallback readin
 RAW_TYPES = {"table", "choice", "list"}  # their locators hand over finished values
 
 
+def doubted(field: Field, why: str, value: str | None = None) -> Field:
+    """``field`` no longer trusted, for ``why``; with ``value`` when a reading replaces it."""
+    update = {
+        "value": field.value if value is None else value,
+        "confidence": min(field.confidence, DISAGREEMENT_CONFIDENCE),
+        "how": f"{field.how}; {why}",
+    }
+    return field.model_copy(update=update)
+
+
 def locate_placed(doc: Doc, loc: RegionLocator) -> Hit | None:
     """A region, placed by the frame it names (a passport's MRZ) or as written."""
     return (locate_framed if loc.frame else locate_region)(doc, loc)

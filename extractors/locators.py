@@ -380,9 +380,10 @@ def read_box(words: list[Word], loc: RegionLocator) -> tuple[str, list[Word]]:
     return "", []
 
 
-def placed_boxes(page: Page, loc: RegionLocator) -> tuple[list[ZoneBox], float] | None:
+def placed_boxes(doc: Doc, page: Page, loc: RegionLocator) -> tuple[list[ZoneBox], float] | None:
     """The region's boxes on ``page`` and how sure their placing is: as written, or
-    measured from the anchor caption (None: the caption is not there)."""
+    measured from the anchor caption (None: the caption is not there). A :data:`Placing`:
+    other placings need ``doc`` (:func:`extractors.mrz.framed_boxes`)."""
     if loc.anchor is None:
         return list(loc.boxes), 1.0
     found = find_label(page, loc.anchor.text, floor=loc.anchor.match)
@@ -399,13 +400,13 @@ def placed_boxes(page: Page, loc: RegionLocator) -> tuple[list[ZoneBox], float] 
 Placing = Callable[[Doc, Page, RegionLocator], tuple[list[ZoneBox], float] | None]
 
 
-def locate_region(doc: Doc, loc: RegionLocator, place: Placing | None = None) -> Hit | None:
-    """The words in the region's boxes, placed as written, by the anchor caption, or by
-    ``place`` (a frame found on the page)."""
+def locate_region(doc: Doc, loc: RegionLocator, place: Placing = placed_boxes) -> Hit | None:
+    """The words in the region's boxes, placed as written or by the anchor caption
+    (:func:`placed_boxes`), or by another ``place`` (a frame found on the page)."""
     pages = pages_of(doc.layout, loc.page)
     if not pages:
         return None
-    placed = place(doc, pages[0], loc) if place else placed_boxes(pages[0], loc)
+    placed = place(doc, pages[0], loc)
     if placed is None:
         return None
     boxes, sure = placed

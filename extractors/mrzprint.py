@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Iterator
 
 from extractors.calibration import AGREED, checked_by
-from extractors.extract import DISAGREEMENT_CONFIDENCE, FALLBACK_NOTE
+from extractors.extract import FALLBACK_NOTE, doubted
 from extractors.mrz import FIELD_CHECKS, LENGTH, checks
 from extractors.templates import MrzLocator, Template
 from rekey.models import Field
@@ -64,15 +64,6 @@ def lines_doubted(template: Template, fields: dict[str, Field]) -> dict[str, Fie
         if off:
             out[name] = doubted(fields[name], f"its {', '.join(off)} disagrees with the print")
     return out
-
-
-def doubted(field: Field, why: str) -> Field:
-    """``field`` not trusted, for ``why``."""
-    update = {
-        "confidence": min(field.confidence, DISAGREEMENT_CONFIDENCE),
-        "how": f"{field.how}; {why}",
-    }
-    return field.model_copy(update=update)
 
 
 CHECKED_PARTS = {"document_number": 0, "date_of_birth": 1, "date_of_expiry": 2}  # FIELD_CHECKS

@@ -19,7 +19,7 @@ from rapidfuzz import fuzz
 
 from extractors.calibration import LETTERS, agreed, checked_by
 from extractors.engines import list_langs
-from extractors.extract import DISAGREEMENT_CONFIDENCE, captions_in, listed
+from extractors.extract import DISAGREEMENT_CONFIDENCE, captions_in, doubted, listed
 from extractors.locators import caption_words, words_in
 from extractors.normalise import (
     HAN,
@@ -67,17 +67,17 @@ def fitted_second(field: Field, spec: FieldSpec, second: str) -> Field:
     )
 
 
-def _text_in(page: Page, box: Box, captions: frozenset[str] = frozenset()) -> str:
-    """The words read in ``box``, without a caption the padded box took in before them."""
-    texts = [w.text for w in words_in(page, (box.x0, box.y0, box.x1, box.y1), pad=0)]
+def _text_of(words: list[Word], captions: frozenset[str] = frozenset()) -> str:
+    """The words' text, without a caption the padded box took in before them."""
+    texts = [w.text for w in words]
     return whitespace(strip_noise(join_words(texts[caption_words(captions, texts) :])))
 
 
-def on_its_line(box: Box) -> Box:
-    """Where a second reading's words count: the value's own line, with the margin read
-    around it only across. Down, the margin would take in a caption or a neighbour's
-    value on a page printed small (a passport copied onto A4)."""
-    return box.model_copy(update={"x0": max(0.0, box.x0 - PAD), "x1": min(1.0, box.x1 + PAD)})
+def on_its_line(page: Page, box: Box) -> list[Word]:
+    """The words of a second reading that count: those on the value's own line, with the
+    margin read around it only across. Down, the margin would take in a caption or a
+    neighbour's value on a page printed small (a passport copied onto A4)."""
+    return words_in(page, (box.x0 - PAD, box.y0, box.x1 + PAD, box.y1), pad=0)
 
 
 def _meaning(spec: FieldSpec, text: str) -> str | None:
@@ -91,17 +91,6 @@ def _meaning(spec: FieldSpec, text: str) -> str | None:
         return normalise(spec.type, text, spec.formats, spec.decimal, True)
     except NormaliseError:
         return None  # this reading cannot be understood at all: no opinion
-
-
-def _distrusted(field: Field, value: str, why: str) -> Field:
-    """``field`` with ``value``, no longer trusted, and ``why``."""
-    return field.model_copy(
-        update={
-            "value": value,
-            "confidence": min(field.confidence, DISAGREEMENT_CONFIDENCE),
-            "how": f"{field.how}; {why}",
-        }
-    )
 
 
 LIKENESS = 60  # rapidfuzz ratio (0-100): how alike two readings of one word must be
@@ -164,13 +153,11 @@ def judged(field: Field, spec: FieldSpec, second: str, alone: str | None = None)
         return _lettered(field, meant)
     if meant is not None and meant.casefold() != field.value.casefold():
         kept = meant if meant and replaces(field.value, meant) else field.value
-        return _distrusted(field, kept, f"second reading differs ({field.value!r})")
+        return doubted(field, f"second reading differs ({field.value!r})", kept)
     seconded = meant is not None
     meant = _meaning(spec, alone) if alone is not None else None
     if meant is not None and meant.casefold() != field.value.casefold():
-        return _distrusted(
-            field, field.value, f"reading of the box alone differs ({field.value!r})"
-        )
+        return doubted(field, f"reading of the box alone differs ({field.value!r})")
     return agreed(field) if seconded else field
 
 
@@ -197,12 +184,11 @@ def verify_fields(source: Source, template: Template, fields: dict[str, Field]) 
         if template.zones(page) is None:
             again = read_zones(page, gray, boxes, template.language)
         for name, field in batch.items():
-            box = on_its_line(field.box)
-            alone = _text_in(again, box) if again and again.words else None
-            read = _text_in(second, box, captions)
-            judgement = judged(field, template.fields[name], read, alone)
-            unread = marks_unread(gray, words_in(second, (box.x0, box.y0, box.x1, box.y1), 0))
-            checked[name] = _distrusted(judgement, judgement.value, unread) if unread else judgement
+            alone = _text_of(on_its_line(again, field.box)) if again and again.words else None
+            words = on_its_line(second, field.box)
+            judgement = judged(field, template.fields[name], _text_of(words, captions), alone)
+            unread = marks_unread(gray, words)
+            checked[name] = doubted(judgement, unread) if unread else judgement
     return checked
 
 

@@ -202,16 +202,13 @@ def over_coverage(case: Case, params: CoverageParams, ctx: RuleContext) -> list[
     ]
 
 
-class VouchParams(Params):
+class VouchParams(HolderParams):
     """A policy register that may vouch for a policy number and a claimant's name read just
     below their threshold (``policies``: its name; none: nothing vouches)."""
 
-    sources = ("policies",)
-    policies: str | None = None
-    field: str = "policy_number"
-    name_field: str = "claimant_name"
+    policies: str | None = None  # type: ignore[assignment]
+    min_score: float = PydField(95.0, gt=0, le=100)  # stricter than the holder rule's
     at_least: float = PydField(0.95, gt=0, le=1)  # the number's own confidence, at the least
-    min_score: float = PydField(95.0, gt=0, le=100)  # the holder's name against the claimant's
 
 
 def vouched_by_register(case: Case, params: VouchParams, ctx: RuleContext) -> dict[str, str]:
@@ -221,13 +218,12 @@ def vouched_by_register(case: Case, params: VouchParams, ctx: RuleContext) -> di
     the holder's name exactly. A slip in reading the number would have to land on another
     policy of the same person; a slip in reading the name, on the holder's exact name."""
     number, name = case.fields.get(params.field), case.fields.get(params.name_field)
-    if params.policies is None or number is None or number.value is None or name is None:
-        return {}
-    register = ctx.source(params.policies)
-    policy = register.lookup(number.value) if register is not None else None
-    if policy is None or policy.status != ACTIVE or name.value is None:
+    if params.policies is None or number is None or name is None or name.value is None:
         return {}
     if number.confidence < params.at_least:
+        return {}
+    _, policy = policy_of(case, params, ctx)
+    if policy is None or policy.status != ACTIVE:
         return {}
     exact = " ".join(name.value.split()).casefold() == " ".join(policy.holder.split()).casefold()
     matches = exact or (
@@ -235,8 +231,9 @@ def vouched_by_register(case: Case, params: VouchParams, ctx: RuleContext) -> di
     )
     if not matches:
         return {}
-    why = f"policy {policy.policy_number} is on the register, held by the claimant"
-    vouched = {params.field: why}
+    vouched = {
+        params.field: f"policy {policy.policy_number} is on the register, held by the claimant"
+    }
     if exact:
         vouched[params.name_field] = f"the name is the holder's of policy {policy.policy_number}"
     return vouched
