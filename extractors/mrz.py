@@ -206,24 +206,39 @@ def filler(line1: str) -> str:
     return line1 if end < 0 else line1[:end].ljust(LENGTH, "<")
 
 
-REREAD_SCALE = 2  # the band alone, enlarged: OCR-B's narrow characters are read apart
+# the band read alone, only its characters allowed, with its capitals first this tall (near
+# Tesseract's best, 30 px: OCR-B's 9 closes into an O and narrow letters run together when
+# larger), then as read in the page, then this tall (a stroke thinned by the scan needs it)
+BAND_CAP_PX = (28.0, 36.0)
 REREAD_PAD = 0.01
+PAPER_PERCENTILE = 90  # the band is mostly paper: its light end is the paper's tone
 MRZ_CHARS = string.ascii_uppercase + string.digits + "<"
 
 
-def band(gray: np.ndarray, box: Box) -> np.ndarray:
-    """The MRZ's band of the page, padded and enlarged."""
+def cap_px(words: list, height: int) -> float:
+    """The MRZ's capital height in pixels on a page ``height`` pixels tall: the median
+    height of its words (all capitals, digits and ``<``, nothing below the line)."""
+    return float(np.median([(w.box.y1 - w.box.y0) * height for w in words]))
+
+
+def band(gray: np.ndarray, box: Box, scale: float, margin: int) -> np.ndarray:
+    """The MRZ's band of the page, padded, resized by ``scale`` and set in ``margin``
+    pixels of its own paper (a character at the crop's very edge is read twice or lost)."""
     height, width = gray.shape
     x0, y0, x1, y1 = pixel_box(box.padded(REREAD_PAD), width, height)
     crop = gray[y0:y1, x0:x1]
-    return cv2.resize(crop, None, fx=REREAD_SCALE, fy=REREAD_SCALE, interpolation=cv2.INTER_CUBIC)
+    shrink = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=shrink)
+    paper = int(np.percentile(crop, PAPER_PERCENTILE))
+    return cv2.copyMakeBorder(crop, *[margin] * 4, cv2.BORDER_CONSTANT, value=paper)
 
 
-def read_band(gray: np.ndarray, box: Box) -> str | None:
-    """The MRZ's line 2 read again from its band alone, only its characters allowed, as
-    MRZ readers do: in the page, OCR reads a character twice or runs two together. (Line
-    1, mostly filler, comes back with its runs of ``<`` cut short: it is not taken.)"""
-    crop = band(gray, box)
+def read_band(gray: np.ndarray, words: list, cap: float) -> str | None:
+    """The MRZ's line 2 read from its band alone, capitals ``cap`` px tall, only its
+    characters allowed, as MRZ readers do: in the page, OCR reads a character twice or runs
+    two together. (Line 1, mostly filler, comes back with its runs of ``<`` cut short: it
+    is not taken.)"""
+    crop = band(gray, union(words), cap / cap_px(words, gray.shape[0]), round(cap))
     height, width = crop.shape
     words = to_words(tesseract(crop, "eng", psm=6, chars=MRZ_CHARS), width, height)
     lines = [mrz_text(line) for line in lines_of(words)]
@@ -240,10 +255,11 @@ class Lines(NamedTuple):
 
 def read_lines(doc: Doc, page: int | None) -> Lines | None:
     """The MRZ's lines, aligned and repaired, the words they were read from and their
-    page. Lines whose check digits fail on a scan, or whose composite check digit was lost,
-    are read again from their band alone; that reading is taken when its check digits pass
-    (and, for a lost one, when it holds its composite check digit). Worked out once per
-    document."""
+    page. On a scan line 2 is taken from the first of these readings whose check digits
+    pass and whose composite check digit was read: its band alone at
+    :data:`BAND_CAP_PX`'s first size, the page's own reading, the band at the second size.
+    Failing that, the first whose check digits pass with the composite worked out; failing
+    that, the page's. Worked out once per document."""
     key = ("mrz", page)
     if key not in doc.found:
         doc.found[key] = _read_lines(doc, page)
@@ -257,15 +273,32 @@ def _read_lines(doc: Doc, page: int | None) -> Lines | None:
     line1, line2, words = found
     line1, line2, read = aligned_read(filler(fitted(line1)), line2)
     number = next(p.number for p in doc.layout.pages if words[0] in p.words)
-    passed = checks_pass(line2)
-    if (passed and read) or doc.image is None or not by_ocr(words):
-        return Lines(line1, line2, words, number, read)
-    again = read_band(doc.image(number), union(words))
-    if again is not None:
-        _, line2_again, read_again = aligned_read(line1, again)
-        if checks_pass(line2_again) and (read_again or not passed):
-            return Lines(line1, line2_again, words, number, read_again)
-    return Lines(line1, line2, words, number, read)
+    as_read = Lines(line1, line2, words, number, read)
+    if doc.image is None or not by_ocr(words):
+        return as_read
+    readings = _band_readings(doc.image(number), as_read)
+    passing = [r for r in readings if checks_pass(r.line2)]
+    return next((r for r in passing if r.composite_read), passing[0] if passing else as_read)
+
+
+def _band_readings(gray: np.ndarray, as_read: Lines) -> list[Lines]:
+    """:func:`read_lines`'s readings in turn, each only when the ones before it fail."""
+    first, *rest = BAND_CAP_PX
+    sizes: list[float | None] = [first, None, *rest]
+    readings = []
+    for cap in sizes:
+        if cap is None:
+            reading = as_read
+        else:
+            text = read_band(gray, as_read.words, cap)
+            if text is None:
+                continue
+            _, line2, read = aligned_read(as_read.line1, text)
+            reading = as_read._replace(line2=line2, composite_read=read)
+        readings.append(reading)
+        if checks_pass(reading.line2) and reading.composite_read:
+            break
+    return readings
 
 
 def locate_mrz(doc: Doc, loc: MrzLocator) -> Hit | None:
