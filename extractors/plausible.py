@@ -61,15 +61,18 @@ def why_not(looks: Looks, value: str) -> str | None:
 # capital I is an l ("Inaser@" is "lnaser@")
 INWARD_LETTERS = "ABD-HJLNP-UW-Z"  # a UK inward code never ends in C, I, K, M, O or V
 POSTCODE_INWARD = re.compile(rf"\b([A-Z]{{1,2}}[0-9][A-Z0-9]?) ([OIl])([{INWARD_LETTERS}]{{2}})\b")
-POSTCODE_OUTWARD = re.compile(rf"\b([A-Z]{{1,2}})([OIl])([A-Z]?) ([0-9][{INWARD_LETTERS}]{{2}})\b")
+# (the inward code's digit may be misread too: "BO OBT" is "B0 0BT")
+POSTCODE_OUTWARD = re.compile(
+    rf"\b([A-Z]{{1,2}})([OIl])([A-Z]?) ([0-9OIl][{INWARD_LETTERS}]{{2}})\b"
+)
 EMAIL_CAPITAL_I = re.compile(r"I(?=[^@\s]*@)")
 
 
 def _postcode(value: str) -> str:
-    value = POSTCODE_INWARD.sub(lambda m: f"{m[1]} {m[2].translate(DIGIT_LOOKALIKES)}{m[3]}", value)
-    return POSTCODE_OUTWARD.sub(
+    value = POSTCODE_OUTWARD.sub(
         lambda m: f"{m[1]}{m[2].translate(DIGIT_LOOKALIKES)}{m[3]} {m[4]}", value
     )
+    return POSTCODE_INWARD.sub(lambda m: f"{m[1]} {m[2].translate(DIGIT_LOOKALIKES)}{m[3]}", value)
 
 
 def put_right(looks: Looks | None, value: str) -> tuple[str, str | None]:

@@ -102,12 +102,15 @@ def _han(text: str) -> bool:
 
 def replaces(first: str, second: str) -> bool:
     """Whether the second model's reading is taken over the first: when it is close to it
-    (``Muller`` → ``Müller``) with no more stray marks, or in a script the first could not
-    read (``FR`` → ``秀英市``).
+    in Latin letters (``Muller`` → ``Müller``) with no more stray marks, or in a script the
+    first could not read (``FR`` → ``秀英市``).
     Another reading altogether in the same script is no likelier to be right (``Zou`` read
-    again as ``Brna Zou``, a caption's tail taken in)."""
+    again as ``Brna Zou``, a caption's tail taken in), nor is a Chinese model's Chinese
+    over the mixed model's (one character slipped in either: ``湿滑`` / ``湿消``)."""
+    if _han(first) != _han(second):
+        return True
     close = fuzz.ratio(first.casefold(), second.casefold()) >= LIKENESS
-    return (close and _marks(second) <= _marks(first)) or _han(first) != _han(second)
+    return close and not _han(first) and _marks(second) <= _marks(first)
 
 
 STRAY = set("!|¦{}[]<>\\")  # marks no name, place, address or e-mail holds inside a word

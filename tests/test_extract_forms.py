@@ -296,6 +296,21 @@ def test_a_name_or_place_word_starting_with_a_small_l_is_never_trusted_on_its_ow
     assert extract_fields(page(caption, lights), free)["p"].confident
 
 
+def test_a_postcode_read_with_letters_for_its_digits_is_put_right_and_never_trusted() -> None:
+    spec = FieldSpec(locators=[LabelLocator(text="Address:")], looks_like="place")
+    template = Template(name="t", doc_type="t", keywords=["x"], threshold=0.9, fields={"a": spec})
+    caption = word("Address:", 0.10, 0.30, 0.16, 0.31)
+    for text, meant in (
+        ("BO OBT Andrewsstad", "B0 0BT Andrewsstad"),  # both codes' digits read as O
+        ("G5 ORR Glasgow", "G5 0RR Glasgow"),
+        ("NO 3AS Dennisstad", "N0 3AS Dennisstad"),
+    ):
+        read = extract_fields(page(caption, word(text, 0.3, 0.3, 0.5, 0.31)), template)["a"]
+        assert read.value == meant and not read.confident, text
+    right = word("B0 0BT Andrewsstad", 0.3, 0.3, 0.5, 0.31)
+    assert extract_fields(page(caption, right), template)["a"].confident
+
+
 def test_a_date_in_a_year_no_form_names_is_never_trusted_and_read_again() -> None:
     spec = FieldSpec(type="date", locators=[LabelLocator(text="Date of loss:")])
     template = Template(name="t", doc_type="t", keywords=["x"], threshold=0.9, fields={"d": spec})
@@ -573,6 +588,8 @@ def test_a_field_read_otherwise_in_its_box_alone_is_kept_but_not_trusted() -> No
     place = load_templates(TEMPLATES)["claim_cn"].fields["place_of_loss"]
     han = judged(read.model_copy(update={"value": "FR"}), place, "秀英市", None)
     assert han.value == "秀英市"  # another script: the first model could not read it
+    slip = judged(read.model_copy(update={"value": "湿滑地面"}), place, "湿消地面", None)
+    assert slip.value == "湿滑地面" and not slip.confident  # Chinese either way: kept, doubted
     when = claim.fields["date_of_loss"]
     dated = read.model_copy(update={"name": "date_of_loss", "value": "2026-09-27"})
     same = judged(dated, when, "2026-09-27", "27/09/2026")  # the same date
