@@ -67,6 +67,10 @@ SUSPECT_READINGS = (
 # small l, where a sans-serif capital I looks the same ("West lain" for "West Iain")
 NAME_SUSPECTS = ((re.compile(r"(?<![\w'’-])l[a-z]"), "a small l where a capital I is likelier"),)
 NAMED = ("name", "place")
+# ... and in any name, place, address, company or e-mail address: a mark no such word holds
+# beside a letter, where OCR read an l or an I ("Rotta!" for "Rottal", and both models agree)
+STRAY_SUSPECTS = ((re.compile(r"[^\W\d_][!|¦]|[!|¦][^\W\d_]"), "a stray mark in a word"),)
+WORDED = ("name", "place", "address", "company", "email")
 SUSPECT_CONFIDENCE = 0.6
 IMPLAUSIBLE_CONFIDENCE = 0.4  # a value that does not look like its field's: never trusted
 DISAGREEMENT_CONFIDENCE = 0.5  # two readings of one value differ: a person decides
@@ -390,6 +394,7 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         how = f"{how}; does not look right: {implausible}"
     if scanned and not raw and not spec.check_digits:
         suspects = SUSPECT_READINGS + (NAME_SUSPECTS if looks in NAMED else ())
+        suspects += STRAY_SUSPECTS if looks in WORDED else ()
         suspect = next((why for rx, why in suspects if rx.search(value)), None)
         if suspect:
             confidence = min(confidence, SUSPECT_CONFIDENCE)

@@ -307,6 +307,8 @@ def test_a_postcode_read_with_letters_for_its_digits_is_put_right_and_never_trus
     ):
         read = extract_fields(page(caption, word(text, 0.3, 0.3, 0.5, 0.31)), template)["a"]
         assert read.value == meant and not read.confident, text
+    stray = word("72199 Griesbach Rotta!", 0.3, 0.3, 0.5, 0.31)  # Rottal, and sure of it
+    assert not extract_fields(page(caption, stray), template)["a"].confident
     right = word("B0 0BT Andrewsstad", 0.3, 0.3, 0.5, 0.31)
     assert extract_fields(page(caption, right), template)["a"].confident
 
