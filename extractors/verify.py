@@ -12,6 +12,7 @@ compared by what they mean; a second model that cannot read them at all gives no
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import cv2
 import numpy as np
@@ -192,6 +193,9 @@ def verify_fields(source: Source, template: Template, fields: dict[str, Field]) 
             judgement = judged(field, template.fields[name], _text_of(words, captions), alone)
             unread = marks_unread(gray, words)
             checked[name] = doubted(judgement, unread) if unread else judgement
+            unseen = marks_unseen(gray, words) if judgement.evidence.endswith(LETTERS) else None
+            if unseen:  # the letters the two models agree on, without the mark
+                checked[name] = doubted(judgement, unseen, field.value)
     return checked
 
 
@@ -221,6 +225,54 @@ def marks_unread(gray: np.ndarray, words: list[Word]) -> str | None:
             if top_edge > 0 and w >= least and h >= least:  # not hanging from the line above
                 return f"a mark over {word.text!r} was not read"
     return None
+
+
+ABOVE = 230  # Unicode's combining class of a mark set above its letter (acute, dots, ring)
+MARK_HEIGHT = 0.6  # a mark is shorter than this share of the letters' body
+MARK_CLEAR = 0.85  # ... and ends above the body, this share of its height over the line
+SPECK = 3  # pixels of ink: less is the scan's noise
+
+
+def marks_unseen(gray: np.ndarray, words: list[Word]) -> str | None:
+    """Why a mark the second model read over a letter is not believed (None: it is). That
+    model can add a mark the print has none of (``manàger``, ``Dachâu``). A mark stands
+    apart above the letters' body, as an i's dot does: a word read with marks over its
+    letters must show more such ink than its i's and j's dots."""
+    for word in words:
+        if not any(_marked_above(ch) for ch in word.text):
+            continue
+        found = _ink_above(gray, word)
+        if found is not None and found <= sum(word.text.count(ch) for ch in "ij"):
+            return f"the mark read in {word.text!r} is not in the print"
+    return None
+
+
+def _marked_above(letter: str) -> bool:
+    decomposed = unicodedata.normalize("NFD", letter)
+    return any(unicodedata.combining(ch) == ABOVE for ch in decomposed)
+
+
+def _ink_above(gray: np.ndarray, word: Word) -> int | None:
+    """How many specks of ink stand apart above the word's body (marks, i's dots), in the
+    word's box and the band over it; None when the word has no body to measure."""
+    height, width = gray.shape
+    x0, y0, x1, y1 = pixel_box(word.box, width, height)
+    top = max(0, y0 - round(MARK_BAND[0] * (y1 - y0)))
+    if y1 - y0 < 8 or x1 <= x0:
+        return None
+    ink = (gray[top:y1, x0:x1] < _ink_level(gray[y0:y1, x0:x1])).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    tops, tall = stats[1:count, cv2.CC_STAT_TOP], stats[1:count, cv2.CC_STAT_HEIGHT]
+    # the letters: tall enough, and standing on the word's line (not a caption above it)
+    body = (tall >= 0.3 * (y1 - y0)) & (tops + tall >= y0 - top + 0.5 * (y1 - y0))
+    if not body.any():
+        return None
+    line = float(np.median((tops + tall)[body]))  # the letters' foot
+    small = float(np.percentile(tall[body], 25))  # a small letter's height
+    apart = (tops > 0) & (tall < MARK_HEIGHT * small)  # not hanging from the line above
+    apart &= stats[1:count, cv2.CC_STAT_AREA] >= SPECK  # nor a speck of the scan
+    apart &= tops + tall <= line - MARK_CLEAR * small
+    return int(apart.sum())
 
 
 def _bare_capitals(text: str) -> bool:

@@ -11,7 +11,7 @@ from extractors.locators import Doc
 from extractors.mrz import framed_boxes, read_lines
 from extractors.registry import read_document
 from extractors.templates import MrzFrame, RegionLocator, load_templates
-from extractors.verify import marks_unread
+from extractors.verify import marks_unread, marks_unseen
 from rekey.models import Box, Layout, Page, Word
 from rekey.settings import PROJECT_ROOT
 from samples.corpus.fonts import SANS_BOLD, font_file
@@ -109,3 +109,14 @@ def test_a_mark_over_a_capital_that_the_reading_left_out_is_seen() -> None:
     assert marks_unread(plain, [box]) is None
     mixed = box.model_copy(update={"text": "Muhldorf"})  # only words in capitals are looked at
     assert marks_unread(umlaut, [mixed]) is None
+
+
+def test_a_mark_the_second_reading_adds_counts_only_where_it_is_printed() -> None:
+    plain, box = drawn("manager", above="Occupation")
+    added = box.model_copy(update={"text": "manàger"})  # the Latin model's own accent
+    assert marks_unseen(plain, [added]) == "the mark read in 'manàger' is not in the print"
+    dotted, box = drawn("Maling", above="Occupation")  # an i's dot is not a mark
+    assert marks_unseen(dotted, [box.model_copy(update={"text": "Mäling"})]) is not None
+    for printed, caption in (("Müller-Lüdenscheid", "Full name"), ("SÖMMERDA", "Place of birth")):
+        marked, box = drawn(printed, above=caption)
+        assert marks_unseen(marked, [box]) is None, printed
