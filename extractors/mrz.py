@@ -207,8 +207,9 @@ def filler(line1: str) -> str:
 
 
 # the band read alone, only its characters allowed, with its capitals first this tall (near
-# Tesseract's best, 30 px: OCR-B's 9 closes into an O and narrow letters run together when
-# larger), then as read in the page, then this tall (a stroke thinned by the scan needs it)
+# Tesseract's best, 30 px: larger, OCR-B's 9 closes into an O and narrow letters run
+# together), then as read in the page, then this tall (on dev seeds 7-9, a few bands that
+# fail at the first size read right at this one)
 BAND_CAP_PX = (28.0, 36.0)
 REREAD_PAD = 0.01
 PAPER_PERCENTILE = 90  # the band is mostly paper: its light end is the paper's tone
