@@ -252,6 +252,7 @@ class Lines(NamedTuple):
     words: list  # the OCR'd words the lines were read from
     page: int
     composite_read: bool = True  # the final check digit was read, not worked out
+    rival: str = ""  # another reading of line 2 whose check digits pass as well
 
 
 def read_lines(doc: Doc, page: int | None) -> Lines | None:
@@ -260,7 +261,8 @@ def read_lines(doc: Doc, page: int | None) -> Lines | None:
     pass and whose composite check digit was read: its band alone at
     :data:`BAND_CAP_PX`'s first size, the page's own reading, the band at the second size.
     Failing that, the first whose check digits pass with the composite worked out; failing
-    that, the page's. Worked out once per document."""
+    that, the page's. A line 2 taken from the band while the page's own, which differs,
+    passes too is not vouched for (:func:`doubt_of`). Worked out once per document."""
     key = ("mrz", page)
     if key not in doc.found:
         doc.found[key] = _read_lines(doc, page)
@@ -279,7 +281,10 @@ def _read_lines(doc: Doc, page: int | None) -> Lines | None:
         return as_read
     readings = _band_readings(doc.image(number), as_read)
     passing = [r for r in readings if checks_pass(r.line2)]
-    return next((r for r in passing if r.composite_read), passing[0] if passing else as_read)
+    taken = next((r for r in passing if r.composite_read), passing[0] if passing else as_read)
+    if checks_pass(as_read.line2) and as_read.line2 != taken.line2:
+        return taken._replace(rival=as_read.line2)  # two slips that keep every sum
+    return taken
 
 
 def _band_readings(gray: np.ndarray, as_read: Lines) -> list[Lines]:
@@ -331,6 +336,8 @@ def doubt_of(found: Lines) -> str | None:
     two ways that both pass (``8``/``B`` and ``5``/``S`` slips can cancel out)."""
     if not checks_pass(found.line2):
         return "check digits FAIL"
+    if found.rival:
+        return f"check digits pass for two readings of line 2: {found.line2}, {found.rival}"
     if not found.composite_read:
         return "composite check digit not read: worked out from the rest, so it checks nothing"
     passing = number_readings(found.line2)

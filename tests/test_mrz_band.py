@@ -8,7 +8,15 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from extractors.locators import Doc
-from extractors.mrz import BAND_CAP_PX, aligned_read, checks_pass, read_band, read_lines
+from extractors.mrz import (
+    BAND_CAP_PX,
+    Lines,
+    aligned_read,
+    checks_pass,
+    doubt_of,
+    read_band,
+    read_lines,
+)
 from extractors.ocr import ocr_page
 from rekey.models import Layout
 from samples.corpus.fonts import MONO, font_file
@@ -39,3 +47,16 @@ def test_band_reads_line_two_at_any_size(size: int) -> None:
     assert found.line2 == LINE2 and checks_pass(found.line2)
     again = read_band(gray, found.words, BAND_CAP_PX[0])
     assert again is not None and aligned_read(LINE1, again)[1] == LINE2
+
+
+def test_a_band_reading_the_page_contradicts_is_not_vouched_for() -> None:
+    """Two slips whose weights cancel pass every check digit (``KG3JZP505`` read as
+    ``KG33ZP5O5``): when the page's own line 2 passes too and differs, neither is
+    trusted."""
+    page = "KG3JZP5054USA6508232M3409143<<<<<<<<<<<<<<<0"
+    band = "KG33ZP5O54USA6508232M3409143<<<<<<<<<<<<<<<0"
+    assert checks_pass(page) and checks_pass(band)
+    taken = Lines(LINE1, band, [], 1)
+    assert doubt_of(taken) is None
+    doubt = doubt_of(taken._replace(rival=page))
+    assert doubt == f"check digits pass for two readings of line 2: {band}, {page}"
