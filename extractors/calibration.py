@@ -64,26 +64,6 @@ def evidence_of(spec: FieldSpec, scanned: bool, vouched_by: str = "") -> str:
     return f"{medium}/{check}"
 
 
-CJK_MODELS = ("chi_sim", "chi_tra", "jpn", "kor")
-CJK_SCAN = "scan-cjk"
-
-
-def in_script(fields: dict[str, ReadField], language: str) -> dict[str, ReadField]:
-    """``fields`` of a page read with ``language``: one read with a Chinese, Japanese or
-    Korean model has its scanned readings calibrated on curves of their own (medium
-    ``scan-cjk``). Two readings of such a page agree on a wrong character far more often
-    than two of a Latin page do (dev seeds 7 to 11: 96.5 % of agreed readings right,
-    against 99.6 %)."""
-    if not any(model in CJK_MODELS for model in language.split("+")):
-        return fields
-    return {
-        name: f.model_copy(update={"evidence": f"{CJK_SCAN}/{f.evidence.partition('/')[2]}"})
-        if f.evidence.startswith("scan/")
-        else f
-        for name, f in fields.items()
-    }
-
-
 def agreed(field: ReadField) -> ReadField:
     """``field`` read a second time, independently, to the same value (a second model, or
     the form's second place for it): its evidence becomes ``medium/agreed`` unless a

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from extractors import preprocess, register
-from extractors.calibration import calibrated, in_script
+from extractors.calibration import calibrated
 from extractors.classify import classify
 from extractors.extract import extract_fields, with_fallbacks
 from extractors.ink import unread_ink
@@ -193,7 +193,7 @@ def extract_source(
         fields = held_to_print(template, fields)
         if source.scanned:
             fields = unread_ink(source, template, fields)
-        fields = calibrated(in_script(unregistered_doubt(fields, layout), template.language))
+        fields = calibrated(unregistered_doubt(fields, layout))
     return Extraction(template, layout, fields)
 
 

@@ -16,7 +16,6 @@ from extractors.calibration import (
     calibrated,
     curve_keys,
     evidence_of,
-    in_script,
     load_calibration,
     probability,
 )
@@ -35,18 +34,6 @@ def test_evidence_names_how_a_value_was_read_and_what_checks_it() -> None:
     assert evidence_of(spec(values=["a", "b"]), scanned=False) == "text/listed"
     assert evidence_of(spec(type="checkbox"), scanned=True) == "scan/mark"
     assert evidence_of(spec(), scanned=False) == "text/free"
-
-
-def test_a_page_read_with_a_chinese_model_has_curves_of_its_own() -> None:
-    fields = {
-        "name": Field(name="name", value="曾英", confidence=0.9, evidence="scan/agreed"),
-        "email": Field(name="email", value="a@b.cn", confidence=0.9, evidence="text/free"),
-    }
-    cjk = in_script(fields, "chi_sim+eng")
-    assert cjk["name"].evidence == "scan-cjk/agreed"
-    assert cjk["email"].evidence == "text/free"  # a text layer reads every script alike
-    assert curve_keys(cjk["name"].evidence) == ["scan-cjk/agreed", "scan-cjk", "*"]
-    assert in_script(fields, "eng") == fields
 
 
 def test_a_step_of_readings_all_right_is_shrunk_by_one_wrong_reading() -> None:
@@ -119,7 +106,7 @@ def test_the_calibration_file_errors_name_the_file_and_key(tmp_path: Path) -> No
 
 def test_the_shipped_calibration_covers_every_medium() -> None:
     shipped = load_calibration(CALIBRATION)
-    assert {"*", "scan", "scan-cjk", "text"} <= set(shipped.curves)
+    assert {"*", "scan", "text"} <= set(shipped.curves)
     assert "corpus seed 7" in shipped.fitted_on  # fitted on the development seed only
 
 
