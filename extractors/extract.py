@@ -142,16 +142,30 @@ def listed(spec: FieldSpec, value: str) -> tuple[str, float] | None:
 
 
 STRONG_CHECKS = ("iban",)  # two check digits (mod 97): a slip that passes is 1 in 97
+# ... which settle what OCR doubted of the characters: the reading's confidence rises to this
+STRONG_CHECK_CONFIDENCE = 0.9
+
+
+def strong_check(spec: FieldSpec, value: str) -> str | None:
+    """The strong check digits ``value`` passes (``iban``), if any."""
+    strong = [s for s in spec.check_digits if s in STRONG_CHECKS]
+    return strong[0] if strong and checks.passes(value, strong) else None
 
 
 def checked_evidence(spec: FieldSpec, value: str, evidence: str) -> str:
     """``medium/iban`` for a value that passes an IBAN's two check digits, calibrated on
     its own curve: a single check digit (Luhn, a resident ID's) lets one slip in ten or
     eleven pass, and the two share a curve no longer."""
-    strong = [s for s in spec.check_digits if s in STRONG_CHECKS]
-    if strong and evidence.endswith("/checked") and checks.passes(value, strong):
-        return evidence.replace("/checked", f"/{strong[0]}")
+    strong = strong_check(spec, value)
+    if strong and evidence.endswith("/checked"):
+        return evidence.replace("/checked", f"/{strong}")
     return evidence
+
+
+def settled_by_check(spec: FieldSpec, value: str, confidence: float) -> float:
+    """The confidence of a reading whose check digits pass as read: OCR's own doubt about
+    its characters (a faint or crowded print) counts no longer when they are strong."""
+    return max(confidence, STRONG_CHECK_CONFIDENCE) if strong_check(spec, value) else confidence
 
 
 def by_check_digits(
@@ -163,10 +177,11 @@ def by_check_digits(
     else the single value one OCR slip away that passes, not trusted (the form itself may
     carry the wrong number, which the repair would hide); else as read, not trusted."""
     if checks.passes(value, spec.check_digits):
-        return value, confidence, how
+        return value, settled_by_check(spec, value, confidence), how
     by_class = checks.iban_by_class(value) if "iban" in spec.check_digits else value
     if by_class != value and checks.passes(by_class, spec.check_digits):
-        return by_class, confidence, f"{how}; read {value!r}, each character in its class"
+        why = f"{how}; read {value!r}, each character in its class"
+        return by_class, settled_by_check(spec, by_class, confidence), why
     repaired = checks.one_slip(value, spec.check_digits)
     if repaired is not None:  # an OCR slip, or a form printed wrong: a person tells which
         why = f"{how}; read {value!r}, check digits make it {repaired!r}"

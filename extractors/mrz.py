@@ -11,6 +11,7 @@ import re
 import string
 from collections.abc import Iterable, Iterator
 from datetime import date
+from functools import partial
 from typing import NamedTuple
 
 import cv2
@@ -288,23 +289,32 @@ def _read_lines(doc: Doc, page: int | None) -> Lines | None:
 
 
 def _band_readings(gray: np.ndarray, as_read: Lines) -> list[Lines]:
-    """:func:`read_lines`'s readings in turn, each only when the ones before it fail."""
+    """:func:`read_lines`'s readings in turn (the band at its first size, the page's own,
+    the band at the other sizes), each only when the ones before it fail."""
     first, *rest = BAND_CAP_PX
-    sizes: list[float | None] = [first, None, *rest]
+    looks = [
+        partial(_band_reading, gray, as_read, first),
+        lambda: as_read,
+        *(partial(_band_reading, gray, as_read, cap) for cap in rest),
+    ]
     readings = []
-    for cap in sizes:
-        if cap is None:
-            reading = as_read
-        else:
-            text = read_band(gray, as_read.words, cap)
-            if text is None:
-                continue
-            _, line2, read = aligned_read(as_read.line1, text)
-            reading = as_read._replace(line2=line2, composite_read=read)
+    for look in looks:
+        reading = look()
+        if reading is None:
+            continue
         readings.append(reading)
         if checks_pass(reading.line2) and reading.composite_read:
             break
     return readings
+
+
+def _band_reading(gray: np.ndarray, as_read: Lines, cap: float) -> Lines | None:
+    """Line 2 read from the band alone, its capitals ``cap`` pixels tall (None: no band)."""
+    text = read_band(gray, as_read.words, cap)
+    if text is None:
+        return None
+    _, line2, read = aligned_read(as_read.line1, text)
+    return as_read._replace(line2=line2, composite_read=read)
 
 
 def locate_mrz(doc: Doc, loc: MrzLocator) -> Hit | None:

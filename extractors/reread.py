@@ -8,7 +8,8 @@
   enlarged, reduced, softened and laid out as one block. Tesseract's recognizer is sensitive
   to the size and sharpness of the glyphs, and a faxed slip in one look is often read right
   in another. A value that makes sense and that two looks agree on is taken, never trusted
-  on its own: a person checks it.
+  on its own: a person checks it. Only a value with strong check digits (an IBAN's mod 97)
+  that every look reads alike is trusted as they read it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from extractors.extract import DISAGREEMENT_CONFIDENCE, extract_fields, makes_sense
+from extractors.extract import (
+    DISAGREEMENT_CONFIDENCE,
+    extract_fields,
+    makes_sense,
+    strong_check,
+)
 from extractors.ocr import ocr_page
 from extractors.source import Source
 from extractors.templates import Template
@@ -127,9 +133,11 @@ def reread_unsettled(
         if taken is None:
             continue
         alike = sum(f.value.casefold() == taken.value.casefold() for f in found)
+        sure = alike == len(LOOKS) and strong_check(template.fields[name], taken.value)
+        confidence = taken.confidence if sure else min(taken.confidence, DISAGREEMENT_CONFIDENCE)
         settled[name] = taken.model_copy(
             update={
-                "confidence": min(taken.confidence, DISAGREEMENT_CONFIDENCE),
+                "confidence": confidence,
                 "how": f"{taken.how}; read so in {alike} of {len(LOOKS)} looks"
                 f" (first read {fields[name].value!r})",
             }

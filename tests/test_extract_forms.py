@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from extractors.calibration import calibrated
 from extractors.checks import iban_by_class, one_slip, passes
 from extractors.engine import extract_source
 from extractors.extract import (
+    STRONG_CHECK_CONFIDENCE,
     by_check_digits,
     captions_in,
     checked_evidence,
@@ -665,6 +667,13 @@ def test_an_iban_takes_the_classes_its_country_fixes_before_any_guess() -> None:
     assert (value, confidence) == ("GB07LXJC26045215221377", 0.91) and "in its class" in how
     value, confidence, _ = by_check_digits(spec, "GB53X0V093566390536589", 0.91, "label")
     assert confidence < 0.6  # in its class it still fails: a slip elsewhere, not trusted
+    # the check digits settle what OCR doubted of a faint print; a guess stays a guess
+    value, confidence, _ = by_check_digits(spec, "GB07LXJC26045215221377", 0.2, "label")
+    assert (value, confidence) == ("GB07LXJC26045215221377", STRONG_CHECK_CONFIDENCE)
+    _, confidence, _ = by_check_digits(spec, "GB68OTMR34259800968116", 0.2, "label")
+    assert confidence == 0.2  # one slip away, put right: not trusted
+    luhn = FieldSpec(locators=[LabelLocator(text="Card:")], check_digits=["luhn"])
+    assert by_check_digits(luhn, "6217673162480896057", 0.2, "label")[1] == 0.2  # one digit
     assert iban_by_class("QQ53X0V0") == "QQ53X0V0"  # no such country: left as read
     assert iban_by_class("GB53X0V0") == "GB53X0V0"  # not a UK length: left as read
 
@@ -808,6 +817,24 @@ def test_a_field_whose_reading_makes_no_sense_is_read_again_in_other_looks() -> 
     # a blank the form allows is no reason to read the page again
     blank = dict(first.fields) | {"place_of_loss": Field(name="place_of_loss", how="not found")}
     assert reread_unsettled(source, template, first.layout, blank) is blank
+
+
+def test_an_iban_every_look_reads_alike_is_trusted_as_they_read_it() -> None:
+    path = SMALL / "0001-claim-office_scan.pdf"
+    truth = json.loads(path.with_suffix(".truth.json").read_text())["fields"]
+    template = load_templates(TEMPLATES)["claim"]
+    source = read_document(path)
+    first = extract_source(source, [template])
+    iban = truth["bank_account"]
+    slipped = dict(first.fields)  # a character read twice: no IBAN at all
+    for name, misread in (("bank_account", iban[:9] + iban[8:]), ("currency", "oo ms Gar")):
+        slipped[name] = first.fields[name].model_copy(update={"value": misread, "confidence": 0.3})
+    again = reread_unsettled(source, template, first.layout, slipped)
+    assert again["bank_account"].value == iban
+    assert "4 of 4 looks" in again["bank_account"].how
+    assert calibrated(again)["bank_account"].confident
+    assert again["currency"].value == truth["currency"]
+    assert not calibrated(again)["currency"].confident  # no check digits: a person checks it
 
 
 def test_a_nationality_is_one_of_the_countries_and_a_second_reading_spells_one_or_none() -> None:
