@@ -2,18 +2,23 @@
 form prints them, whatever the printer and scanner did (scaled to fit A4 or Letter, shifted,
 tilted, any resolution, no DPI tag).
 
-OpenCV's own tools: ORB features on both (the blank's computed once), brute-force Hamming
-matches kept by Lowe's ratio test, a homography by MAGSAC++ (``cv2.USAC_MAGSAC``), then
+OpenCV's own tools: ORB features on both (the blank's computed once), the strongest of
+each tile of a 4 × 4 grid so that they cover the page, brute-force Hamming matches kept by
+Lowe's ratio test, a homography by MAGSAC++ (``cv2.USAC_MAGSAC``), then
 refined by ECC (``cv2.findTransformECC``) at half the work size in at most 8 steps. The
 refinement is kept only while the matched features still fit it: on a page whose ruled
 lines were removed before reading (an untagged scan) ECC can drift several pixels, and the
 features' own fit stands. On print-and-scan W-9s and CMS-1500s (32 pages, generator seeds
 300-315) this read 83.3 % of fields right, against 80.9 % with ECC run to 40 steps and
 kept always, and 82.3 % without ECC; a W-9 template drafted from its blank needs the
-refinement for its small tick boxes and comb fields. The fit's quality (matches kept,
-inlier share, residual in reference pixels, ECC correlation) is recorded on the page; a
-page that does not register well (:func:`Fit.good`: too few inliers, too small a share, too
-large a residual) keeps its own geometry and none of its zonal fields is trusted.
+refinement for its small tick boxes and comb fields. A page ORB cannot register (a faint
+second-generation copy scanned at 100 dpi gives it a few dozen matches) is tried again with
+SIFT's features, ten times the time. The fit's quality (matches kept, inliers, their share
+and how far they reach across the blank, residual in reference pixels, ECC correlation, the
+features used) is recorded on the page; a page that does not register well (too few
+inliers, too small a share, inliers in one corner only, too large a residual) keeps its own
+geometry and none of its zonal fields is trusted: a fit to a form's title alone ran a line
+off at the foot of a CMS-1500 and read a neighbour's value with confidence.
 """
 
 from __future__ import annotations
@@ -34,13 +39,26 @@ ECC_STEPS, ECC_EPS = 8, 1e-4  # 40 steps at 1e-5 cost twice the time for no more
 WORK_WIDTH = 1100  # pixels across: features are found at this size (about 130 dpi)
 REFERENCE_DPI = 300  # the blank is held, and pages registered, at this resolution
 FEATURES = 3000  # 6000 took twice as long for the same residual
+TILES = 4  # ... found on a grid of 4 × 4 tiles, a share in each
+CANDIDATES = 8  # ... the strongest of this many times as many
 RATIO = 0.8  # Lowe's ratio test
 RANSAC_PX = 3.0  # a match this far (work pixels) from the fit is an outlier
-MIN_INLIERS = 60
+MIN_INLIERS = 40
 MIN_SHARE = 0.25
+MIN_SPREAD = 0.4  # ... reaching across this share of the blank both ways
 MAX_RESIDUAL = 4.0  # reference pixels (1/3 mm at 300 dpi): median distance after the fit
 SCALE_RANGE = (0.6, 1.7)  # a page scaled beyond these is not this form
 MAX_PERSPECTIVE = 2e-4  # scanners do not photograph: the fit is nearly affine
+
+
+@dataclass(frozen=True)
+class Features:
+    """Keypoints found on a page at :data:`WORK_WIDTH`, their descriptors, and the distance
+    they are matched by."""
+
+    keypoints: tuple[cv2.KeyPoint, ...]
+    descriptors: np.ndarray | None
+    norm: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,13 +67,48 @@ class Reference:
 
     gray: np.ndarray
     factor: float  # work pixels per reference pixel
+    small: np.ndarray  # the blank at the work size
     half: np.ndarray  # the blank at ECC's size (ECC_SHARE of the work size)
-    keypoints: tuple[cv2.KeyPoint, ...]
-    descriptors: np.ndarray
 
 
-def detector() -> cv2.ORB:
-    return cv2.ORB_create(nfeatures=FEATURES, scaleFactor=1.2, nlevels=8, fastThreshold=10)
+def detector(features: int = FEATURES) -> cv2.ORB:
+    return cv2.ORB_create(nfeatures=features, scaleFactor=1.2, nlevels=8, fastThreshold=10)
+
+
+def orb_features(small: np.ndarray) -> Features:
+    """ORB's keypoints and descriptors, the strongest of each tile of a :data:`TILES` grid:
+    left to itself ORB spends nearly all its features on a form's title and logo, and a fit
+    to one corner of the page runs off a line or more at the far side."""
+    height, width = small.shape
+    found = detector(FEATURES * CANDIDATES).detect(small, None)
+    tiles: dict[tuple[int, int], list[cv2.KeyPoint]] = {}
+    for point in found:
+        x, y = point.pt
+        tiles.setdefault((int(y * TILES / height), int(x * TILES / width)), []).append(point)
+    per_tile = FEATURES // TILES**2
+    keypoints = [
+        point
+        for points in tiles.values()
+        for point in sorted(points, key=lambda p: p.response, reverse=True)[:per_tile]
+    ]
+    kept, descriptors = detector().compute(small, keypoints)
+    return Features(tuple(kept), descriptors, cv2.NORM_HAMMING)
+
+
+def sift_features(small: np.ndarray) -> Features:
+    """SIFT's keypoints and descriptors: ten times ORB's time, but it still finds a faint
+    second-generation copy scanned at 100 dpi, where ORB finds a few dozen matches or none."""
+    keypoints, descriptors = cv2.SIFT_create(nfeatures=FEATURES).detectAndCompute(small, None)
+    return Features(tuple(keypoints), descriptors, cv2.NORM_L2)
+
+
+# the features a page is registered by, in turn: the next only when the one before fails
+FINDERS = {"orb": orb_features, "sift": sift_features}
+
+
+@cache
+def blank_features(reference: Reference, finder: str) -> Features:
+    return FINDERS[finder](reference.small)
 
 
 def at_work_size(gray: np.ndarray) -> tuple[np.ndarray, float]:
@@ -66,9 +119,8 @@ def at_work_size(gray: np.ndarray) -> tuple[np.ndarray, float]:
 
 def reference_of(gray: np.ndarray) -> Reference:
     small, factor = at_work_size(gray)
-    keypoints, descriptors = detector().detectAndCompute(small, None)
     half = cv2.resize(small, None, fx=ECC_SHARE, fy=ECC_SHARE, interpolation=cv2.INTER_AREA)
-    return Reference(gray, factor, half, tuple(keypoints), descriptors)
+    return Reference(gray, factor, small, half)
 
 
 @cache
@@ -124,18 +176,38 @@ def _refined(
 
 
 def fit_page(gray: np.ndarray, reference: Reference) -> tuple[np.ndarray | None, Registration]:
-    """The homography taking ``gray``'s pixels to the reference's, and how well it fits."""
+    """The homography taking ``gray``'s pixels to the reference's, and how well it fits: by
+    the first of :data:`FINDERS` whose features register the page well, else the fit with
+    the most inliers."""
     small, factor = at_work_size(gray)
-    keypoints, descriptors = detector().detectAndCompute(small, None)
+    best: tuple[np.ndarray | None, Registration] | None = None
+    for finder, features_of in FINDERS.items():
+        h, fit = _fit(small, features_of(small), blank_features(reference, finder), reference)
+        fit = fit.model_copy(update={"features": finder})
+        if h is not None:  # work pixels of the page → reference pixels: undo both downscalings
+            h = np.diag([1 / reference.factor, 1 / reference.factor, 1.0]) @ h
+            h = h @ np.diag([factor, factor, 1.0])
+        if fit.good:
+            return h, fit
+        if best is None or fit.inliers > best[1].inliers:
+            best = (h, fit)
+    assert best is not None
+    return best
+
+
+def _fit(
+    small: np.ndarray, page: Features, blank: Features, reference: Reference
+) -> tuple[np.ndarray | None, Registration]:
+    """The homography taking the page's work pixels to the blank's, and how well it fits."""
     failed = Registration(good=False, matches=0, inliers=0, inlier_share=0.0)
-    if descriptors is None or reference.descriptors is None or len(keypoints) < MIN_INLIERS:
+    if page.descriptors is None or blank.descriptors is None or len(page.keypoints) < MIN_INLIERS:
         return None, failed
-    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(descriptors, reference.descriptors, k=2)
+    pairs = cv2.BFMatcher(page.norm).knnMatch(page.descriptors, blank.descriptors, k=2)
     kept = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
     if len(kept) < MIN_INLIERS:
         return None, failed.model_copy(update={"matches": len(kept)})
-    src = np.float32([keypoints[m.queryIdx].pt for m in kept])
-    dst = np.float32([reference.keypoints[m.trainIdx].pt for m in kept])
+    src = np.float32([page.keypoints[m.queryIdx].pt for m in kept])
+    dst = np.float32([blank.keypoints[m.trainIdx].pt for m in kept])
     h, mask = cv2.findHomography(src, dst, cv2.USAC_MAGSAC, RANSAC_PX)
     if h is None or not _sane(h):
         return None, failed.model_copy(update={"matches": len(kept)})
@@ -149,26 +221,33 @@ def fit_page(gray: np.ndarray, reference: Reference) -> tuple[np.ndarray | None,
     residual = residual_of(refined)
     if residual > MAX_RESIDUAL:  # ECC drifted (a page whose rules were removed): the features'
         refined, residual = h, residual_of(h)  # own fit stands
-    h = refined
-    # work pixels of the page → reference pixels: undo both downscalings
-    to_reference = np.diag([1 / reference.factor, 1 / reference.factor, 1.0]) @ h
-    full = to_reference @ np.diag([factor, factor, 1.0])
     share = float(inlier.mean())
+    spread = spread_of(dst[inlier], reference)
     good = (
         int(inlier.sum()) >= MIN_INLIERS
         and share >= MIN_SHARE
+        and spread >= MIN_SPREAD
         and residual <= MAX_RESIDUAL
-        and _sane(full)
+        and _sane(refined)
     )
     fit = Registration(
         good=good,
         matches=len(kept),
         inliers=int(inlier.sum()),
         inlier_share=round(share, 3),
+        spread=round(spread, 3),
         residual_px=round(residual, 2),
         correlation=round(correlation, 3),
     )
-    return full, fit
+    return refined, fit
+
+
+def spread_of(points: np.ndarray, reference: Reference) -> float:
+    """How far matched points (the blank's work pixels) reach across the blank: the smaller
+    of their spans across and down (5th to 95th percentile), as a share of its size."""
+    height, width = (side * reference.factor for side in reference.gray.shape)
+    low, high = np.percentile(points, [5, 95], axis=0)
+    return float(min((high[0] - low[0]) / width, (high[1] - low[1]) / height))
 
 
 def warp_to(gray: np.ndarray, h: np.ndarray, reference: Reference) -> np.ndarray:

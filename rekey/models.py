@@ -83,6 +83,8 @@ class Registration(Model):
     matches: int  # feature matches kept by the ratio test
     inliers: int  # of them, those the fit explains
     inlier_share: float
+    spread: float | None = None  # how far the inliers reach across the blank (share, both ways)
+    features: str | None = None  # the features that fitted it (orb; sift, where orb could not)
     residual_px: float | None = None  # median distance after the fit, blank pixels (300 dpi)
     correlation: float | None = None  # ECC's correlation of blank and registered page
     reference: str | None = None  # the blank

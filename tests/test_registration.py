@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from extractors import register
 from extractors.engine import extract_source
 from extractors.ink import items_unread, unread_ink
 from extractors.registry import read_document
@@ -97,6 +98,38 @@ def test_a_printed_and_scanned_cms1500_is_registered(templates: list, tmp_path: 
     assert fit is not None and fit.good, fit
     truth = truth_of("cms1500", 4)
     assert found.fields["patient_name"].value == truth["patient_name"]
+
+
+def test_a_faint_copy_scanned_at_100_dpi_is_registered_across_the_page(
+    templates: list, tmp_path: Path
+) -> None:
+    """A second-generation copy at 100 dpi, no tag: its grey print gives ORB few matches,
+    so the fit must hold across the page, not only at the title, before zones are read."""
+    plan = degrade.PrintScan("a4", 0.9, (9.0, -8.0), 1.6, 100, faint=True, tagged=False)
+    path = printed_and_scanned("cms1500", 6, plan, tmp_path)
+    found = extract_source(read_document(path), templates)
+    fit = found.layout.pages[0].registration
+    assert fit is not None and fit.good and fit.spread >= register.MIN_SPREAD, fit
+    truth = truth_of("cms1500", 6)
+    right = ("date_of_birth", "date_of_illness", "total_charge")
+    assert sum(str(found.fields[n].value) == str(truth[n]) for n in right) >= 2, found.fields
+    wrong = [f for n, f in found.fields.items() if f.confident and str(f.value) != str(truth[n])]
+    assert not wrong
+
+
+def test_matches_in_one_corner_of_the_page_do_not_register_it() -> None:
+    """Only a form's title left on the page: features match there, and a fit to one corner
+    would run off at the far side, so the page does not count as registered."""
+    cms = load_templates(Settings().templates_dir)["cms1500"]
+    reference = register.load_reference(cms.reference, 1)
+    blank = reference.gray
+    top, left = blank.shape[0] // 8, blank.shape[1] // 2
+    title = np.full_like(blank, 255)
+    title[:top, :left] = blank[:top, :left]
+    _, fit = register.fit_page(blank, reference)
+    assert fit.good and fit.spread >= register.MIN_SPREAD, fit
+    _, corner = register.fit_page(title, reference)
+    assert not corner.good and (corner.spread or 0) < register.MIN_SPREAD, corner
 
 
 def test_a_filled_list_box_no_reading_made_out_is_seen(templates: list, tmp_path: Path) -> None:
