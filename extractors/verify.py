@@ -25,6 +25,7 @@ from extractors.locators import caption_words, words_in
 from extractors.normalise import (
     HAN,
     NormaliseError,
+    given_name_first,
     join_words,
     normalise,
     strip_noise,
@@ -87,6 +88,7 @@ def _meaning(spec: FieldSpec, text: str) -> str | None:
         near = listed(spec, text)
         return near[0] if near else None
     if spec.type == "text":  # with the slips its grammar fixes put right, as the first
+        text = given_name_first(text) if spec.surname_first else text  # ... and in its order
         return put_right(spec.looks_like, text)[0]
     try:  # a date or an amount: what it means
         return normalise(spec.type, text, spec.formats, spec.decimal, True)

@@ -600,6 +600,10 @@ def test_a_field_read_otherwise_in_its_box_alone_is_kept_but_not_trusted() -> No
     assert same.value == dated.value and same.evidence == "scan/agreed"
     assert judged(dated, when, "2026-09-27", "@#!").value == dated.value  # unreadable
     assert judged(dated, when, "@#!", None) == dated  # a second model that cannot read it
+    patient = load_templates(TEMPLATES)["cms1500"].fields["patient_name"]  # surname first
+    named = read.model_copy(update={"name": "patient_name", "value": "Leslie Adams"})
+    assert judged(named, patient, "ADAMS, LESLIE", None).evidence == "scan/agreed"
+    assert not judged(named, patient, "ADAMS, LESUE", None).confident
 
 
 def test_a_region_anchored_to_a_caption_follows_it_down_the_page() -> None:
