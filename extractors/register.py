@@ -258,6 +258,7 @@ def warp_to(gray: np.ndarray, h: np.ndarray, reference: Reference) -> np.ndarray
 
 BLANK_INK = 160  # grey levels darker than this on the blank are its print
 DROP_MARGIN = 5  # pixels round the blank's print dropped with it (the fit is within ~2)
+BRIDGE_PX = 11  # a stroke on both sides of a dropped rule this near is one stroke across it
 
 
 @cache
@@ -270,7 +271,15 @@ def _print_of(reference: Reference) -> np.ndarray:
 def drop_out(registered: np.ndarray, reference: Reference) -> np.ndarray:
     """A registered page with the blank's own print whited out, leaving what was filled in:
     a value written across a comb's ticks or a box's rule is read without them (the
-    form-processing "drop-out")."""
+    form-processing "drop-out"). Where a written stroke runs into the print on one side and
+    out of it on the other, across or down, the page's ink in between is kept: a digit
+    typed over a comb's tick keeps its stroke (``3046043``, not ``3046()43``)."""
+    dropped = _print_of(reference)
     out = registered.copy()
-    out[_print_of(reference)] = 255
+    out[dropped] = 255
+    written = (out < BLANK_INK).astype(np.uint8)
+    across = cv2.morphologyEx(written, cv2.MORPH_CLOSE, np.ones((1, BRIDGE_PX), np.uint8))
+    down = cv2.morphologyEx(written, cv2.MORPH_CLOSE, np.ones((BRIDGE_PX, 1), np.uint8))
+    stroke = dropped & (registered < BLANK_INK) & ((across | down) > 0)
+    out[stroke] = registered[stroke]
     return out

@@ -132,6 +132,20 @@ def test_matches_in_one_corner_of_the_page_do_not_register_it() -> None:
     assert not corner.good and (corner.spread or 0) < register.MIN_SPREAD, corner
 
 
+def test_the_drop_out_keeps_a_stroke_written_across_the_blanks_rule() -> None:
+    """A comb's tick is whited out, but not where a typed digit's stroke runs across it: the
+    stroke goes in on one side and comes out on the other."""
+    blank = np.full((200, 200), 255, np.uint8)
+    blank[20:180, 98:102] = 0  # a comb's tick, 4 px wide
+    page = blank.copy()
+    page[60:64, 80:120] = 0  # a stroke across it
+    page[120:160, 60:66] = 0  # a digit's stem in the cell beside it, well apart
+    out = register.drop_out(page, register.reference_of(blank))
+    assert (out[60:64, 80:120] == 0).all()  # the stroke whole, across the tick
+    assert (out[100:180, 95:105] == 255).all() and (out[20:56, 95:105] == 255).all()
+    assert (out[120:160, 60:66] == 0).all()
+
+
 def test_a_filled_list_box_no_reading_made_out_is_seen(templates: list, tmp_path: Path) -> None:
     """A list's empty boxes are the rule (diagnosis codes A to L), so they do not lower its
     confidence; but a box with writing in it that the list lacks is seen on the registered
