@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from extractors.calibration import calibrated
 from extractors.checks import iban_by_class, one_slip, passes
-from extractors.engine import extract_source
+from extractors.engine import Extraction, extract_source
 from extractors.extract import (
     STRONG_CHECK_CONFIDENCE,
     by_check_digits,
@@ -47,7 +47,7 @@ from extractors.plausible import put_right, why_not
 from extractors.preprocess import ink_split, whiten_paper
 from extractors.registry import read_document
 from extractors.reread import agreed, reread_unsettled
-from extractors.source import open_source
+from extractors.source import Source, open_source
 from extractors.tables import lines_of, locate_region_rows, locate_table
 from extractors.templates import (
     ChoiceLocator,
@@ -802,15 +802,27 @@ def test_looks_agree_on_the_value_most_of_them_read() -> None:
     assert agreed([]) is None
 
 
-def test_a_field_whose_reading_makes_no_sense_is_read_again_in_other_looks() -> None:
-    path = SMALL / "0002-claim-bad_fax.tiff"
+def read_with_slips(
+    name: str, misreads: dict[str, str]
+) -> tuple[Source, Template, Extraction, dict[str, Field], dict[str, object]]:
+    """A small-corpus claim read, its fields ``misreads`` names given those readings at
+    confidence 0.3: source, template, first extraction, slipped fields, truth."""
+    path = SMALL / name
     truth = json.loads(path.with_suffix(".truth.json").read_text())["fields"]
     template = load_templates(TEMPLATES)["claim"]
     source = read_document(path)
     first = extract_source(source, [template])
     slipped = dict(first.fields)
-    for name, misread in (("currency", "oo ms Gar"), ("date_of_loss", "Ot Aupast 2996")):
-        slipped[name] = first.fields[name].model_copy(update={"value": misread, "confidence": 0.3})
+    for field, misread in misreads.items():
+        slipped[field] = first.fields[field].model_copy(
+            update={"value": misread, "confidence": 0.3}
+        )
+    return source, template, first, slipped, truth
+
+
+def test_a_field_whose_reading_makes_no_sense_is_read_again_in_other_looks() -> None:
+    misreads = {"currency": "oo ms Gar", "date_of_loss": "Ot Aupast 2996"}
+    source, template, first, slipped, truth = read_with_slips("0002-claim-bad_fax.tiff", misreads)
     again = reread_unsettled(source, template, first.layout, slipped)
     for name in ("currency", "date_of_loss"):
         assert again[name].value == truth[name], name
@@ -825,14 +837,12 @@ def test_a_field_whose_reading_makes_no_sense_is_read_again_in_other_looks() -> 
 
 def test_an_iban_every_look_reads_alike_is_trusted_as_they_read_it() -> None:
     path = SMALL / "0001-claim-office_scan.pdf"
-    truth = json.loads(path.with_suffix(".truth.json").read_text())["fields"]
-    template = load_templates(TEMPLATES)["claim"]
-    source = read_document(path)
-    first = extract_source(source, [template])
-    iban = truth["bank_account"]
-    slipped = dict(first.fields)  # a character read twice: no IBAN at all
-    for name, misread in (("bank_account", iban[:9] + iban[8:]), ("currency", "oo ms Gar")):
-        slipped[name] = first.fields[name].model_copy(update={"value": misread, "confidence": 0.3})
+    iban = json.loads(path.with_suffix(".truth.json").read_text())["fields"]["bank_account"]
+    misreads = {
+        "bank_account": iban[:9] + iban[8:],
+        "currency": "oo ms Gar",
+    }  # a character read twice: no IBAN
+    source, template, first, slipped, truth = read_with_slips(path.name, misreads)
     again = reread_unsettled(source, template, first.layout, slipped)
     assert again["bank_account"].value == iban
     assert "4 of 4 looks" in again["bank_account"].how
