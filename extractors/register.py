@@ -180,7 +180,7 @@ def fit_page(gray: np.ndarray, reference: Reference) -> tuple[np.ndarray | None,
     the first of :data:`FINDERS` whose features register the page well, else the fit with
     the most inliers."""
     small, factor = at_work_size(gray)
-    best: tuple[np.ndarray | None, Registration] | None = None
+    tried = []
     for finder, features_of in FINDERS.items():
         h, fit = _fit(small, features_of(small), blank_features(reference, finder), reference)
         fit = fit.model_copy(update={"features": finder})
@@ -189,10 +189,8 @@ def fit_page(gray: np.ndarray, reference: Reference) -> tuple[np.ndarray | None,
             h = h @ np.diag([factor, factor, 1.0])
         if fit.good:
             return h, fit
-        if best is None or fit.inliers > best[1].inliers:
-            best = (h, fit)
-    assert best is not None
-    return best
+        tried.append((h, fit))
+    return max(tried, key=lambda tried_fit: tried_fit[1].inliers)
 
 
 def _fit(
