@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from extractors import preprocess, register
 from extractors.calibration import calibrated
+from extractors.crosscheck import crosscheck_fields
 from extractors.classify import classify
 from extractors.extract import extract_fields, with_fallbacks
 from extractors.ink import unread_ink
@@ -188,6 +189,7 @@ def extract_source(
         fields = reread_missing(source, template, layout, fields)
         fields = reread_unsettled(source, template, layout, fields)
         fields = verify_fields(source, template, fields)
+        fields = crosscheck_fields(source, template, layout, fields)
     if template is not None:
         fields = with_fallbacks(layout, template, fields, source.image)
         fields = held_to_print(template, fields)

@@ -9,6 +9,7 @@ image (:mod:`extractors.zonal`). The engine is the setting ``ocr_engine``
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -31,7 +32,7 @@ __all__ = [
     "to_words",
     "using_engine",
 ]
-_chosen: list[Engine] = []  # engines chosen for a while (using_engine), innermost last
+_chosen = threading.local()  # per thread: engines chosen for a while (using_engine)
 
 
 @cache
@@ -40,18 +41,24 @@ def settings_engine() -> Engine:
     return engine(Settings().ocr_engine)
 
 
+def _stack() -> list[Engine]:
+    """This thread's engines chosen for a while, innermost last."""
+    return _chosen.__dict__.setdefault("stack", [])
+
+
 def configured_engine() -> Engine:
-    return _chosen[-1] if _chosen else settings_engine()
+    return _stack()[-1] if _stack() else settings_engine()
 
 
 @contextmanager
 def using_engine(name: str) -> Iterator[Engine]:
-    """Read with the engine ``name`` inside the block, whatever the settings say."""
-    _chosen.append(engine(name))
+    """Read with the engine ``name`` inside the block, in this thread, whatever the
+    settings say."""
+    _stack().append(engine(name))
     try:
-        yield _chosen[-1]
+        yield _stack()[-1]
     finally:
-        _chosen.pop()
+        _stack().pop()
 
 
 def tesseract(

@@ -385,6 +385,10 @@ class Template(_Strict):
     # how Tesseract lays out the stacked zones of a scan: 6 reads one uniform block; 4, a
     # column of lines of varying size (pale, widely spaced entries such as the W-9's)
     zone_psm: Literal[4, 6] = 6
+    # scanned pages are read again by another engine (extractors.crosscheck), which judges
+    # each field; "leads": where the two differ, its reading is kept (a script it reads
+    # better than Tesseract, such as Chinese); "off": not read again
+    other_engine: Literal["judges", "leads", "off"] = "judges"
     # the blank form (PDF or image; relative to this file) its zones were drawn on: every
     # scanned page is registered to it before its zones are read (extractors.register)
     reference: Path | None = None

@@ -82,7 +82,7 @@ def on_its_line(page: Page, box: Box) -> list[Word]:
     return words_in(page, (box.x0 - PAD, box.y0, box.x1 + PAD, box.y1), pad=0)
 
 
-def _meaning(spec: FieldSpec, text: str) -> str | None:
+def meaning(spec: FieldSpec, text: str) -> str | None:
     """What a reading says, compared as the field's type compares (None: unreadable)."""
     if spec.values:  # a closed list: the listed value it spells, or none
         near = listed(spec, text)
@@ -154,14 +154,14 @@ def judged(field: Field, spec: FieldSpec, second: str, alone: str | None = None)
     the box alone keeps the value. Either way the field is no longer trusted."""
     if not field.value:  # the first reading did not fit the field's pattern
         return fitted_second(field, spec, second)
-    meant = _meaning(spec, second)
+    meant = meaning(spec, second)
     if meant and marks_only(field.value, meant):
         return _lettered(field, meant)
     if meant is not None and meant.casefold() != field.value.casefold():
         kept = meant if meant and replaces(field.value, meant) else field.value
         return doubted(field, f"second reading differs ({field.value!r})", kept)
     seconded = meant is not None
-    meant = _meaning(spec, alone) if alone is not None else None
+    meant = meaning(spec, alone) if alone is not None else None
     if meant is not None and meant.casefold() != field.value.casefold():
         return doubted(field, f"reading of the box alone differs ({field.value!r})")
     return agreed(field) if seconded else field

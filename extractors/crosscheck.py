@@ -1,0 +1,138 @@
+"""Scanned pages read a second time by another engine, and each field judged by both.
+
+Tesseract's slips repeat: read again with another of its models, or enlarged, a faint
+``3`` is still an ``8`` as often as not, and the two readings agree on it. A second engine
+with other models (PP-OCR, :class:`extractors.engines.Paddle`) makes other mistakes, so
+the fields of a scanned page are located again on its reading, by the same template, and:
+
+- **alike** (compared as the field's type compares: a date by the day it means): the
+  reading is founded on two engines (evidence ``medium/engines``, calibrated on its own
+  curve), unless a stronger check (check digits, an MRZ) already vouches for it;
+- **different**: the field is no longer trusted and says what the other engine read; a
+  person decides. A first reading that makes no sense for its field (none, a date that is
+  no date, failing check digits) gives way to the other engine's when that one does. A
+  template whose script the other engine reads better says ``other_engine: leads``: then
+  its reading is the one kept (and shown to the reviewer) when the two differ;
+- **alike but for spaces and diacritics**, which PP-OCR does not see (``Müller``,
+  ``+44 114`` read as ``Muller``, ``+44114``), or **not found** by the other engine, or
+  found elsewhere on the page (a caption on the next line, its value's line missed) or
+  as a caption of the form: no opinion, the field stays as it was.
+
+Ticks, signatures, MRZs and tables are not judged here: ticks, signatures and MRZs are not
+read as words, and a table's cells are judged by their own checks (sums, dates per row).
+"""
+
+from __future__ import annotations
+
+from extractors.calibration import MARKS, checked_by
+from extractors.extract import DISAGREEMENT_CONFIDENCE, captions_in, doubted, makes_sense
+from extractors.locators import captions_of
+from extractors.ocr import using_engine
+from extractors.reread import Look, fields_on, read_look
+from extractors.source import Source
+from extractors.templates import FieldSpec, Template
+from extractors.verify import meaning
+from rekey.models import Box, Field, Layout
+from rekey.text import without_marks
+
+OTHER_ENGINE = "rapidocr"
+ENGINES = "engines"  # the evidence of a reading two engines agree on
+AS_READ = Look("by another engine")
+OWN_READINGS = ("mrz", "mark", "iban", "checked")  # settled by more than the words
+TABLES = ("table", "list")
+INK = ("signature",)  # found by its ink, not read
+
+
+def spelled(text: str) -> str:
+    """A reading as compared: spaces collapsed, case folded."""
+    return " ".join(text.split()).casefold()
+
+
+def letters(text: str) -> str:
+    """What both engines can see of a reading: its letters, without spaces or marks."""
+    return without_marks("".join(text.split())).casefold()
+
+
+OVERLAP = 0.5  # of the lower reading's height: two boxes on one line
+
+
+def same_place(box: Box | None, other: Box | None) -> bool:
+    """Whether two readings' boxes stand on one line of the page, overlapping across."""
+    if box is None or other is None:
+        return False
+    down = min(box.y1, other.y1) - max(box.y0, other.y0)
+    across = min(box.x1, other.x1) - max(box.x0, other.x0)
+    lower = min(box.y1 - box.y0, other.y1 - other.y0)
+    return across > 0 and down >= OVERLAP * lower
+
+
+def judged_by_both(
+    spec: FieldSpec,
+    field: Field,
+    other: Field,
+    captions: frozenset[str] = frozenset(),
+    leads: bool = False,
+) -> Field:
+    """``field`` as its first engine read it, judged by the other engine's ``other``
+    (``captions``: the form's printed captions, squashed; ``leads``: on a difference the
+    other engine's reading is kept)."""
+    second = meaning(spec, other.value) if other.value else None
+    if second is None or captions_of([other.value or ""]) <= captions:
+        return field
+    if not makes_sense(spec, field.value) and makes_sense(spec, other.value):
+        how = f"{field.how}; read by the other engine only (first read {field.value!r})"
+        update = {"confidence": DISAGREEMENT_CONFIDENCE, "how": how}
+        return other.model_copy(update=update)
+    first = meaning(spec, field.value) if field.value else None
+    if first is None or not same_place(field.box, other.box):
+        return field
+    if spelled(first) == spelled(second):
+        if field.evidence.partition("/")[2] in OWN_READINGS:
+            return field
+        how = f"{field.how}; the other engine reads it alike"
+        return field.model_copy(update={"evidence": checked_by(field, ENGINES), "how": how})
+    if letters(first) == letters(second):
+        return field
+    if leads and makes_sense(spec, other.value):
+        how = f"{other.how}; taken from the other engine (first read {field.value!r})"
+        update = {"confidence": DISAGREEMENT_CONFIDENCE, "how": how}
+        return other.model_copy(update=update)
+    return doubted(field, f"the other engine reads {other.value!r}")
+
+
+def judged(spec: FieldSpec) -> bool:
+    """Whether a field is read from words both engines give (not a tick, not an MRZ) and
+    is one value (not a table)."""
+    if spec.type in (*MARKS, *TABLES, *INK):
+        return False
+    return not any(loc.kind == "mrz" for loc in spec.locators)
+
+
+def crosscheck_fields(
+    source: Source, template: Template, layout: Layout, fields: dict[str, Field]
+) -> dict[str, Field]:
+    """``fields`` on scanned pages judged by a second engine's reading of those pages."""
+    names = [
+        name
+        for name, field in fields.items()
+        if judged(template.fields[name]) and (field.page is None or field.page in source.scanned)
+    ]
+    on = {fields[n].page for n in names}
+    numbers = [
+        n for n in sorted(source.scanned) if (None in on or n in on) and template.zones(n) != []
+    ]
+    if not names or not numbers or template.other_engine == "off":
+        return fields
+    with using_engine(OTHER_ENGINE):
+        looked = {n: read_look(source, template, n, AS_READ) for n in numbers}
+    others = fields_on(source, template, layout, looked, names)
+    checked = dict(fields)
+    captions = captions_in(template)
+    leads = template.other_engine == "leads"
+    for name in names:
+        other = others[name]
+        if other.page is not None and other.page not in looked:
+            continue  # found on a page the other engine did not read
+        spec = template.fields[name]
+        checked[name] = judged_by_both(spec, fields[name], other, captions, leads)
+    return checked
