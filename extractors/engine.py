@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from extractors import preprocess, register
 from extractors.calibration import calibrated
-from extractors.crosscheck import crosscheck_fields
 from extractors.classify import classify
+from extractors.crosscheck import crosscheck_fields
 from extractors.extract import extract_fields, with_fallbacks
 from extractors.ink import unread_ink
 from extractors.mrzprint import held_to_print

@@ -10,14 +10,13 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from benchmarks.scoring import FieldScore, score_fields
-
 from extractors.crosscheck import ENGINES, judged_by_both, letters, same_place
 from extractors.engine import extract_source
 from extractors.engines import line_words
 from extractors.extract import DISAGREEMENT_CONFIDENCE
 from extractors.ocr import ocr_page, using_engine
 from extractors.registry import read_document
-from extractors.templates import Template, load_templates
+from extractors.templates import FieldSpec, Template, load_templates
 from rekey.models import Box, Field, Truth
 from rekey.settings import PROJECT_ROOT
 from samples.corpus import generate
@@ -33,7 +32,7 @@ def read(value: str | None, box: Box = LINE, confidence: float = 0.9) -> Field:
     )
 
 
-def spec(doc_type: str, name: str):  # noqa: ANN201 - a FieldSpec
+def spec(doc_type: str, name: str) -> FieldSpec:
     return load_templates(TEMPLATES)[doc_type].fields[name]
 
 
