@@ -13,10 +13,13 @@ the fields of a scanned page are located again on its reading, by the same templ
   no date, failing check digits) gives way to the other engine's when that one does. A
   template whose script the other engine reads better says ``other_engine: leads``: then
   its reading is the one kept (and shown to the reviewer) when the two differ;
-- **alike but for spaces and diacritics**, which PP-OCR does not see (``Müller``,
-  ``+44 114`` read as ``Muller``, ``+44114``), or **not found** by the other engine, or
-  found elsewhere on the page (a caption on the next line, its value's line missed) or
-  as a caption of the form: no opinion, the field stays as it was.
+- **alike but for spaces and stops**, which PP-OCR often drops (``+44 114``,
+  ``Tamarafurt, GU`` read as ``+44114``, ``Tamarafurt GU``): alike, except in an e-mail
+  address, where a stop is part of it;
+- **alike but for diacritics** (PP-OCR sees none: ``Müller`` read as ``Muller``) **or the
+  order of the words** (``ROJAS FRANCES`` without its comma), or **not found** by the
+  other engine, or found elsewhere on the page (a caption on the next line, its value's
+  line missed) or as a caption of the form: no opinion, the field stays as it was.
 
 Ticks, signatures, MRZs and tables are not judged here: ticks, signatures and MRZs are not
 read as words, and a table's cells are judged by their own checks (sums, dates per row).
@@ -49,8 +52,23 @@ def spelled(text: str) -> str:
 
 
 def letters(text: str) -> str:
-    """What both engines can see of a reading: its letters, without spaces or marks."""
-    return without_marks("".join(text.split())).casefold()
+    """A reading's letters and digits in order, without spaces or stops: what PP-OCR
+    reads of it, the spaces and small marks aside."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def same_letters(first: str, second: str) -> bool:
+    """Whether two readings hold the same letters, diacritics and order aside: the
+    other engine cannot tell them apart (``Ødegård``, ``Rojas Frances``)."""
+    return sorted(letters(without_marks(first))) == sorted(letters(without_marks(second)))
+
+
+def alike(spec: FieldSpec, first: str, second: str) -> bool:
+    """Whether two readings say the same: as spelled, or but for spaces and stops (not in
+    an e-mail address)."""
+    if spelled(first) == spelled(second):
+        return True
+    return spec.looks_like != "email" and letters(first) == letters(second)
 
 
 OVERLAP = 0.5  # of the lower reading's height: two boxes on one line
@@ -86,12 +104,12 @@ def judged_by_both(
     first = meaning(spec, field.value) if field.value else None
     if first is None or not same_place(field.box, other.box):
         return field
-    if spelled(first) == spelled(second):
+    if alike(spec, first, second):
         if field.evidence.partition("/")[2] in OWN_READINGS:
             return field
         how = f"{field.how}; the other engine reads it alike"
         return field.model_copy(update={"evidence": checked_by(field, ENGINES), "how": how})
-    if letters(first) == letters(second):
+    if spec.looks_like != "email" and same_letters(first, second):
         return field
     if leads and makes_sense(spec, other.value):
         how = f"{other.how}; taken from the other engine (first read {field.value!r})"
