@@ -31,7 +31,7 @@ from extractors.calibration import MARKS, checked_by
 from extractors.extract import DISAGREEMENT_CONFIDENCE, captions_in, doubted, makes_sense
 from extractors.locators import captions_of
 from extractors.ocr import using_engine
-from extractors.reread import Look, fields_on, read_look
+from extractors.reread import Look, fields_on, on_scan, pages_holding, read_look
 from extractors.source import Source
 from extractors.templates import FieldSpec, Template
 from extractors.verify import meaning
@@ -95,7 +95,7 @@ def judged_by_both(
     (``captions``: the form's printed captions, squashed; ``leads``: on a difference the
     other engine's reading is kept)."""
     second = meaning(spec, other.value) if other.value else None
-    if second is None or captions_of([other.value or ""]) <= captions:
+    if second is None or captions_of([other.value]) <= captions:
         return field
     if not makes_sense(spec, field.value) and makes_sense(spec, other.value):
         how = f"{field.how}; read by the other engine only (first read {field.value!r})"
@@ -130,16 +130,11 @@ def crosscheck_fields(
     source: Source, template: Template, layout: Layout, fields: dict[str, Field]
 ) -> dict[str, Field]:
     """``fields`` on scanned pages judged by a second engine's reading of those pages."""
-    names = [
-        name
-        for name, field in fields.items()
-        if judged(template.fields[name]) and (field.page is None or field.page in source.scanned)
-    ]
-    on = {fields[n].page for n in names}
-    numbers = [
-        n for n in sorted(source.scanned) if (None in on or n in on) and template.zones(n) != []
-    ]
-    if not names or not numbers or template.other_engine == "off":
+    if template.other_engine == "off":
+        return fields
+    names = [n for n, f in fields.items() if judged(template.fields[n]) and on_scan(source, f)]
+    numbers = pages_holding(source, template, [fields[n] for n in names])
+    if not names or not numbers:
         return fields
     with using_engine(OTHER_ENGINE):
         looked = {n: read_look(source, template, n, AS_READ) for n in numbers}

@@ -102,6 +102,20 @@ def agreed(readings: list[Field], least: int = AGREEING) -> Field | None:
     )
 
 
+def on_scan(source: Source, field: Field) -> bool:
+    """Whether ``field`` was read on a scanned page, or not found (perhaps on one)."""
+    return field.page is None or field.page in source.scanned
+
+
+def pages_holding(source: Source, template: Template, found: list[Field]) -> list[int]:
+    """The scanned pages to read again for the fields ``found``: those they were read on
+    (every scanned page when one was not found), less pages whose zones hold nothing."""
+    on = {f.page for f in found}
+    return [
+        n for n in sorted(source.scanned) if (None in on or n in on) and template.zones(n) != []
+    ]
+
+
 def reread_unsettled(
     source: Source, template: Template, layout: Layout, fields: dict[str, Field]
 ) -> dict[str, Field]:
@@ -109,15 +123,11 @@ def reread_unsettled(
     unsettled = [
         name
         for name, field in fields.items()
-        if (field.page is None or field.page in source.scanned)
-        and not makes_sense(template.fields[name], field.value)
+        if on_scan(source, field) and not makes_sense(template.fields[name], field.value)
     ]
     # a blank the form allows is no reason to read again, but is looked for when reading
     slips = [n for n in unsettled if fields[n].value is not None or fields[n].required]
-    on = {fields[n].page for n in slips}
-    numbers = [
-        n for n in sorted(source.scanned) if (None in on or n in on) and template.zones(n) != []
-    ]
+    numbers = pages_holding(source, template, [fields[n] for n in slips])
     if not slips or not numbers:
         return fields
     readings: dict[str, list[Field]] = {name: [] for name in unsettled}
