@@ -166,6 +166,7 @@ def read_one(job: tuple[Path, Settings, date, Path]) -> dict[str, Any]:
                 "confident": f.confident,
                 "evidence": f.evidence,
                 "read_confidence": f.read_confidence,
+                "doubt": f.doubt,
                 "how": f.how,
                 "page": f.page,
                 "box": [f.box.x0, f.box.y0, f.box.x1, f.box.y1] if f.box else None,

@@ -27,7 +27,7 @@ import json
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,7 @@ class Observation:
     field: str = ""
     value: str | None = None
     truth: Any = None
+    doubt: str = ""  # a doubt rekey named: never calibrated above the cap
 
 
 def observations(docs: Sequence[CorpusDoc], runs: Sequence[dict[str, Any]]) -> list[Observation]:
@@ -80,6 +81,7 @@ def observations(docs: Sequence[CorpusDoc], runs: Sequence[dict[str, Any]]) -> l
                     s.name,
                     s.extracted,
                     s.truth,
+                    got.get("doubt") or "",
                 )
             )
     return out
@@ -226,16 +228,14 @@ def main(argv: list[str] | None = None) -> None:
         encoding="utf-8",
     )
     print(f"{args.out}: {len(calibration.curves)} curves from {what}")
-    for row in reliability(
-        Observation(o.evidence, o.raw, _p(calibration, o), o.right) for o in observed
-    ):
+    for row in reliability(replace(o, confidence=_p(calibration, o)) for o in observed):
         print(row)
 
 
 def _p(calibration: Calibration, o: Observation) -> float:
     from extractors.calibration import probability
 
-    p = probability(calibration, o.evidence, o.raw)
+    p = probability(calibration, o.evidence, o.raw, o.doubt)
     return o.raw if p is None else p
 
 

@@ -139,14 +139,14 @@ def curve_keys(evidence: str) -> list[str]:
     return [evidence, evidence.split("/")[0], "*"]
 
 
-def probability(curves: Calibration, evidence: str, raw: float) -> float | None:
+def probability(curves: Calibration, evidence: str, raw: float, doubt: str = "") -> float | None:
     """The calibrated probability of a reading with ``evidence`` at ``raw``, by the most
-    specific curve there is (None: no curve at all)."""
+    specific curve there is (None: no curve at all); ``doubt``: a doubt rekey names."""
     curve = next((curves.curves[k] for k in curve_keys(evidence) if k in curves.curves), None)
     if curve is None:
         return None
     p = curve.at(raw)
-    return min(p, DOUBT_CAP) if raw <= DOUBTED else p
+    return min(p, DOUBT_CAP) if raw <= DOUBTED or doubt else p
 
 
 def calibrated(
@@ -159,7 +159,7 @@ def calibrated(
     for name, field in fields.items():
         p = None
         if field.value is not None and field.read_confidence is None:
-            p = probability(curves, field.evidence, field.confidence)
+            p = probability(curves, field.evidence, field.confidence, field.doubt)
         if p is None:
             out[name] = field
             continue

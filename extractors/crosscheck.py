@@ -19,15 +19,25 @@ the fields of a scanned page are located again on its reading, by the same templ
 - **alike but for diacritics** (PP-OCR sees none: ``Müller`` read as ``Muller``) **or the
   order of the words** (``ROJAS FRANCES`` without its comma), or **not found** by the
   other engine, or found elsewhere on the page (a caption on the next line, its value's
-  line missed) or as a caption of the form: no opinion, the field stays as it was.
+  line missed) or as a caption of the form: no opinion, the field stays as it was; but
+  diacritics a second Tesseract model added to letters the other engine reads alike
+  (:func:`letters_seconded`) lift the reading, its evidence kept.
 
-Ticks, signatures, MRZs and tables are not judged here: ticks, signatures and MRZs are not
-read as words, and a table's cells are judged by their own checks (sums, dates per row).
+A table or list is alike when every cell is (:func:`table_judged`); a difference gives no
+opinion, for a table has its own checks (a total, a date per row). A signature is found
+by its caption, then its ink: the other engine finding the caption in the same place
+seconds it. Ticks and MRZs are not judged here.
+
+Alike, a reading's raw confidence is lifted towards the other engine's (:func:`lifted`)
+unless rekey named a doubt about it (``Field.doubt``): a slip both can make (a stop
+dropped, a diacritic unseen) is not answered by their agreeing.
 """
 
 from __future__ import annotations
 
-from extractors.calibration import MARKS, checked_by
+import json
+
+from extractors.calibration import LETTERS, MARKS, checked_by
 from extractors.extract import DISAGREEMENT_CONFIDENCE, captions_in, doubted, makes_sense
 from extractors.locators import captions_of
 from extractors.ocr import using_engine
@@ -43,7 +53,6 @@ ENGINES = "engines"  # the evidence of a reading two engines agree on
 AS_READ = Look("by another engine")
 OWN_READINGS = ("mrz", "mark", "iban", "checked")  # settled by more than the words
 TABLES = ("table", "list")
-INK = ("signature",)  # found by its ink, not read
 
 
 def spelled(text: str) -> str:
@@ -84,6 +93,44 @@ def same_place(box: Box | None, other: Box | None) -> bool:
     return across > 0 and down >= OVERLAP * lower
 
 
+def lifted(first: float, second: float) -> float:
+    """A reading's raw confidence once another engine read it alike with its own
+    confidence ``second``: raised halfway (as a geometric mean) towards the other's, never
+    lowered. Tesseract's Chinese model is unsure of what it reads right; a reading it was
+    nearly sure was wrong (a faint ``6`` read as ``5`` by both) stays unsure."""
+    return max(first, (first * max(second, 0.0)) ** 0.5)
+
+
+def seconded(field: Field, other: Field) -> Field:
+    """``field`` read alike by the other engine (its reading ``other``): evidence
+    ``medium/engines`` and a lifted raw confidence, unless a stronger check already vouches
+    for it; a named doubt stands and keeps the confidence."""
+    if field.evidence.partition("/")[2] in OWN_READINGS:
+        return field
+    update = {"evidence": checked_by(field, ENGINES)}
+    if field.doubt:
+        update["how"] = f"{field.how}; the other engine reads it alike"
+    else:
+        update["confidence"] = lifted(field.confidence, other.confidence)
+        update["how"] = f"{field.how}; the other engine reads it alike ({other.confidence:.0%})"
+    return field.model_copy(update=update)
+
+
+def letters_seconded(field: Field, first: str, other: Field) -> Field:
+    """``field``, whose diacritics a second Tesseract model added to letters both its models
+    read (evidence ``medium/letters``), read by the other engine with the same letters in
+    the same order, marks aside: its raw confidence lifted, its evidence kept, for the
+    marks still rest on one model. Any other reading alike but for marks or order: no
+    opinion."""
+    if field.doubt or field.evidence.partition("/")[2] != LETTERS:
+        return field
+    if letters(without_marks(first)) != letters(without_marks(other.value or "")):
+        return field
+    how = f"{field.how}; the other engine reads its letters alike ({other.confidence:.0%})"
+    update = {"confidence": lifted(field.confidence, other.confidence), "how": how}
+    return field.model_copy(update=update)
+
+
 def judged_by_both(
     spec: FieldSpec,
     field: Field,
@@ -98,32 +145,57 @@ def judged_by_both(
     if second is None or captions_of([other.value]) <= captions:
         return field
     if not makes_sense(spec, field.value) and makes_sense(spec, other.value):
-        how = f"{field.how}; read by the other engine only (first read {field.value!r})"
-        update = {"confidence": DISAGREEMENT_CONFIDENCE, "how": how}
+        doubt = f"read by the other engine only (first read {field.value!r})"
+        update = {"confidence": DISAGREEMENT_CONFIDENCE, "how": f"{field.how}; {doubt}"}
+        update["doubt"] = doubt
         return other.model_copy(update=update)
     first = meaning(spec, field.value) if field.value else None
     if first is None or not same_place(field.box, other.box):
         return field
     if alike(spec, first, second):
-        if field.evidence.partition("/")[2] in OWN_READINGS:
-            return field
-        how = f"{field.how}; the other engine reads it alike"
-        return field.model_copy(update={"evidence": checked_by(field, ENGINES), "how": how})
+        return seconded(field, other)
     if spec.looks_like != "email" and same_letters(first, second):
-        return field
+        return letters_seconded(field, first, other)
     if leads and makes_sense(spec, other.value):
-        how = f"{other.how}; taken from the other engine (first read {field.value!r})"
-        update = {"confidence": DISAGREEMENT_CONFIDENCE, "how": how}
+        doubt = f"taken from the other engine (first read {field.value!r})"
+        update = {"confidence": DISAGREEMENT_CONFIDENCE, "how": f"{other.how}; {doubt}"}
+        update["doubt"] = doubt
         return other.model_copy(update=update)
     return doubted(field, f"the other engine reads {other.value!r}")
 
 
 def judged(spec: FieldSpec) -> bool:
-    """Whether a field is read from words both engines give (not a tick, not an MRZ) and
-    is one value (not a table)."""
-    if spec.type in (*MARKS, *TABLES, *INK):
+    """Whether a field is read from words both engines give, or found by them (a
+    signature by its caption): not a tick, not an MRZ."""
+    if spec.type in MARKS:
         return False
     return not any(loc.kind == "mrz" for loc in spec.locators)
+
+
+def cells(value: str) -> list[str] | None:
+    """A table's or list's cells in order, as :func:`letters` (None: not a table)."""
+    try:
+        rows = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(rows, list):
+        return None
+    out = []
+    for row in rows:
+        items = row.values() if isinstance(row, dict) else [row]
+        out.extend(letters(str(v)) if v is not None else "" for v in items)
+    return out
+
+
+def table_judged(field: Field, other: Field) -> Field:
+    """A table (or list) judged cell by cell: the other engine reads every cell alike, or
+    no opinion. A table has its own checks (a total, a date per row), and the other
+    engine misses more of a table than Tesseract does (a date as ``230ctober2026``, a row
+    of a grid), so a difference does not doubt it."""
+    first = cells(field.value or "")
+    if first and first == cells(other.value or ""):
+        return seconded(field, other)
+    return field
 
 
 def crosscheck_fields(
@@ -147,5 +219,8 @@ def crosscheck_fields(
         if other.page is not None and other.page not in looked:
             continue  # found on a page the other engine did not read
         spec = template.fields[name]
-        checked[name] = judged_by_both(spec, fields[name], other, captions, leads)
+        if spec.type in TABLES:
+            checked[name] = table_judged(fields[name], other)
+        else:
+            checked[name] = judged_by_both(spec, fields[name], other, captions, leads)
     return checked

@@ -162,6 +162,7 @@ def unregistered_doubt(fields: dict[str, Field], layout: Layout) -> dict[str, Fi
         update = {
             "confidence": min(field.confidence, UNREGISTERED_CONFIDENCE),
             "how": field.how + why,
+            "doubt": why.removeprefix("; "),
         }
         doubted[name] = field.model_copy(update=update)
     return doubted

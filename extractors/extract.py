@@ -84,6 +84,7 @@ def doubted(field: Field, why: str, value: str | None = None) -> Field:
         "value": field.value if value is None else value,
         "confidence": min(field.confidence, DISAGREEMENT_CONFIDENCE),
         "how": f"{field.how}; {why}",
+        "doubt": why,
     }
     return field.model_copy(update=update)
 
@@ -359,6 +360,7 @@ def reconciled(field: Field, again: Field, scanned: bool = True, folded: bool = 
         update={
             "confidence": min(kept.confidence, DISAGREEMENT_CONFIDENCE),
             "how": f"{kept.how}; read {other.value!r} where printed again",
+            "doubt": f"read {other.value!r} where printed again",
             "printed_again": PrintedAgain(value=other.value or "", page=other.page),
         }
     )
@@ -382,6 +384,7 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
     scanned = read_by_ocr(hit)
     evidence = evidence_of(spec, scanned or hit.read_by_ocr, hit.vouched_by)
     base = base.model_copy(update={"evidence": evidence})
+    doubts: list[str] = []  # what rekey can name against the reading
     try:
         value = text if raw else normalise(spec.type, text, spec.formats, spec.decimal, scanned)
         if spec.surname_first:
@@ -393,6 +396,7 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
             base = base.model_copy(update={"evidence": checked_evidence(spec, value, evidence)})
     except NormaliseError as exc:
         value, confidence, how = text, confidence * UNREADABLE_PENALTY, f"{how}; {exc}"
+        doubts.append(str(exc))
     if not value:
         return base.model_copy(update={"how": f"{how}; nothing readable"})
     looks = spec.looks_like or ("identifier" if spec.type == "identifier" else None)
@@ -401,12 +405,14 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         if put:  # the grammar's answer, yet still a slip of the reading: a person checks it
             confidence = min(confidence, SUSPECT_CONFIDENCE)
             how = f"{how}; {put}, put right"
+            doubts.append(f"{put}, put right")
     implausible = why_not(looks, value) if looks else None
     if spec.type == "date" and ISO_DATE.fullmatch(value) and not plausible_year(int(value[:4])):
         implausible = f"the year {value[:4]}"
     if implausible:
         confidence = min(confidence, IMPLAUSIBLE_CONFIDENCE)
         how = f"{how}; does not look right: {implausible}"
+        doubts.append(f"does not look right: {implausible}")
     if scanned and not raw and not spec.check_digits:
         suspects = SUSPECT_READINGS + (NAME_SUSPECTS if looks in NAMED else ())
         suspects += STRAY_SUSPECTS if looks in WORDED else ()
@@ -414,6 +420,7 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         if suspect:
             confidence = min(confidence, SUSPECT_CONFIDENCE)
             how = f"{how}; {suspect}"
+            doubts.append(suspect)
     return base.model_copy(
         update={
             "value": value,
@@ -421,6 +428,7 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
             "page": hit.page,
             "box": hit.box,
             "how": how,
+            "doubt": "; ".join(doubts),
         }
     )
 
@@ -451,14 +459,20 @@ def with_fallbacks(
                 update={
                     "confidence": min(field.confidence, DISAGREEMENT_CONFIDENCE),
                     "how": f"{field.how} ({FALLBACK_NOTE})",
+                    "doubt": FALLBACK_NOTE,
                 }
             )
     return fields | found
 
 
 def captions_in(template: Template) -> frozenset[str]:
+    """The captions printed on the template's form: every label any field is found by
+    (where it is, where it is printed again, where it falls back to)."""
     return captions_of(
-        loc.text for f in template.fields.values() for loc in f.locators if loc.kind == "label"
+        loc.text
+        for f in template.fields.values()
+        for loc in (*f.locators, *f.printed_again, *f.fallback)
+        if loc.kind == "label"
     )
 
 

@@ -102,7 +102,7 @@ def unread_ink(source: Source, template: Template, fields: dict[str, Field]) -> 
     for name, field in fields.items():
         if field.value is not None and items_unread(source, template, name, field):
             how = f"{field.how}; a box with writing in it was not read"
-            update = {"confidence": min(field.confidence, DOUBTED), "how": how}
+            update = {"confidence": min(field.confidence, DOUBTED), "how": how, "doubt": how}
             marked[name] = field.model_copy(update=update)
         if field.value is not None or field.required or field.several_ticked:
             continue

@@ -50,15 +50,20 @@ def by_ocr(words: Iterable[Word]) -> bool:
 def is_caption(doc: Doc, words: list[Word]) -> bool:
     """The words start with one of the template's own captions, or spell the start of
     one: what stands where a value should, when the value is missing or faded out."""
-    text = "".join(_squash(w.text) for w in words)
-    if len(text) >= 4 and any(c.startswith(text) for c in doc.captions):
+    captions = {_letters(c) for c in doc.captions}  # a stroke read or not: "Type / Code"
+    text = "".join(_letters(w.text) for w in words)
+    if len(text) >= 4 and any(c.startswith(text) for c in captions):
         return True
     spelled = ""
     for word in words:  # whole words only: "Email:" is a caption, "email@…" a value
-        spelled += _squash(word.text)
-        if spelled in doc.captions:
+        spelled += _letters(word.text)
+        if spelled in captions:
             return True
     return False
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 MIN_CAPTION_TAIL = 4  # characters: what is left of a caption whose first letters were lost

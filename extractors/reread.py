@@ -150,6 +150,7 @@ def reread_unsettled(
                 "confidence": confidence,
                 "how": f"{taken.how}; read so in {alike} of {len(LOOKS)} looks"
                 f" (first read {fields[name].value!r})",
+                "doubt": taken.doubt if sure else f"read so in {alike} of {len(LOOKS)} looks",
             }
         )
     return settled

@@ -65,6 +65,7 @@ def fitted_second(field: Field, spec: FieldSpec, second: str) -> Field:
             "value": value,
             "confidence": DISAGREEMENT_CONFIDENCE,
             "how": f"{field.how}; the second reading fits",
+            "doubt": "the first reading did not fit its pattern",
         }
     )
 

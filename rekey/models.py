@@ -148,6 +148,7 @@ class Field(Model):
     evidence: str = ""  # how it was read and what checks it ("scan/typed"): its calibration
     read_confidence: float | None = None  # the raw confidence, before calibration
     unread_ink: int | None = None  # not found, yet its boxes on this page hold writing
+    doubt: str = ""  # why the reading is not trusted, when rekey can name it
 
     @property
     def confident(self) -> bool:

@@ -10,7 +10,14 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from benchmarks.scoring import FieldScore, score_fields
-from extractors.crosscheck import ENGINES, judged_by_both, letters, same_place
+from extractors.crosscheck import (
+    ENGINES,
+    judged_by_both,
+    letters,
+    lifted,
+    same_place,
+    table_judged,
+)
 from extractors.engine import extract_source
 from extractors.engines import line_words
 from extractors.extract import DISAGREEMENT_CONFIDENCE
@@ -79,6 +86,49 @@ def test_spaces_and_stops_the_other_engine_drops_are_alike_diacritics_and_order_
     assert judged_by_both(name, first, read("Muller-Ludenscheid Jurgen")) == first
     assert judged_by_both(name, first, read("Jurgen Muller-Ludensched")).confidence <= 0.5
     assert letters("+44 114 496") == letters("+44114496")
+
+
+def test_alike_lifts_an_unsure_reading_towards_the_other_engines_unless_a_doubt_is_named() -> None:
+    place = spec("claim_cn", "place_of_loss")
+    unsure = judged_by_both(place, read("上海市浦东新区", confidence=0.49), read("上海市浦东新区"))
+    assert unsure.confidence == pytest.approx(lifted(0.49, 0.9)) and unsure.confidence > 0.6
+    assert "(90%)" in unsure.how
+    assert lifted(0.01, 0.99) < 0.1  # nearly sure it was wrong: agreeing does not settle it
+    assert lifted(0.95, 0.5) == 0.95  # never lowered
+    doubted = read("Laptop stolen", confidence=0.5).model_copy(update={"doubt": "differs"})
+    kept = judged_by_both(spec("claim", "loss_description"), doubted, read("Laptop stolen."))
+    assert kept.confidence == 0.5 and kept.evidence == f"scan/{ENGINES}"
+
+
+def test_diacritics_a_second_model_added_keep_their_evidence_when_the_letters_are_seconded() -> (
+    None
+):
+    name = spec("claim", "claimant_name")
+    lettered = read("Jürgen Müller", confidence=0.55).model_copy(
+        update={"evidence": "scan/letters"}
+    )
+    seconded = judged_by_both(name, lettered, read("Jurgen Muller", confidence=0.96))
+    assert seconded.evidence == "scan/letters" and seconded.confidence > 0.7
+    assert "letters alike" in seconded.how
+    assert judged_by_both(name, lettered, read("Muller Jurgen")) == lettered  # order: none
+
+
+def test_a_table_is_alike_cell_by_cell_and_a_difference_gives_no_opinion() -> None:
+    rows = '[{"date": "2026-10-05", "cpt": "99203", "charge": "487.07"}]'
+    table = read(rows, confidence=0.7).model_copy(update={"evidence": "scan/table"})
+    same = table_judged(table, read(rows.replace("487.07", "487,07"), confidence=0.98))
+    assert same.evidence == f"scan/{ENGINES}" and same.confidence > 0.7
+    assert table_judged(table, read(rows.replace("99203", "99208"))) == table
+    assert table_judged(table, read("[]")) == table and table_judged(table, read(None)) == table
+
+
+def test_a_signature_found_by_the_same_caption_in_the_same_place_is_seconded() -> None:
+    signature = spec("claim_cn", "signature")
+    found = read("true", confidence=0.62).model_copy(update={"evidence": "scan/free"})
+    seconded = judged_by_both(signature, found, read("true", confidence=0.97))
+    assert seconded.evidence == f"scan/{ENGINES}" and seconded.confidence > 0.62
+    below = Box(x0=0.3, y0=0.5, x1=0.5, y1=0.55)
+    assert judged_by_both(signature, found, read("true", below)) == found
 
 
 def test_a_reading_elsewhere_on_the_page_or_not_found_gives_no_opinion() -> None:

@@ -228,6 +228,22 @@ def test_a_caption_standing_where_its_value_should_is_not_the_value() -> None:
     assert locate_label(knowing, below) is None
 
 
+def test_a_caption_read_without_its_stroke_below_a_heading_is_not_a_printed_again_value() -> None:
+    layout = page(
+        word("PASSPORT", 0.34, 0.12, 0.45, 0.14),  # the heading: nearest to "Passport No."
+        word("Type", 0.34, 0.153, 0.37, 0.17),  # "Type / Code" with its stroke unread
+        word("Code", 0.39, 0.153, 0.42, 0.17),
+        word("Pasepert", 0.34, 0.21, 0.40, 0.23),  # "Passport No.", misread
+        word("No", 0.406, 0.215, 0.423, 0.23),
+        word("626RTJJ74", 0.34, 0.24, 0.45, 0.26),
+    )
+    template = load_templates(TEMPLATES)["passport"]
+    assert "type/code" in captions_in(template)  # a printed-again label is a caption too
+    number = template.fields["document_number"].printed_again[0]
+    assert locate_label(Doc(layout), number).text == "Type Code"  # not knowing the captions
+    assert locate_label(Doc(layout, captions=captions_in(template)), number) is None
+
+
 def test_a_colon_read_apart_from_its_chinese_caption_is_not_part_of_the_value() -> None:
     layout = page(
         word("申请", 0.10, 0.16, 0.15, 0.17),
