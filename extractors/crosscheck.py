@@ -46,10 +46,11 @@ from extractors.source import Source
 from extractors.templates import FieldSpec, Template
 from extractors.verify import meaning
 from rekey.models import Box, Field, Layout
-from rekey.text import without_marks
+from rekey.text import letters, without_marks
 
 OTHER_ENGINE = "rapidocr"
 ENGINES = "engines"  # the evidence of a reading two engines agree on
+ALIKE = "the other engine reads it alike"
 AS_READ = Look("by another engine")
 OWN_READINGS = ("mrz", "mark", "iban", "checked")  # settled by more than the words
 TABLES = ("table", "list")
@@ -58,12 +59,6 @@ TABLES = ("table", "list")
 def spelled(text: str) -> str:
     """A reading as compared: spaces collapsed, case folded."""
     return " ".join(text.split()).casefold()
-
-
-def letters(text: str) -> str:
-    """A reading's letters and digits in order, without spaces or stops: what PP-OCR
-    reads of it, the spaces and small marks aside."""
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 def same_letters(first: str, second: str) -> bool:
@@ -107,13 +102,25 @@ def seconded(field: Field, other: Field) -> Field:
     for it; a named doubt stands and keeps the confidence."""
     if field.evidence.partition("/")[2] in OWN_READINGS:
         return field
-    update = {"evidence": checked_by(field, ENGINES)}
+    with_evidence = field.model_copy(update={"evidence": checked_by(field, ENGINES)})
     if field.doubt:
-        update["how"] = f"{field.how}; the other engine reads it alike"
-    else:
-        update["confidence"] = lifted(field.confidence, other.confidence)
-        update["how"] = f"{field.how}; the other engine reads it alike ({other.confidence:.0%})"
-    return field.model_copy(update=update)
+        return with_evidence.model_copy(update={"how": f"{field.how}; {ALIKE}"})
+    return lifted_by(with_evidence, other, ALIKE)
+
+
+def lifted_by(field: Field, other: Field, said: str) -> Field:
+    """``field`` with its raw confidence :func:`lifted` by ``other``'s, saying so."""
+    how = f"{field.how}; {said} ({other.confidence:.0%})"
+    return field.model_copy(
+        update={"confidence": lifted(field.confidence, other.confidence), "how": how}
+    )
+
+
+def given_way(other: Field, how: str, why: str) -> Field:
+    """The other engine's reading kept in place of the first, never trusted, for ``why``;
+    ``how``: the account it follows."""
+    update = {"confidence": DISAGREEMENT_CONFIDENCE, "how": f"{how}; {why}", "doubt": why}
+    return other.model_copy(update=update)
 
 
 def letters_seconded(field: Field, first: str, other: Field) -> Field:
@@ -126,9 +133,7 @@ def letters_seconded(field: Field, first: str, other: Field) -> Field:
         return field
     if letters(without_marks(first)) != letters(without_marks(other.value or "")):
         return field
-    how = f"{field.how}; the other engine reads its letters alike ({other.confidence:.0%})"
-    update = {"confidence": lifted(field.confidence, other.confidence), "how": how}
-    return field.model_copy(update=update)
+    return lifted_by(field, other, "the other engine reads its letters alike")
 
 
 def judged_by_both(
@@ -145,10 +150,8 @@ def judged_by_both(
     if second is None or captions_of([other.value]) <= captions:
         return field
     if not makes_sense(spec, field.value) and makes_sense(spec, other.value):
-        doubt = f"read by the other engine only (first read {field.value!r})"
-        update = {"confidence": DISAGREEMENT_CONFIDENCE, "how": f"{field.how}; {doubt}"}
-        update["doubt"] = doubt
-        return other.model_copy(update=update)
+        only = f"read by the other engine only (first read {field.value!r})"
+        return given_way(other, field.how, only)
     first = meaning(spec, field.value) if field.value else None
     if first is None or not same_place(field.box, other.box):
         return field
@@ -157,10 +160,8 @@ def judged_by_both(
     if spec.looks_like != "email" and same_letters(first, second):
         return letters_seconded(field, first, other)
     if leads and makes_sense(spec, other.value):
-        doubt = f"taken from the other engine (first read {field.value!r})"
-        update = {"confidence": DISAGREEMENT_CONFIDENCE, "how": f"{other.how}; {doubt}"}
-        update["doubt"] = doubt
-        return other.model_copy(update=update)
+        taken = f"taken from the other engine (first read {field.value!r})"
+        return given_way(other, other.how, taken)
     return doubted(field, f"the other engine reads {other.value!r}")
 
 

@@ -356,11 +356,12 @@ def reconciled(field: Field, again: Field, scanned: bool = True, folded: bool = 
             }
         )
     kept, other = (field, again) if field.confidence >= again.confidence else (again, field)
+    why = f"read {other.value!r} where printed again"
     return kept.model_copy(
         update={
             "confidence": min(kept.confidence, DISAGREEMENT_CONFIDENCE),
-            "how": f"{kept.how}; read {other.value!r} where printed again",
-            "doubt": f"read {other.value!r} where printed again",
+            "how": f"{kept.how}; {why}",
+            "doubt": why,
             "printed_again": PrintedAgain(value=other.value or "", page=other.page),
         }
     )
@@ -395,23 +396,21 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
             value, confidence, how = by_check_digits(spec, value, confidence, how)
             base = base.model_copy(update={"evidence": checked_evidence(spec, value, evidence)})
     except NormaliseError as exc:
-        value, confidence, how = text, confidence * UNREADABLE_PENALTY, f"{how}; {exc}"
+        value, confidence = text, confidence * UNREADABLE_PENALTY
         doubts.append(str(exc))
     if not value:
-        return base.model_copy(update={"how": f"{how}; nothing readable"})
+        return base.model_copy(update={"how": "; ".join([how, *doubts, "nothing readable"])})
     looks = spec.looks_like or ("identifier" if spec.type == "identifier" else None)
     if scanned and not raw:
         value, put = put_right(looks, value)
         if put:  # the grammar's answer, yet still a slip of the reading: a person checks it
             confidence = min(confidence, SUSPECT_CONFIDENCE)
-            how = f"{how}; {put}, put right"
             doubts.append(f"{put}, put right")
     implausible = why_not(looks, value) if looks else None
     if spec.type == "date" and ISO_DATE.fullmatch(value) and not plausible_year(int(value[:4])):
         implausible = f"the year {value[:4]}"
     if implausible:
         confidence = min(confidence, IMPLAUSIBLE_CONFIDENCE)
-        how = f"{how}; does not look right: {implausible}"
         doubts.append(f"does not look right: {implausible}")
     if scanned and not raw and not spec.check_digits:
         suspects = SUSPECT_READINGS + (NAME_SUSPECTS if looks in NAMED else ())
@@ -419,7 +418,6 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
         suspect = next((why for rx, why in suspects if rx.search(value)), None)
         if suspect:
             confidence = min(confidence, SUSPECT_CONFIDENCE)
-            how = f"{how}; {suspect}"
             doubts.append(suspect)
     return base.model_copy(
         update={
@@ -427,7 +425,7 @@ def read_field(doc: Doc, name: str, spec: FieldSpec) -> Field:
             "confidence": confidence,
             "page": hit.page,
             "box": hit.box,
-            "how": how,
+            "how": "; ".join([how, *doubts]),
             "doubt": "; ".join(doubts),
         }
     )

@@ -101,8 +101,9 @@ def unread_ink(source: Source, template: Template, fields: dict[str, Field]) -> 
     marked = dict(fields)
     for name, field in fields.items():
         if field.value is not None and items_unread(source, template, name, field):
-            how = f"{field.how}; a box with writing in it was not read"
-            update = {"confidence": min(field.confidence, DOUBTED), "how": how, "doubt": how}
+            why = "a box with writing in it was not read"
+            how = f"{field.how}; {why}"
+            update = {"confidence": min(field.confidence, DOUBTED), "how": how, "doubt": why}
             marked[name] = field.model_copy(update=update)
         if field.value is not None or field.required or field.several_ticked:
             continue

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -27,6 +28,7 @@ from extractors.templates import (
     ZoneBox,
 )
 from rekey.models import Box, Layout, Page, Word
+from rekey.text import letters
 
 LABEL_MATCH_FLOOR = 85.0  # rapidfuzz ratio below which a caption does not count as found
 
@@ -50,20 +52,21 @@ def by_ocr(words: Iterable[Word]) -> bool:
 def is_caption(doc: Doc, words: list[Word]) -> bool:
     """The words start with one of the template's own captions, or spell the start of
     one: what stands where a value should, when the value is missing or faded out."""
-    captions = {_letters(c) for c in doc.captions}  # a stroke read or not: "Type / Code"
-    text = "".join(_letters(w.text) for w in words)
+    captions = _lettered(doc.captions)  # a stroke read or not: "Type / Code"
+    text = "".join(letters(w.text) for w in words)
     if len(text) >= 4 and any(c.startswith(text) for c in captions):
         return True
     spelled = ""
     for word in words:  # whole words only: "Email:" is a caption, "email@…" a value
-        spelled += _letters(word.text)
+        spelled += letters(word.text)
         if spelled in captions:
             return True
     return False
 
 
-def _letters(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+@cache
+def _lettered(captions: frozenset[str]) -> frozenset[str]:
+    return frozenset(letters(c) for c in captions)
 
 
 MIN_CAPTION_TAIL = 4  # characters: what is left of a caption whose first letters were lost

@@ -13,3 +13,9 @@ def without_marks(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return "".join(BASE_LETTERS.get(ch, ch) for ch in plain)
+
+
+def letters(text: str) -> str:
+    """``text``'s letters and digits in order, case folded, without spaces, stops or
+    strokes: ``Type / Code`` → ``typecode``."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
